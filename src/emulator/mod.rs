@@ -1,1 +1,175 @@
-//! (being built)
+//! An emulator of the Alibaba Cloud ECS (2014-05-26), Alibaba Cloud ENS (2017-11-10) and Tencent
+//! Cloud CVM (2017-03-12) key-pair APIs: real wire formats, real signatures, the seeds' semantics.
+//!
+//! It is the provider's acceptance-test backend and the demo's default endpoint, so it must be
+//! indistinguishable from the clouds for the calls we make - including to the official SDKs.
+//! Shaped like mini-redis:
+//!
+//! - [`server`]: accept loop, per-connection task (with the kill switch `drop_after_commit`
+//!   needs), the API handler, faults, rate limits, request log.
+//! - [`auth`]: routing by signature scheme and API version; signature, timestamp and nonce checks.
+//! - [`wire`]: decoded requests, parameter access, error and success envelopes.
+//! - [`ops`]: the operations, written once for the three clouds, parameterized by [`profile`].
+//! - [`render`]: response bodies in each cloud's real shape.
+//! - [`store`]: key pairs and instances, knowing nothing about the wire.
+//! - [`keys`]: Ed25519 generation, OpenSSH public key parsing, fingerprints.
+//! - [`admin`]: the `/_emulator/` API for tests.
+//!
+//! Default credentials: access key id [`DEFAULT_ACCESS_KEY_ID`], secret
+//! [`DEFAULT_ACCESS_KEY_SECRET`] (they serve as Tencent SecretId/SecretKey too).
+
+pub mod admin;
+pub mod auth;
+pub mod keys;
+pub mod ops;
+pub mod profile;
+pub mod render;
+pub mod server;
+pub mod store;
+pub mod wire;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::cloud::sign::Credentials;
+pub use ops::BoundDelete;
+pub use profile::Cloud;
+
+/// Default access key id accepted by the emulator.
+pub const DEFAULT_ACCESS_KEY_ID: &str = "sshkey-emulator-id";
+/// Default access key secret accepted by the emulator.
+pub const DEFAULT_ACCESS_KEY_SECRET: &str = "sshkey-emulator-secret";
+/// Default listen address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// Everything the emulator can be configured with.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// Address to bind; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// The one access key pair accepted.
+    pub credentials: Credentials,
+    /// ECS DeleteKeyPairs behaviour for keys still bound to instances.
+    pub ecs_bound_delete: BoundDelete,
+    /// Per-action rate limits (requests per second), any cloud.
+    pub rates: HashMap<String, u32>,
+    /// Added latency for every API call.
+    pub latency_ms: u64,
+    /// Where to keep state across restarts; in memory only when `None`.
+    pub state_file: Option<PathBuf>,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            credentials: Credentials::new(DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET),
+            ecs_bound_delete: BoundDelete::Reject,
+            rates: HashMap::new(),
+            latency_ms: 0,
+            state_file: None,
+        }
+    }
+}
+
+/// Why the emulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EmulatorError {
+    /// Binding the listen address failed.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The state file exists but cannot be read or parsed.
+    #[error("cannot load state file {path}: {reason}")]
+    StateFile {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+/// A running emulator.
+#[derive(Debug)]
+pub struct RunningEmulator {
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<Result<(), EmulatorError>>,
+    shared: Arc<server::Shared>,
+}
+
+impl RunningEmulator {
+    /// The bound address (the real port when `listen` had port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR`, the endpoint to give clients.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Direct access to the shared state (in-process tests).
+    pub fn shared(&self) -> &Arc<server::Shared> {
+        &self.shared
+    }
+
+    /// Stops accepting, lets open connections finish their current request, and waits.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        match self.task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "emulator stopped with an error"),
+            Err(e) => tracing::error!(error = %e, "emulator task failed"),
+        }
+    }
+}
+
+/// Binds the listener, loads the state file if any, and starts serving in the background.
+pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorError> {
+    let store = match &config.state_file {
+        Some(path) if path.exists() => {
+            let data = std::fs::read(path).map_err(|e| EmulatorError::StateFile {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+            serde_json::from_slice(&data).map_err(|e| EmulatorError::StateFile {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?
+        }
+        _ => store::Store::default(),
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| EmulatorError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| EmulatorError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let shared = Arc::new(server::Shared::new(config, store));
+    let app = server::router(shared.clone());
+    let (tx, rx) = watch::channel(false);
+    let task = tokio::spawn(server::serve(listener, app, rx));
+    tracing::info!(%addr, "emulator listening");
+    Ok(RunningEmulator {
+        addr,
+        shutdown: tx,
+        task,
+        shared,
+    })
+}

@@ -1,0 +1,201 @@
+//! The admin API under `/_emulator/`: plain JSON, no signatures, loopback clients only.
+//!
+//! Tests use it to seed instances, inject faults, and check which calls the provider made
+//! (`/calls` is how batching is asserted: one DeleteKeyPairs with 100 names, not 100 calls).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::profile::Cloud;
+use super::server::{ConnInfo, Fault, Shared};
+use super::store::{Instance, Os, Status};
+
+/// The admin routes (state type [`Shared`]).
+pub(super) fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/_emulator/calls", get(calls))
+        .route("/_emulator/reset", post(reset))
+        .route("/_emulator/instances", post(instances))
+        .route("/_emulator/state", get(state))
+        .route("/_emulator/faults", post(faults))
+        .route_layer(middleware::from_fn(loopback_only))
+}
+
+async fn loopback_only(req: Request, next: Next) -> Response {
+    let loopback = req
+        .extensions()
+        .get::<ConnInfo>()
+        .is_some_and(|c| c.peer.ip().is_loopback());
+    if loopback {
+        next.run(req).await
+    } else {
+        (
+            StatusCode::FORBIDDEN,
+            Json(json!({"error": "admin API is loopback only"})),
+        )
+            .into_response()
+    }
+}
+
+async fn calls(State(shared): State<Arc<Shared>>) -> Response {
+    let calls = shared.lock().calls.clone();
+    Json(calls).into_response()
+}
+
+async fn reset(State(shared): State<Arc<Shared>>) -> Response {
+    shared.reset();
+    tracing::info!("emulator reset");
+    Json(json!({"ok": true})).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct InstancesBody {
+    cloud: String,
+    region: String,
+    instances: Vec<InstanceSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+struct InstanceSpec {
+    id: String,
+    #[serde(default = "linux")]
+    os: Os,
+    #[serde(default = "running")]
+    status: Status,
+    // Optional pre-existing bindings (key names on ECS/ENS, key ids on CVM).
+    #[serde(default)]
+    keys: Option<Vec<String>>,
+}
+
+fn linux() -> Os {
+    Os::Linux
+}
+
+fn running() -> Status {
+    Status::Running
+}
+
+fn bad_request(message: impl Into<String>) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({"error": message.into()})),
+    )
+        .into_response()
+}
+
+async fn instances(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {
+    let body: InstancesBody = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => return bad_request(e.to_string()),
+    };
+    let Some(cloud) = Cloud::parse(&body.cloud) else {
+        return bad_request(format!("unknown cloud {:?}", body.cloud));
+    };
+    if body.region.is_empty() {
+        return bad_request("region must not be empty");
+    }
+    let mut inner = shared.lock();
+    let count = body.instances.len();
+    for spec in body.instances {
+        let existing = inner.store.instance(cloud, Some(&body.region), &spec.id);
+        let (keys, reboots) = match existing {
+            Some(i) => (
+                inner.store.instances[i].keys.clone(),
+                inner.store.instances[i].reboots,
+            ),
+            None => (Vec::new(), 0),
+        };
+        inner.store.upsert_instance(Instance {
+            cloud,
+            region: body.region.clone(),
+            id: spec.id,
+            os: spec.os,
+            status: spec.status,
+            keys: spec.keys.unwrap_or(keys),
+            reboots,
+        });
+    }
+    shared.persist(&inner.store);
+    Json(json!({"ok": true, "instances": count})).into_response()
+}
+
+async fn state(State(shared): State<Arc<Shared>>) -> Response {
+    let inner = shared.lock();
+    let store = &inner.store;
+    // cloud -> region -> {keys, instances}
+    let mut out: BTreeMap<&str, BTreeMap<String, Value>> = BTreeMap::new();
+    for cloud in Cloud::ALL {
+        out.insert(cloud.as_str(), BTreeMap::new());
+    }
+    for key in &store.keys {
+        push(
+            &mut out,
+            key.cloud,
+            &key.region,
+            "keys",
+            json!({
+                "id": key.id,
+                "name": key.name,
+                "fingerprint": key.fingerprint,
+                "public_key": key.public_key,
+                "creation_time": key.creation_time,
+                "bound_instances": store.bound_instances(key),
+            }),
+        );
+    }
+    for inst in &store.instances {
+        push(
+            &mut out,
+            inst.cloud,
+            &inst.region,
+            "instances",
+            json!({
+                "id": inst.id,
+                "os": inst.os,
+                "status": inst.status,
+                "keys": inst.keys,
+                "reboots": inst.reboots,
+            }),
+        );
+    }
+    Json(out).into_response()
+}
+
+fn push(
+    out: &mut BTreeMap<&str, BTreeMap<String, Value>>,
+    cloud: Cloud,
+    region: &str,
+    list: &str,
+    item: Value,
+) {
+    let slot = out
+        .entry(cloud.as_str())
+        .or_default()
+        .entry(region.to_string())
+        .or_insert_with(|| json!({"keys": [], "instances": []}));
+    if let Some(Value::Array(items)) = slot.get_mut(list) {
+        items.push(item);
+    }
+}
+
+async fn faults(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {
+    let fault: Fault = match serde_json::from_slice(&body) {
+        Ok(f) => f,
+        Err(e) => return bad_request(e.to_string()),
+    };
+    if fault.action.is_empty() || fault.count == 0 {
+        return bad_request("action must be set and count positive");
+    }
+    tracing::info!(action = %fault.action, kind = ?fault.kind, count = fault.count, "fault injected");
+    shared.lock().faults.push(fault);
+    Json(json!({"ok": true})).into_response()
+}

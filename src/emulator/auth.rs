@@ -1,0 +1,392 @@
+//! Routing and authentication: which cloud a request is for, and whether it is genuinely signed.
+//!
+//! All three clouds share one listener at `/`, as the official SDKs post to the root of the
+//! endpoint they are given. The signature scheme tells the clouds apart (`TC3-HMAC-SHA256` is
+//! Tencent, `ACS3-HMAC-SHA256` or a `Signature` parameter is Alibaba) and the API version tells
+//! ECS from ENS. Verification uses [`crate::cloud::sign`], the same code our client signs with,
+//! but always rebuilds the canonical form from what the request itself declares.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::cloud::sign::{acs3, encode, tc3, v2, Credentials, RequestParts, SignError};
+
+use super::profile::Cloud;
+use super::wire::{ApiError, ApiRequest, Params};
+
+/// Alibaba's accepted clock skew for `x-acs-date` / `Timestamp`.
+pub const ALIBABA_SKEW_SECS: i64 = 15 * 60;
+/// Tencent's accepted clock skew for `X-TC-Timestamp`.
+pub const TENCENT_SKEW_SECS: i64 = 5 * 60;
+
+// Parameters every V2 request carries; they are not part of the operation.
+const V2_COMMON: [&str; 9] = [
+    "AccessKeyId",
+    "Action",
+    "Format",
+    "Signature",
+    "SignatureMethod",
+    "SignatureNonce",
+    "SignatureVersion",
+    "Timestamp",
+    "Version",
+];
+
+/// A request that failed before reaching an operation, with what could be decoded of it.
+#[derive(Debug, Clone)]
+pub struct Rejected {
+    /// Best guess of the cloud (decides the error envelope).
+    pub cloud: Cloud,
+    /// Action, if the request named one.
+    pub action: String,
+    /// Decoded parameters, for the call log.
+    pub params: Params,
+    /// The error to answer.
+    pub error: ApiError,
+}
+
+/// Checks signatures, timestamps and nonces against one configured access key.
+#[derive(Debug)]
+pub struct Authenticator {
+    creds: Credentials,
+    // nonce -> Unix second after which it may be forgotten (it would be rejected as stale).
+    nonces: Mutex<HashMap<String, i64>>,
+}
+
+impl Authenticator {
+    /// Accepts requests signed with `creds`.
+    pub fn new(creds: Credentials) -> Self {
+        Self {
+            creds,
+            nonces: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Forgets every nonce seen (admin reset).
+    pub fn reset(&self) {
+        self.nonces_lock().clear();
+    }
+
+    fn nonces_lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, i64>> {
+        // A panic while holding this lock cannot leave the map inconsistent.
+        self.nonces.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records `nonce`; `false` if it was already used within the window.
+    fn use_nonce(&self, nonce: &str, now: i64) -> bool {
+        let mut nonces = self.nonces_lock();
+        if nonces.len() > 100_000 {
+            nonces.retain(|_, expiry| *expiry > now);
+        }
+        match nonces.get(nonce) {
+            Some(expiry) if *expiry > now => false,
+            _ => {
+                nonces.insert(nonce.to_string(), now + 2 * ALIBABA_SKEW_SECS);
+                true
+            }
+        }
+    }
+
+    /// Routes and authenticates one request.
+    pub fn authenticate(
+        &self,
+        req: &RequestParts<'_>,
+        now: i64,
+    ) -> Result<ApiRequest, Box<Rejected>> {
+        let authorization = req.header("authorization").unwrap_or("").trim();
+        if authorization.starts_with(tc3::ALGORITHM) || req.header("x-tc-action").is_some() {
+            self.tencent(req, authorization, now)
+        } else if authorization.starts_with(acs3::ALGORITHM) {
+            self.acs3(req, authorization, now)
+        } else {
+            self.alibaba_v2(req, now)
+        }
+    }
+
+    fn tencent(
+        &self,
+        req: &RequestParts<'_>,
+        authorization: &str,
+        now: i64,
+    ) -> Result<ApiRequest, Box<Rejected>> {
+        let action = req.header("x-tc-action").unwrap_or("").to_string();
+        let params = tencent_params(req);
+        let reject = |code: &str, message: &str| {
+            Box::new(Rejected {
+                cloud: Cloud::Cvm,
+                action: action.clone(),
+                params: params.clone(),
+                error: ApiError::new(401, code, message),
+            })
+        };
+        let auth = tc3::Authorization::parse(authorization).map_err(|e| {
+            reject(
+                "AuthFailure.InvalidAuthorization",
+                &format!("Authorization is invalid: {e}"),
+            )
+        })?;
+        if auth.secret_id != self.creds.access_key_id {
+            return Err(reject(
+                "AuthFailure.SecretIdNotFound",
+                "The SecretId is not found.",
+            ));
+        }
+        let timestamp: i64 = req
+            .header("x-tc-timestamp")
+            .and_then(|t| t.trim().parse().ok())
+            .ok_or_else(|| {
+                reject(
+                    "MissingParameter",
+                    "The X-TC-Timestamp header is missing or invalid.",
+                )
+            })?;
+        if (now - timestamp).abs() > TENCENT_SKEW_SECS {
+            return Err(reject(
+                "AuthFailure.SignatureExpire",
+                "The signature has expired: the request timestamp is too far from server time.",
+            ));
+        }
+        tc3::verify(req, &auth, timestamp, &self.creds.access_key_secret).map_err(|e| match e {
+            SignError::MissingHeader(h) => reject(
+                "AuthFailure.InvalidAuthorization",
+                &format!("Signed header {h} is missing."),
+            ),
+            _ => reject(
+                "AuthFailure.SignatureFailure",
+                "The provided credentials could not be validated.",
+            ),
+        })?;
+        let version = req.header("x-tc-version").unwrap_or("");
+        if version != Cloud::Cvm.profile().version {
+            return Err(reject(
+                "NoSuchVersion",
+                &format!("The API version {version} does not exist."),
+            ));
+        }
+        let region = req.header("x-tc-region").unwrap_or("").to_string();
+        Ok(ApiRequest {
+            cloud: Cloud::Cvm,
+            action,
+            region,
+            params,
+        })
+    }
+
+    fn acs3(
+        &self,
+        req: &RequestParts<'_>,
+        authorization: &str,
+        now: i64,
+    ) -> Result<ApiRequest, Box<Rejected>> {
+        let version = req.header("x-acs-version").unwrap_or("");
+        let action = req.header("x-acs-action").unwrap_or("").to_string();
+        let pairs = alibaba_pairs(req);
+        let params = Params::from_pairs(&pairs);
+        let cloud = Cloud::alibaba_by_version(version);
+        let reject = |status: u16, code: &str, message: &str| {
+            Box::new(Rejected {
+                cloud: cloud.unwrap_or(Cloud::Ecs),
+                action: action.clone(),
+                params: params.clone(),
+                error: ApiError::new(status, code, message),
+            })
+        };
+        let auth = acs3::Authorization::parse(authorization).map_err(|e| {
+            reject(
+                400,
+                "IncompleteSignature",
+                &format!("The request signature does not conform to Aliyun standards: {e}"),
+            )
+        })?;
+        if auth.access_key_id != self.creds.access_key_id {
+            return Err(reject(
+                404,
+                "InvalidAccessKeyId.NotFound",
+                "Specified access key is not found.",
+            ));
+        }
+        let date = req
+            .header("x-acs-date")
+            .and_then(acs3::parse_date)
+            .ok_or_else(|| {
+                reject(
+                    400,
+                    "MissingParameter",
+                    "The x-acs-date header is missing or invalid.",
+                )
+            })?;
+        check_alibaba_time(date.unix_timestamp(), now)
+            .map_err(|m| reject(400, "InvalidTimeStamp.Expired", m))?;
+        acs3::verify(req, &auth, &self.creds.access_key_secret).map_err(|e| match e {
+            SignError::MissingHeader(h) => reject(
+                400,
+                "IncompleteSignature",
+                &format!("Signed header {h} is missing."),
+            ),
+            _ => reject(
+                400,
+                "SignatureDoesNotMatch",
+                "Specified signature is not matched with our calculation.",
+            ),
+        })?;
+        let cloud = cloud.ok_or_else(|| {
+            reject(
+                400,
+                "InvalidVersion",
+                &format!("Specified parameter Version {version} is not valid."),
+            )
+        })?;
+        let nonce = req.header("x-acs-signature-nonce").ok_or_else(|| {
+            reject(
+                400,
+                "MissingSignatureNonce",
+                "The signature nonce is missing.",
+            )
+        })?;
+        if !self.use_nonce(nonce, now) {
+            return Err(reject(
+                400,
+                "SignatureNonceUsed",
+                "Specified signature nonce was used already.",
+            ));
+        }
+        let region = params.str("RegionId").unwrap_or_default();
+        Ok(ApiRequest {
+            cloud,
+            action,
+            region,
+            params,
+        })
+    }
+
+    fn alibaba_v2(&self, req: &RequestParts<'_>, now: i64) -> Result<ApiRequest, Box<Rejected>> {
+        let pairs = alibaba_pairs(req);
+        let get = |k: &str| v2::param(&pairs, k).unwrap_or("").to_string();
+        let (action, version) = (get("Action"), get("Version"));
+        let op_pairs: Vec<(String, String)> = pairs
+            .iter()
+            .filter(|(k, _)| !V2_COMMON.contains(&k.as_str()))
+            .cloned()
+            .collect();
+        let params = Params::from_pairs(&op_pairs);
+        let cloud = Cloud::alibaba_by_version(&version);
+        let reject = |status: u16, code: &str, message: &str| {
+            Box::new(Rejected {
+                cloud: cloud.unwrap_or(Cloud::Ecs),
+                action: action.clone(),
+                params: params.clone(),
+                error: ApiError::new(status, code, message),
+            })
+        };
+        if v2::param(&pairs, "Signature").is_none() {
+            return Err(reject(
+                400,
+                "IncompleteSignature",
+                "The request signature does not conform to Aliyun standards.",
+            ));
+        }
+        if get("AccessKeyId") != self.creds.access_key_id {
+            return Err(reject(
+                404,
+                "InvalidAccessKeyId.NotFound",
+                "Specified access key is not found.",
+            ));
+        }
+        let ts = acs3::parse_date(&get("Timestamp"))
+            .ok_or_else(|| reject(400, "MissingParameter", "The input parameter \"Timestamp\" that is mandatory for processing this request is not supplied."))?;
+        check_alibaba_time(ts.unix_timestamp(), now)
+            .map_err(|m| reject(400, "InvalidTimeStamp.Expired", m))?;
+        v2::verify(req.method, &pairs, &self.creds.access_key_secret).map_err(|e| match e {
+            SignError::SignatureMismatch => reject(
+                400,
+                "SignatureDoesNotMatch",
+                "Specified signature is not matched with our calculation.",
+            ),
+            other => reject(400, "IncompleteSignature", &other.to_string()),
+        })?;
+        let cloud = cloud.ok_or_else(|| {
+            reject(
+                400,
+                "InvalidVersion",
+                &format!("Specified parameter Version {version} is not valid."),
+            )
+        })?;
+        let nonce = get("SignatureNonce");
+        if nonce.is_empty() {
+            return Err(reject(
+                400,
+                "MissingSignatureNonce",
+                "The signature nonce is missing.",
+            ));
+        }
+        if !self.use_nonce(&nonce, now) {
+            return Err(reject(
+                400,
+                "SignatureNonceUsed",
+                "Specified signature nonce was used already.",
+            ));
+        }
+        let region = params.str("RegionId").unwrap_or_default();
+        Ok(ApiRequest {
+            cloud,
+            action,
+            region,
+            params,
+        })
+    }
+}
+
+fn check_alibaba_time(request: i64, now: i64) -> Result<(), &'static str> {
+    if (now - request).abs() > ALIBABA_SKEW_SECS {
+        Err("Specified time stamp or date value is expired.")
+    } else {
+        Ok(())
+    }
+}
+
+fn is_form(req: &RequestParts<'_>) -> bool {
+    req.header("content-type").is_some_and(|ct| {
+        ct.to_ascii_lowercase()
+            .starts_with("application/x-www-form-urlencoded")
+    })
+}
+
+/// Query and form-body parameters, merged (Alibaba accepts either place).
+pub fn alibaba_pairs(req: &RequestParts<'_>) -> Vec<(String, String)> {
+    let mut pairs = encode::decode_query(req.raw_query);
+    if is_form(req) || (!req.body.is_empty() && req.header("content-type").is_none()) {
+        pairs.extend(encode::decode_query(&String::from_utf8_lossy(req.body)));
+    }
+    pairs
+}
+
+/// Tencent parameters: a JSON object body, or `Name.N` query/form pairs.
+pub fn tencent_params(req: &RequestParts<'_>) -> Params {
+    if req.method.eq_ignore_ascii_case("POST") && !is_form(req) {
+        if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(req.body) {
+            return Params(map);
+        }
+        return Params::default();
+    }
+    let mut pairs = encode::decode_query(req.raw_query);
+    if is_form(req) {
+        pairs.extend(encode::decode_query(&String::from_utf8_lossy(req.body)));
+    }
+    Params::from_pairs(&pairs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonces_are_single_use_within_the_window() {
+        let a = Authenticator::new(Credentials::new("id", "s"));
+        assert!(a.use_nonce("n", 1000));
+        assert!(!a.use_nonce("n", 1001));
+        // After twice the skew window the nonce's request would be stale anyway.
+        assert!(a.use_nonce("n", 1000 + 2 * ALIBABA_SKEW_SECS + 1));
+        a.reset();
+        assert!(a.use_nonce("n", 5000));
+    }
+}

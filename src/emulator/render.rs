@@ -1,0 +1,196 @@
+//! Response bodies in each cloud's real shape and types.
+//!
+//! Where the clouds differ in structure rather than in names, the difference is spelled out here
+//! once: ECS wraps lists (`KeyPairs.KeyPair[]`, `Results.Result[]`) and types the bind results
+//! as strings; ENS uses a flat `Results[]` with integers and booleans; CVM puts everything under
+//! `Response` with `KeySet[]` / `InstanceSet[]`.
+
+use serde_json::{json, Map, Value};
+
+use super::profile::Cloud;
+use super::store::{Instance, KeyPair, Os, Status};
+
+/// RFC 3339 UTC with seconds, as all three clouds print creation times.
+pub fn timestamp(t: time::OffsetDateTime) -> String {
+    crate::cloud::sign::acs3::format_date(t)
+}
+
+fn obj(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+/// CreateKeyPair / ImportKeyPair answer.
+pub fn created(key: &KeyPair, private_pem: Option<&str>, imported: bool) -> Map<String, Value> {
+    match key.cloud {
+        Cloud::Ecs | Cloud::Ens => {
+            let mut m = obj(json!({
+                "KeyPairName": key.name,
+                "KeyPairFingerPrint": key.fingerprint,
+            }));
+            if key.cloud == Cloud::Ens && !imported {
+                m.insert("KeyPairId".into(), json!(key.id));
+            }
+            if let Some(pem) = private_pem {
+                m.insert("PrivateKeyBody".into(), json!(pem));
+            }
+            m
+        }
+        Cloud::Cvm if imported => obj(json!({ "KeyId": key.id })),
+        Cloud::Cvm => {
+            let mut item = key_item(key, &[]);
+            if let (Value::Object(m), Some(pem)) = (&mut item, private_pem) {
+                m.insert("PrivateKey".into(), json!(pem));
+            }
+            obj(json!({ "KeyPair": item }))
+        }
+    }
+}
+
+/// One key pair as DescribeKeyPairs lists it.
+pub fn key_item(key: &KeyPair, bound_instances: &[String]) -> Value {
+    match key.cloud {
+        Cloud::Ecs => json!({
+            "KeyPairName": key.name,
+            "KeyPairFingerPrint": key.fingerprint,
+            "CreationTime": key.creation_time,
+            "ResourceGroupId": key.resource_group_id,
+            "Tags": { "Tag": key.tags.iter().map(|(k, v)| json!({"TagKey": k, "TagValue": v})).collect::<Vec<_>>() },
+        }),
+        Cloud::Ens => json!({
+            "KeyPairName": key.name,
+            "KeyPairId": key.id,
+            "KeyPairFingerPrint": key.fingerprint,
+            "CreationTime": key.creation_time,
+        }),
+        Cloud::Cvm => json!({
+            "KeyId": key.id,
+            "KeyName": key.name,
+            "ProjectId": key.project_id,
+            "Description": key.description,
+            "PublicKey": key.public_key,
+            "AssociatedInstanceIds": bound_instances,
+            "CreatedTime": key.creation_time,
+            "Tags": [],
+        }),
+    }
+}
+
+/// The DescribeKeyPairs envelope; `a`/`b` are PageNumber/PageSize (Alibaba) or unused (CVM).
+pub fn key_list(
+    cloud: Cloud,
+    items: Vec<Value>,
+    total: usize,
+    a: i64,
+    b: i64,
+) -> Map<String, Value> {
+    match cloud {
+        Cloud::Ecs | Cloud::Ens => obj(json!({
+            "KeyPairs": { "KeyPair": items },
+            "TotalCount": total,
+            "PageNumber": a,
+            "PageSize": b,
+        })),
+        Cloud::Cvm => obj(json!({ "TotalCount": total, "KeySet": items })),
+    }
+}
+
+/// Per-instance outcome of an attach/detach: `Err((code, message))` on failure.
+pub type BindOutcome = Result<(), (&'static str, &'static str)>;
+
+/// AttachKeyPair / DetachKeyPair answer (ECS strings, ENS numbers).
+pub fn bind_results(
+    cloud: Cloud,
+    key: &KeyPair,
+    results: &[(String, BindOutcome)],
+) -> Map<String, Value> {
+    let fail = results.iter().filter(|(_, r)| r.is_err()).count();
+    let total = results.len();
+    if cloud == Cloud::Ecs {
+        let items: Vec<Value> = results
+            .iter()
+            .map(|(id, r)| match r {
+                Ok(()) => json!({"InstanceId": id, "Success": "true", "Code": "200", "Message": "successful"}),
+                Err((code, msg)) => json!({"InstanceId": id, "Success": "false", "Code": code, "Message": msg}),
+            })
+            .collect();
+        obj(json!({
+            "KeyPairName": key.name,
+            "TotalCount": total.to_string(),
+            "FailCount": fail.to_string(),
+            "Results": { "Result": items },
+        }))
+    } else {
+        let items: Vec<Value> = results
+            .iter()
+            .map(|(id, r)| match r {
+                Ok(()) => json!({"InstanceId": id, "Success": true, "Code": 200, "Message": "success"}),
+                Err((code, msg)) => json!({"InstanceId": id, "Success": false, "Code": 400, "Message": format!("{code}: {msg}")}),
+            })
+            .collect();
+        obj(json!({
+            "KeyPairId": key.id,
+            "KeyPairName": key.name,
+            "TotalCount": total,
+            "FailCount": fail,
+            "Results": items,
+        }))
+    }
+}
+
+/// One instance as DescribeInstances lists it.
+pub fn instance_item(inst: &Instance) -> Value {
+    let status = match inst.status {
+        Status::Running => "Running",
+        Status::Stopped => "Stopped",
+    };
+    let os = match inst.os {
+        Os::Linux => "linux",
+        Os::Windows => "windows",
+    };
+    let key_name = inst.keys.first().cloned().unwrap_or_default();
+    match inst.cloud {
+        Cloud::Ecs => json!({
+            "InstanceId": inst.id,
+            "RegionId": inst.region,
+            "Status": status,
+            "OSType": os,
+            "KeyPairName": key_name,
+        }),
+        Cloud::Ens => json!({
+            "InstanceId": inst.id,
+            "EnsRegionId": inst.region,
+            "Status": status,
+            "OSName": os,
+            "KeyPairName": key_name,
+        }),
+        Cloud::Cvm => json!({
+            "InstanceId": inst.id,
+            "InstanceState": status.to_ascii_uppercase(),
+            "OsName": os,
+            "Placement": { "Zone": format!("{}-1", inst.region), "ProjectId": 0 },
+            "LoginSettings": { "KeyIds": inst.keys },
+        }),
+    }
+}
+
+/// The DescribeInstances envelope.
+pub fn instance_list(
+    cloud: Cloud,
+    items: Vec<Value>,
+    total: usize,
+    a: i64,
+    b: i64,
+) -> Map<String, Value> {
+    match cloud {
+        Cloud::Ecs | Cloud::Ens => obj(json!({
+            "Instances": { "Instance": items },
+            "TotalCount": total,
+            "PageNumber": a,
+            "PageSize": b,
+        })),
+        Cloud::Cvm => obj(json!({ "TotalCount": total, "InstanceSet": items })),
+    }
+}

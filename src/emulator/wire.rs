@@ -1,0 +1,373 @@
+//! The clouds' wire conventions: decoded requests, errors, and response envelopes.
+//!
+//! Alibaba answers errors with a 4xx/5xx status and `{RequestId, HostId, Code, Message,
+//! Recommend}`; Tencent always answers HTTP 200 and puts errors inside
+//! `{"Response":{"Error":{Code,Message},"RequestId"}}`. Parameters arrive as strings on Alibaba
+//! (lists as JSON-array strings or `Name.N` keys) and as JSON values on Tencent (or `Name.N` in
+//! GET queries); [`Params`] hides that.
+
+use serde_json::{Map, Value};
+
+use super::profile::Cloud;
+
+/// One decoded, authenticated API call.
+#[derive(Debug, Clone)]
+pub struct ApiRequest {
+    /// Which cloud the call is for.
+    pub cloud: Cloud,
+    /// Action name, e.g. `DeleteKeyPairs`.
+    pub action: String,
+    /// Region from `RegionId` / `X-TC-Region` (empty if none).
+    pub region: String,
+    /// Operation parameters (signature and common parameters removed).
+    pub params: Params,
+}
+
+/// Operation parameters, folded so `Name.N` keys become arrays.
+#[derive(Debug, Clone, Default)]
+pub struct Params(pub Map<String, Value>);
+
+/// An API error as the cloud reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// HTTP status on Alibaba; recorded (but sent as 200) on Tencent.
+    pub status: u16,
+    /// The cloud's error code.
+    pub code: String,
+    /// Human-readable message.
+    pub message: String,
+}
+
+impl ApiError {
+    /// Builds an error.
+    pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code: code.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// `MissingParameter` for `name`, as all three clouds word it.
+    pub fn missing(name: &str) -> Self {
+        Self::new(
+            400,
+            "MissingParameter",
+            format!(
+                "The input parameter \"{name}\" that is mandatory for processing this request \
+                 is not supplied."
+            ),
+        )
+    }
+
+    /// `InvalidParameter`-style 400 with an arbitrary code.
+    pub fn invalid(code: &str, message: impl Into<String>) -> Self {
+        Self::new(400, code, message)
+    }
+}
+
+impl Params {
+    /// Builds params from string pairs (Alibaba query/form, Tencent GET), folding `A.N` (and
+    /// `A.N.B`) keys into arrays (of objects).
+    pub fn from_pairs(pairs: &[(String, String)]) -> Self {
+        let mut map = Map::new();
+        for (k, v) in pairs {
+            insert_path(&mut map, k, Value::String(v.clone()));
+        }
+        finalize(&mut map);
+        Params(map)
+    }
+
+    /// A string parameter; numbers and bools are rendered, empty strings count as absent.
+    pub fn str(&self, name: &str) -> Option<String> {
+        match self.0.get(name)? {
+            Value::String(s) if s.is_empty() => None,
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    /// An integer parameter; `Err` if present but not an integer.
+    pub fn int(&self, name: &str) -> Result<Option<i64>, ApiError> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| bad_value(name)),
+            Some(Value::String(s)) if s.is_empty() => Ok(None),
+            Some(Value::String(s)) => s.parse().map(Some).map_err(|_| bad_value(name)),
+            Some(_) => Err(bad_value(name)),
+        }
+    }
+
+    /// A boolean parameter (`true`/`false`, JSON or string).
+    pub fn bool(&self, name: &str) -> Result<Option<bool>, ApiError> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(Value::String(s)) => match s.to_ascii_lowercase().as_str() {
+                "true" => Ok(Some(true)),
+                "false" => Ok(Some(false)),
+                "" => Ok(None),
+                _ => Err(bad_value(name)),
+            },
+            Some(_) => Err(bad_value(name)),
+        }
+    }
+
+    /// A list of strings. Accepts a JSON array, a JSON-array string (Alibaba), a folded `A.N`
+    /// array, or a plain comma-separated string. `Err(invalid_code)` if it looks like a JSON
+    /// array but is not an array of non-empty strings.
+    pub fn list(&self, name: &str, invalid_code: &str) -> Result<Option<Vec<String>>, ApiError> {
+        let bad = || {
+            ApiError::invalid(
+                invalid_code,
+                format!("The specified parameter \"{name}\" is not valid."),
+            )
+        };
+        let value = match self.0.get(name) {
+            None | Some(Value::Null) => return Ok(None),
+            Some(v) => v,
+        };
+        let items: Vec<Value> = match value {
+            Value::Array(a) => a.clone(),
+            Value::String(s) if s.trim().is_empty() => return Ok(None),
+            Value::String(s) if s.trim_start().starts_with('[') => {
+                match serde_json::from_str::<Value>(s) {
+                    Ok(Value::Array(a)) => a,
+                    _ => return Err(bad()),
+                }
+            }
+            Value::String(s) => s
+                .split(',')
+                .map(|p| Value::String(p.trim().to_string()))
+                .collect(),
+            _ => return Err(bad()),
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            match item {
+                Value::String(s) if !s.is_empty() => out.push(s),
+                _ => return Err(bad()),
+            }
+        }
+        Ok(Some(out))
+    }
+
+    /// A list of objects (Tencent `Filters`).
+    pub fn objects(&self, name: &str) -> Vec<Map<String, Value>> {
+        match self.0.get(name) {
+            Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_object().cloned()).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn bad_value(name: &str) -> ApiError {
+    ApiError::invalid(
+        "InvalidParameter",
+        format!("The specified parameter \"{name}\" is not valid."),
+    )
+}
+
+// Folds `A.1.B.2=v` into {"A":[{"B":[v]}]}. Indices only order the elements (Alibaba counts
+// from 1, Tencent from 0), so they are kept sorted by their numeric value.
+fn insert_path(map: &mut Map<String, Value>, key: &str, value: Value) {
+    let Some((head, rest)) = key.split_once('.') else {
+        map.insert(key.to_string(), value);
+        return;
+    };
+    let (index, tail) = match rest.split_once('.') {
+        Some((i, t)) => (i, Some(t)),
+        None => (rest, None),
+    };
+    let Ok(index) = index.parse::<u64>() else {
+        map.insert(key.to_string(), value);
+        return;
+    };
+    let slot = map
+        .entry(head.to_string())
+        .or_insert_with(|| Value::Object(Map::new()));
+    // While folding, arrays are kept as objects keyed by zero-padded index, then converted.
+    let Value::Object(by_index) = slot else {
+        return;
+    };
+    let idx_key = format!("{index:020}");
+    match tail {
+        None => {
+            by_index.insert(idx_key, value);
+        }
+        Some(tail) => {
+            let entry = by_index
+                .entry(idx_key)
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(inner) = entry {
+                insert_path(inner, tail, value);
+            }
+        }
+    }
+}
+
+// Converts the zero-padded index objects produced by insert_path into arrays, recursively.
+fn finalize(map: &mut Map<String, Value>) {
+    for v in map.values_mut() {
+        finalize_value(v);
+    }
+}
+
+fn finalize_value(v: &mut Value) {
+    match v {
+        Value::Object(o)
+            if !o.is_empty()
+                && o.keys()
+                    .all(|k| k.len() == 20 && k.bytes().all(|b| b.is_ascii_digit())) =>
+        {
+            let mut items: Vec<(String, Value)> = std::mem::take(o).into_iter().collect();
+            items.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut arr: Vec<Value> = items.into_iter().map(|(_, v)| v).collect();
+            for item in &mut arr {
+                finalize_value(item);
+            }
+            *v = Value::Array(arr);
+        }
+        Value::Array(arr) => {
+            for item in arr.iter_mut() {
+                finalize_value(item);
+            }
+        }
+        Value::Object(o) => {
+            for item in o.values_mut() {
+                finalize_value(item);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A rendered HTTP answer.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// HTTP status on the wire.
+    pub status: u16,
+    /// JSON body.
+    pub body: Value,
+}
+
+/// Renders a success body: Alibaba adds `RequestId` at the top level, Tencent wraps
+/// everything in `Response`.
+pub fn render_ok(cloud: Cloud, mut body: Map<String, Value>, request_id: &str) -> Rendered {
+    body.insert("RequestId".into(), Value::String(request_id.to_string()));
+    let body = if cloud.is_alibaba() {
+        Value::Object(body)
+    } else {
+        serde_json::json!({ "Response": Value::Object(body) })
+    };
+    Rendered { status: 200, body }
+}
+
+/// Renders an error in the cloud's envelope.
+pub fn render_error(cloud: Cloud, err: &ApiError, request_id: &str) -> Rendered {
+    if cloud.is_alibaba() {
+        Rendered {
+            status: err.status,
+            body: serde_json::json!({
+                "RequestId": request_id,
+                "HostId": format!("{}.aliyuncs.com", cloud.as_str()),
+                "Code": err.code,
+                "Message": err.message,
+                "Recommend": format!("https://api.aliyun.com/troubleshoot?q={}", err.code),
+            }),
+        }
+    } else {
+        Rendered {
+            status: 200,
+            body: serde_json::json!({
+                "Response": {
+                    "Error": { "Code": err.code, "Message": err.message },
+                    "RequestId": request_id,
+                }
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+        items
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn folds_indexed_keys() {
+        let p = Params::from_pairs(&pairs(&[
+            ("KeyIds.1", "b"),
+            ("KeyIds.0", "a"),
+            ("KeyIds.10", "c"),
+            ("Filters.0.Name", "key-name"),
+            ("Filters.0.Values.0", "x"),
+            ("Limit", "5"),
+        ]));
+        assert_eq!(
+            p.list("KeyIds", "Bad").unwrap(),
+            Some(vec!["a".into(), "b".into(), "c".into()])
+        );
+        let f = p.objects("Filters");
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0]["Name"], "key-name");
+        assert_eq!(f[0]["Values"], serde_json::json!(["x"]));
+        assert_eq!(p.int("Limit").unwrap(), Some(5));
+    }
+
+    #[test]
+    fn alibaba_lists() {
+        let p = Params::from_pairs(&pairs(&[
+            ("A", r#"["x","y"]"#),
+            ("B", "x, y"),
+            ("C", "[1]"),
+            ("D", "[\"x\""),
+            ("E", "[\"\"]"),
+        ]));
+        assert_eq!(
+            p.list("A", "Bad").unwrap(),
+            Some(vec!["x".into(), "y".into()])
+        );
+        assert_eq!(
+            p.list("B", "Bad").unwrap(),
+            Some(vec!["x".into(), "y".into()])
+        );
+        assert_eq!(p.list("C", "Bad").unwrap_err().code, "Bad");
+        assert_eq!(p.list("D", "Bad").unwrap_err().code, "Bad");
+        assert_eq!(p.list("E", "Bad").unwrap_err().code, "Bad");
+        assert_eq!(p.list("Z", "Bad").unwrap(), None);
+    }
+
+    #[test]
+    fn scalars() {
+        let p =
+            Params(serde_json::from_str(r#"{"a":true,"b":"false","c":"x","d":7,"e":""}"#).unwrap());
+        assert_eq!(p.bool("a").unwrap(), Some(true));
+        assert_eq!(p.bool("b").unwrap(), Some(false));
+        assert!(p.bool("c").is_err());
+        assert_eq!(p.str("d").as_deref(), Some("7"));
+        assert_eq!(p.str("e"), None);
+        assert!(p.int("c").is_err());
+    }
+
+    #[test]
+    fn envelopes() {
+        let e = ApiError::new(403, "X", "m");
+        let a = render_error(Cloud::Ecs, &e, "r");
+        assert_eq!(a.status, 403);
+        assert_eq!(a.body["Code"], "X");
+        let t = render_error(Cloud::Cvm, &e, "r");
+        assert_eq!(t.status, 200);
+        assert_eq!(t.body["Response"]["Error"]["Code"], "X");
+        let ok = render_ok(Cloud::Cvm, Map::new(), "r");
+        assert_eq!(ok.body["Response"]["RequestId"], "r");
+    }
+}
