@@ -297,10 +297,15 @@ impl Authenticator {
         check_alibaba_time(ts.unix_timestamp(), now)
             .map_err(|m| reject(400, "InvalidTimeStamp.Expired", m))?;
         v2::verify(req.method, &pairs, &self.creds.access_key_secret).map_err(|e| match e {
+            // Like the real service, reveal the server's string to sign: the legacy SDKs parse
+            // it to tell a wrong secret from a signing bug.
             SignError::SignatureMismatch => reject(
                 400,
                 "SignatureDoesNotMatch",
-                "Specified signature is not matched with our calculation.",
+                &format!(
+                    "Specified signature is not matched with our calculation. server string to sign is:{}",
+                    v2::string_to_sign(req.method, &pairs)
+                ),
             ),
             other => reject(400, "IncompleteSignature", &other.to_string()),
         })?;

@@ -50,7 +50,8 @@ pub fn handle(
     now: time::OffsetDateTime,
 ) -> Result<Map<String, Value>, ApiError> {
     let p = req.cloud.profile();
-    if p.regional_keys && req.region.is_empty() {
+    // RebootInstance is addressed by instance id alone on ECS.
+    if p.regional_keys && req.region.is_empty() && req.action != "RebootInstance" {
         let name = if req.cloud == Cloud::Cvm {
             "Region"
         } else {
@@ -663,7 +664,11 @@ impl Ctx<'_> {
             .str("InstanceId")
             .ok_or_else(|| ApiError::missing("InstanceId"))?;
         let i = store
-            .instance(Cloud::Ecs, Some(&self.req.region), &id)
+            .instance(
+                Cloud::Ecs,
+                Some(self.req.region.as_str()).filter(|r| !r.is_empty()),
+                &id,
+            )
             .ok_or_else(|| {
                 ApiError::new(
                     404,

@@ -3,7 +3,7 @@
 //! Where the clouds differ in structure rather than in names, the difference is spelled out here
 //! once: ECS wraps lists (`KeyPairs.KeyPair[]`, `Results.Result[]`) and types the bind results
 //! as strings; ENS uses a flat `Results[]` with integers and booleans; CVM puts everything under
-//! `Response` with `KeySet[]` / `InstanceSet[]`.
+//! `Response` with `KeyPairSet[]` / `InstanceSet[]` (names as in the official SDK models).
 
 use serde_json::{json, Map, Value};
 
@@ -93,7 +93,7 @@ pub fn key_list(
             "PageNumber": a,
             "PageSize": b,
         })),
-        Cloud::Cvm => obj(json!({ "TotalCount": total, "KeySet": items })),
+        Cloud::Cvm => obj(json!({ "TotalCount": total, "KeyPairSet": items })),
     }
 }
 
