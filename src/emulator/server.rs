@@ -409,7 +409,6 @@ fn run(shared: &Shared, call: &ApiRequest) -> Result<serde_json::Map<String, Val
         return Err(throttled(call.cloud));
     }
     let mut inner = shared.lock();
-    let before = inner.store.clone();
     let cfg = OpsConfig {
         ecs_bound_delete: shared.config.ecs_bound_delete,
     };
@@ -419,7 +418,8 @@ fn run(shared: &Shared, call: &ApiRequest) -> Result<serde_json::Map<String, Val
         &cfg,
         time::OffsetDateTime::now_utc(),
     );
-    if result.is_ok() && inner.store != before {
+    // Describe* never changes anything; every other successful call may have.
+    if result.is_ok() && !call.action.starts_with("Describe") {
         shared.persist(&inner.store);
     }
     result

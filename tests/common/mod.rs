@@ -19,6 +19,12 @@ pub async fn start_with(mut config: EmulatorConfig) -> RunningEmulator {
     emulator::start(config).await.unwrap()
 }
 
+/// One client for all calls: building a reqwest client per call is slow.
+pub fn client() -> reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(reqwest::Client::new).clone()
+}
+
 pub fn creds() -> Credentials {
     Credentials::new(ID, SECRET)
 }
@@ -94,7 +100,7 @@ pub async fn acs3_call_with(
         creds,
     );
     let raw_query = encode::encode_query(params.iter().copied());
-    let mut req = reqwest::Client::new().post(format!("http://{host}/?{raw_query}"));
+    let mut req = client().post(format!("http://{host}/?{raw_query}"));
     for (k, v) in headers {
         req = req.header(k, v);
     }
@@ -134,7 +140,7 @@ pub async fn v2_call(
     );
     let body = encode::encode_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     send(
-        reqwest::Client::new()
+        client()
             .post(emu.endpoint())
             .header("content-type", "application/x-www-form-urlencoded")
             .body(body),
@@ -169,7 +175,7 @@ pub async fn cvm_with(
         },
         creds,
     );
-    let mut req = reqwest::Client::new().post(emu.endpoint()).body(payload);
+    let mut req = client().post(emu.endpoint()).body(payload);
     for (k, v) in headers {
         req = req.header(k, v);
     }
@@ -187,7 +193,7 @@ pub async fn admin_get(emu: &RunningEmulator, path: &str) -> Value {
 
 pub async fn admin_post(emu: &RunningEmulator, path: &str, body: Value) -> Answer {
     send(
-        reqwest::Client::new()
+        client()
             .post(format!("{}/_emulator/{path}", emu.endpoint()))
             .json(&body),
     )
