@@ -487,3 +487,93 @@ async fn tc3_rejections() {
     assert!(body["Response"]["RequestId"].is_string());
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn tc3_get_with_indexed_query_parameters() {
+    use sshkey::cloud::sign::tc3;
+    let emu = start().await;
+    let created = cvm(
+        &emu,
+        "CreateKeyPair",
+        "ap-guangzhou",
+        json!({"KeyName": "viaget", "ProjectId": 0}),
+    )
+    .await;
+    let id = created.body["Response"]["KeyPair"]["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let host = emu.addr().to_string();
+    let ts = now().unix_timestamp();
+    let date = tc3::utc_date(ts).unwrap();
+    let query = format!("KeyIds.0={id}&Limit=10");
+    let headers = vec![
+        (
+            "content-type".to_string(),
+            "application/x-www-form-urlencoded".to_string(),
+        ),
+        ("host".to_string(), host.clone()),
+    ];
+    let canonical = tc3::canonical_request("GET", &query, &headers, &sha_hex(b""));
+    let sts = tc3::string_to_sign(ts, &date, "cvm", &canonical);
+    let auth = tc3::Authorization {
+        secret_id: ID.into(),
+        date: date.clone(),
+        service: "cvm".into(),
+        signed_headers: vec!["content-type".into(), "host".into()],
+        signature: tc3::signature(SECRET, &date, "cvm", &sts),
+    };
+    let body: serde_json::Value = client()
+        .get(format!("{}/?{query}", emu.endpoint()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-tc-action", "DescribeKeyPairs")
+        .header("x-tc-version", "2017-03-12")
+        .header("x-tc-region", "ap-guangzhou")
+        .header("x-tc-timestamp", ts.to_string())
+        .header("authorization", auth.to_header_value())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["Response"]["TotalCount"], 1, "{body}");
+    assert_eq!(body["Response"]["KeyPairSet"][0]["KeyId"], id.as_str());
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn acs3_form_body_parameters() {
+    use sshkey::cloud::sign::acs3;
+    let emu = start().await;
+    let host = emu.addr().to_string();
+    let date = acs3::format_date(now());
+    let n = nonce();
+    let body = b"RegionId=cn-hangzhou&KeyPairName=from-form";
+    let query: Vec<(String, String)> = vec![];
+    let headers = acs3::sign_request(
+        &acs3::SignInput {
+            method: "POST",
+            host: &host,
+            query: &query,
+            body,
+            action: "CreateKeyPair",
+            version: "2014-05-26",
+            date: &date,
+            nonce: &n,
+        },
+        &creds(),
+    );
+    let mut req = client()
+        .post(emu.endpoint())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(&body[..]);
+    for (k, v) in headers {
+        req = req.header(k, v);
+    }
+    let resp = req.send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let answer: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(answer["KeyPairName"], "from-form");
+    emu.shutdown().await;
+}
