@@ -348,3 +348,39 @@ fn binary_prints_the_bound_address_first() {
         .unwrap();
     assert!(!bad.status.success());
 }
+
+#[tokio::test]
+async fn admin_api_refuses_non_loopback_clients() {
+    // Needs a non-loopback address on this machine; find one by asking the OS for a route.
+    let probe = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+    let local_ip = match probe
+        .connect("192.0.2.1:9")
+        .and_then(|_| probe.local_addr())
+    {
+        Ok(addr) if !addr.ip().is_loopback() && !addr.ip().is_unspecified() => addr.ip(),
+        other => {
+            eprintln!("skipping: no non-loopback address ({other:?})");
+            return;
+        }
+    };
+    let emu = sshkey::emulator::start(EmulatorConfig {
+        listen: "0.0.0.0:0".parse().unwrap(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let port = emu.addr().port();
+    let remote = client()
+        .get(format!("http://{local_ip}:{port}/_emulator/calls"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(remote.status(), 403);
+    let local = client()
+        .get(format!("http://127.0.0.1:{port}/_emulator/calls"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(local.status(), 200);
+    emu.shutdown().await;
+}

@@ -382,6 +382,20 @@ async fn attach_detach_reboot_and_describe_instances() {
     assert_eq!(inst["OSType"], "linux");
     assert_eq!(inst["Status"], "Stopped");
 
+    let big_page = ecs(
+        &emu,
+        "DescribeInstances",
+        &[("RegionId", R), ("PageSize", "100")],
+    )
+    .await;
+    assert_eq!(big_page.body["TotalCount"], 3);
+    let too_big = ecs(
+        &emu,
+        "DescribeInstances",
+        &[("RegionId", R), ("PageSize", "101")],
+    )
+    .await;
+    assert_eq!(too_big.status, 400);
     let rb = ecs(&emu, "RebootInstance", &[("InstanceId", "i-1")]).await;
     assert_eq!(rb.status, 200);
     let stopped = ecs(&emu, "RebootInstance", &[("InstanceId", "i-2")]).await;

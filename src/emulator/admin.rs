@@ -15,7 +15,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::profile::Cloud;
+use super::profile::{is_cvm_instance_id, Cloud};
 use super::server::{ConnInfo, Fault, Shared};
 use super::store::{Instance, Os, Status};
 
@@ -102,6 +102,18 @@ async fn instances(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -
     };
     if body.region.is_empty() {
         return bad_request("region must not be empty");
+    }
+    // CVM calls reject other id shapes as malformed, so seeding one would only confuse a test.
+    if cloud == Cloud::Cvm {
+        if let Some(bad) = body.instances.iter().find(|i| !is_cvm_instance_id(&i.id)) {
+            return bad_request(format!(
+                "CVM instance ids look like ins-xxxxxxxx, got {:?}",
+                bad.id
+            ));
+        }
+    }
+    if let Some(bad) = body.instances.iter().find(|i| i.id.is_empty()) {
+        return bad_request(format!("empty instance id {:?}", bad.id));
     }
     let mut inner = shared.lock();
     let count = body.instances.len();

@@ -241,25 +241,26 @@ impl Ctx<'_> {
         Ok(body)
     }
 
-    fn page(&self, default_size: i64) -> Result<(usize, usize, i64, i64), ApiError> {
+    // Returns (skip, take, PageNumber or Offset, PageSize or Limit).
+    fn page(&self, default_size: i64, max: usize) -> Result<(usize, usize, i64, i64), ApiError> {
         let params = &self.req.params;
         let size_error = || {
             ApiError::invalid(
                 self.p.codes.page_size,
-                format!("The page size must be between 1 and {}.", self.p.page_max),
+                format!("The page size must be between 1 and {max}."),
             )
         };
         if self.cloud() == Cloud::Cvm {
             let offset = params.int("Offset")?.unwrap_or(0).max(0);
             let limit = params.int("Limit")?.unwrap_or(default_size);
-            if limit < 1 || limit as usize > self.p.page_max {
+            if limit < 1 || limit as usize > max {
                 return Err(size_error());
             }
             Ok((offset as usize, limit as usize, offset, limit))
         } else {
             let number = params.int("PageNumber")?.unwrap_or(1).max(1);
             let size = params.int("PageSize")?.unwrap_or(default_size);
-            if size < 1 || size as usize > self.p.page_max {
+            if size < 1 || size as usize > max {
                 return Err(size_error());
             }
             Ok((((number - 1) * size) as usize, size as usize, number, size))
@@ -268,7 +269,8 @@ impl Ctx<'_> {
 
     fn describe_keys(&self, store: &Store) -> Result<Map<String, Value>, ApiError> {
         let params = &self.req.params;
-        let (skip, take, a, b) = self.page(if self.cloud() == Cloud::Cvm { 20 } else { 10 })?;
+        let default = if self.cloud() == Cloud::Cvm { 20 } else { 10 };
+        let (skip, take, a, b) = self.page(default, self.p.page_max)?;
         let mut matched: Vec<&KeyPair> = store.keys_in(self.cloud(), self.key_region()).collect();
         match self.cloud() {
             Cloud::Ecs | Cloud::Ens => {
@@ -601,18 +603,9 @@ impl Ctx<'_> {
     fn describe_instances(&self, store: &Store) -> Result<Map<String, Value>, ApiError> {
         let params = &self.req.params;
         let cloud = self.cloud();
-        let (skip, take, a, b) = self.page(if cloud == Cloud::Cvm { 20 } else { 10 })?;
-        let page_max = if cloud == Cloud::Ecs {
-            100
-        } else {
-            self.p.page_max
-        };
-        if take > page_max {
-            return Err(ApiError::invalid(
-                self.p.codes.page_size,
-                "The page size is too large.",
-            ));
-        }
+        let default = if cloud == Cloud::Cvm { 20 } else { 10 };
+        // Instance listings allow 100 per page on every cloud.
+        let (skip, take, a, b) = self.page(default, 100)?;
         let ids = params.list("InstanceIds", "InvalidInstanceIds.Malformed")?;
         if ids.as_ref().is_some_and(|ids| ids.len() > 100) {
             return Err(ApiError::invalid(
