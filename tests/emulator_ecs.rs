@@ -412,3 +412,26 @@ async fn attach_detach_reboot_and_describe_instances() {
     assert_eq!(state["ecs"][R]["instances"][0]["reboots"], 1);
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn absurd_page_numbers_are_just_empty_pages() {
+    let emu = start().await;
+    create(&emu, "only").await;
+    let a = ecs(
+        &emu,
+        "DescribeKeyPairs",
+        &[("RegionId", R), ("PageNumber", "9223372036854775807")],
+    )
+    .await;
+    assert_eq!(a.status, 200);
+    assert_eq!(a.body["TotalCount"], 1);
+    assert_eq!(a.body["KeyPairs"]["KeyPair"], serde_json::json!([]));
+    let b = ecs(
+        &emu,
+        "DescribeKeyPairs",
+        &[("RegionId", R), ("PageNumber", "x")],
+    )
+    .await;
+    assert_eq!(b.code(), Some("InvalidParameter"));
+    emu.shutdown().await;
+}

@@ -263,7 +263,12 @@ impl Ctx<'_> {
             if size < 1 || size as usize > max {
                 return Err(size_error());
             }
-            Ok((((number - 1) * size) as usize, size as usize, number, size))
+            Ok((
+                usize::try_from((number - 1).saturating_mul(size)).unwrap_or(usize::MAX),
+                size as usize,
+                number,
+                size,
+            ))
         }
     }
 
