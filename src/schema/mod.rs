@@ -1,1 +1,183 @@
-//! (being built)
+//! The schema model: one Rust description per resource, from which both the wire schema sent to
+//! Terraform and the value type used to decode its msgpack are derived.
+//!
+//! Keeping a single source of truth matters because Terraform checks every value it receives
+//! against the schema it was given: an attribute that is decoded with one type and advertised
+//! with another is a crash waiting for the first real configuration.
+
+use std::collections::BTreeMap;
+
+use crate::value::Type;
+
+/// A resource, data source, list resource or provider schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schema {
+    pub version: i64,
+    pub block: Block,
+}
+
+/// A block of attributes. We never need nested blocks: nested data is modelled as attributes of
+/// collection and object types, which both Terraform 1.0 and 1.15 understand.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Block {
+    pub description: String,
+    pub attributes: Vec<Attribute>,
+}
+
+/// Whether the user must, may or may not set an attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    Required,
+    Optional,
+    /// Optional, and the provider fills it in when the user does not.
+    OptionalComputed,
+    Computed,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attribute {
+    pub name: &'static str,
+    pub ty: Type,
+    pub description: &'static str,
+    pub presence: Presence,
+    pub sensitive: bool,
+    /// Changing it forces a replacement; the planner reports it in `requires_replace`.
+    pub force_new: bool,
+}
+
+impl Attribute {
+    fn new(name: &'static str, ty: Type, presence: Presence) -> Self {
+        Attribute {
+            name,
+            ty,
+            description: "",
+            presence,
+            sensitive: false,
+            force_new: false,
+        }
+    }
+    pub fn required(name: &'static str, ty: Type) -> Self {
+        Self::new(name, ty, Presence::Required)
+    }
+    pub fn optional(name: &'static str, ty: Type) -> Self {
+        Self::new(name, ty, Presence::Optional)
+    }
+    pub fn optional_computed(name: &'static str, ty: Type) -> Self {
+        Self::new(name, ty, Presence::OptionalComputed)
+    }
+    pub fn computed(name: &'static str, ty: Type) -> Self {
+        Self::new(name, ty, Presence::Computed)
+    }
+    pub fn describe(mut self, text: &'static str) -> Self {
+        self.description = text;
+        self
+    }
+    pub fn sensitive(mut self) -> Self {
+        self.sensitive = true;
+        self
+    }
+    pub fn force_new(mut self) -> Self {
+        self.force_new = true;
+        self
+    }
+    pub fn is_required(&self) -> bool {
+        self.presence == Presence::Required
+    }
+    pub fn is_optional(&self) -> bool {
+        matches!(self.presence, Presence::Optional | Presence::OptionalComputed)
+    }
+    pub fn is_computed(&self) -> bool {
+        matches!(
+            self.presence,
+            Presence::Computed | Presence::OptionalComputed
+        )
+    }
+}
+
+impl Block {
+    pub fn new(description: &str, attributes: Vec<Attribute>) -> Self {
+        Block {
+            description: description.to_string(),
+            attributes,
+        }
+    }
+
+    /// The cty object type of a value of this block.
+    pub fn value_type(&self) -> Type {
+        Type::Object(
+            self.attributes
+                .iter()
+                .map(|a| (a.name.to_string(), a.ty.clone()))
+                .collect::<BTreeMap<_, _>>(),
+        )
+    }
+
+    pub fn attribute(&self, name: &str) -> Option<&Attribute> {
+        self.attributes.iter().find(|a| a.name == name)
+    }
+}
+
+impl Schema {
+    pub fn new(version: i64, block: Block) -> Self {
+        Schema { version, block }
+    }
+    pub fn value_type(&self) -> Type {
+        self.block.value_type()
+    }
+}
+
+/// The identity of a managed resource (Terraform >= 1.12): the attributes that find the remote
+/// object, used by import blocks and by `terraform query` results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdentitySchema {
+    pub version: i64,
+    pub attributes: Vec<IdentityAttribute>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdentityAttribute {
+    pub name: &'static str,
+    pub ty: Type,
+    pub description: &'static str,
+    pub required_for_import: bool,
+}
+
+impl IdentitySchema {
+    pub fn value_type(&self) -> Type {
+        Type::Object(
+            self.attributes
+                .iter()
+                .map(|a| (a.name.to_string(), a.ty.clone()))
+                .collect(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_type_lists_every_attribute() {
+        let block = Block::new(
+            "k",
+            vec![
+                Attribute::required("name", Type::String),
+                Attribute::optional("ids", Type::Set(Box::new(Type::String))),
+            ],
+        );
+        let Type::Object(fields) = block.value_type() else {
+            panic!("object expected")
+        };
+        assert_eq!(fields.len(), 2);
+        assert_eq!(fields["ids"], Type::Set(Box::new(Type::String)));
+    }
+
+    #[test]
+    fn presence_flags() {
+        let a = Attribute::optional_computed("x", Type::Bool);
+        assert!(a.is_optional() && a.is_computed() && !a.is_required());
+        let c = Attribute::computed("y", Type::String).sensitive();
+        assert!(c.is_computed() && !c.is_optional() && c.sensitive);
+    }
+}

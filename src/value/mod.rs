@@ -1,1 +1,227 @@
-//! (being built)
+//! Values as Terraform sees them: typed by cty types, with explicit null and unknown, and their
+//! two wire encodings (msgpack for everything Terraform sends, JSON for stored state).
+//!
+//! Decoding is always guided by a [`Type`] derived from our schema, so a value that does not fit
+//! the schema is an error with the [`AttributePath`] where it went wrong, never a panic.
+
+pub mod json;
+pub mod msgpack;
+mod path;
+mod types;
+
+use std::collections::BTreeMap;
+
+pub use path::{AttributePath, PathStep};
+pub use types::Type;
+
+/// A cty number: kept as an integer when it is one, so counts and limits stay exact.
+#[derive(Debug, Clone)]
+pub enum Number {
+    Int(i64),
+    Float(f64),
+    /// A number exact in neither i64 nor f64, kept as its decimal text.
+    Decimal(String),
+}
+
+impl PartialEq for Number {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Number::Int(a), Number::Int(b)) => a == b,
+            (Number::Float(a), Number::Float(b)) => a == b,
+            (Number::Int(a), Number::Float(b)) | (Number::Float(b), Number::Int(a)) => (*a as f64) == *b && b.fract() == 0.0,
+            (Number::Decimal(a), Number::Decimal(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// What Terraform already knows about an unknown value (msgpack extension 12).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Refinements {
+    pub not_null: bool,
+    pub string_prefix: Option<String>,
+    pub number_lower: Option<(Number, bool)>,
+    pub number_upper: Option<(Number, bool)>,
+    pub length_lower: Option<u64>,
+    pub length_upper: Option<u64>,
+}
+
+impl Refinements {
+    pub fn is_empty(&self) -> bool {
+        *self == Refinements::default()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Value {
+    Null,
+    Unknown(Refinements),
+    String(String),
+    Number(Number),
+    Bool(bool),
+    List(Vec<Value>),
+    /// Elements in the order received; equality ignores order.
+    Set(Vec<Value>),
+    Map(BTreeMap<String, Value>),
+    Object(BTreeMap<String, Value>),
+    Tuple(Vec<Value>),
+    Dynamic(Type, Box<Value>),
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Self) -> bool {
+        use Value::*;
+        match (self, other) {
+            (Null, Null) => true,
+            (Unknown(a), Unknown(b)) => a == b,
+            (String(a), String(b)) => a == b,
+            (Number(a), Number(b)) => a == b,
+            (Bool(a), Bool(b)) => a == b,
+            (List(a), List(b)) | (Tuple(a), Tuple(b)) => a == b,
+            (Set(a), Set(b)) => a.len() == b.len() && a.iter().all(|x| b.contains(x)) && b.iter().all(|x| a.contains(x)),
+            (Map(a), Map(b)) | (Object(a), Object(b)) => a == b,
+            (Dynamic(ta, a), Dynamic(tb, b)) => ta == tb && a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Value {
+    pub fn unknown() -> Value {
+        Value::Unknown(Refinements::default())
+    }
+    pub fn string(s: impl Into<String>) -> Value {
+        Value::String(s.into())
+    }
+    pub fn int(n: i64) -> Value {
+        Value::Number(Number::Int(n))
+    }
+    pub fn null_of(_ty: &Type) -> Value {
+        Value::Null
+    }
+    pub fn object<K: Into<String>>(fields: impl IntoIterator<Item = (K, Value)>) -> Value {
+        Value::Object(fields.into_iter().map(|(k, v)| (k.into(), v)).collect())
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Value::Unknown(_))
+    }
+    /// No unknown anywhere inside.
+    pub fn is_fully_known(&self) -> bool {
+        match self {
+            Value::Unknown(_) => false,
+            Value::List(v) | Value::Set(v) | Value::Tuple(v) => v.iter().all(Value::is_fully_known),
+            Value::Map(m) | Value::Object(m) => m.values().all(Value::is_fully_known),
+            Value::Dynamic(_, v) => v.is_fully_known(),
+            _ => true,
+        }
+    }
+
+    pub fn attr(&self, name: &str) -> Option<&Value> {
+        match self {
+            Value::Object(m) => m.get(name),
+            _ => None,
+        }
+    }
+    pub fn attr_mut(&mut self, name: &str) -> Option<&mut Value> {
+        match self {
+            Value::Object(m) => m.get_mut(name),
+            _ => None,
+        }
+    }
+    /// Sets an attribute of an object (no effect on other values).
+    pub fn set_attr(&mut self, name: &str, v: Value) {
+        if let Value::Object(m) = self {
+            m.insert(name.to_string(), v);
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+    /// The value as an integer, when it is a number with no fractional part in i64 range.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Value::Number(Number::Int(n)) => Some(*n),
+            Value::Number(Number::Float(f)) if f.fract() == 0.0 && f.abs() < 9.0e18 => Some(*f as i64),
+            _ => None,
+        }
+    }
+    pub fn elements(&self) -> Option<&[Value]> {
+        match self {
+            Value::List(v) | Value::Set(v) | Value::Tuple(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ValueError {
+    #[error("at {path}: expected {expected}, found {found}")]
+    TypeMismatch { path: AttributePath, expected: String, found: String },
+    #[error("at {path}: unexpected attribute {name:?}")]
+    UnexpectedAttribute { path: AttributePath, name: String },
+    #[error("at {path}: unknown values cannot be stored in JSON")]
+    UnknownInJson { path: AttributePath },
+    #[error("at {path}: malformed input: {reason}")]
+    Malformed { path: AttributePath, reason: String },
+    #[error("at {path}: value nested deeper than {limit} levels")]
+    TooDeep { path: AttributePath, limit: usize },
+    #[error("at {path}: invalid type {found}")]
+    BadType { path: AttributePath, found: String },
+    #[error("at {path}: {remaining} trailing bytes after the value")]
+    Trailing { path: AttributePath, remaining: usize },
+}
+
+impl ValueError {
+    pub fn path(&self) -> &AttributePath {
+        match self {
+            ValueError::TypeMismatch { path, .. }
+            | ValueError::UnexpectedAttribute { path, .. }
+            | ValueError::UnknownInJson { path }
+            | ValueError::Malformed { path, .. }
+            | ValueError::TooDeep { path, .. }
+            | ValueError::BadType { path, .. }
+            | ValueError::Trailing { path, .. } => path,
+        }
+    }
+}
+
+/// Nesting deeper than this is hostile input: our schemas are at most three levels deep.
+pub const MAX_DEPTH: usize = 64;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sets_compare_without_order() {
+        let a = Value::Set(vec![Value::string("x"), Value::string("y")]);
+        let b = Value::Set(vec![Value::string("y"), Value::string("x")]);
+        assert_eq!(a, b);
+        assert_ne!(Value::List(vec![Value::string("x"), Value::string("y")]), Value::List(vec![Value::string("y"), Value::string("x")]));
+    }
+
+    #[test]
+    fn accessors() {
+        let mut o = Value::object([("n", Value::int(3)), ("u", Value::unknown())]);
+        assert_eq!(o.attr("n").and_then(Value::as_i64), Some(3));
+        assert!(!o.is_fully_known());
+        o.set_attr("u", Value::Bool(true));
+        assert!(o.is_fully_known());
+        assert_eq!(Value::Number(Number::Float(2.0)).as_i64(), Some(2));
+        assert_eq!(Value::Number(Number::Float(2.5)).as_i64(), None);
+    }
+}
