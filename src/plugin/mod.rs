@@ -1,1 +1,8 @@
-//! (being built)
+//! The go-plugin transport (being built).
+
+/// Generated from `proto/goplugin.proto`.
+#[doc(hidden)]
+#[allow(clippy::all, clippy::pedantic)]
+pub mod wire {
+    tonic::include_proto!("plugin");
+}
