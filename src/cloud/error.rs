@@ -128,6 +128,8 @@ pub fn classify(code: &str, http_status: Option<u16>) -> ErrorKind {
         "InvalidInstanceId.NotFound",
         "ResourceNotFound.InstanceNotFound",
         "ResourceNotFound",
+        "PubKeyNameNotExist",
+        "InstanceNotFound",
     ];
     const BOUND: &[&str] = &[
         "InvalidParameter.KeypairAlreadyAttachedInstance",

@@ -6,19 +6,26 @@
 //! while the mechanics are shared:
 //!
 //! - [`sign`]: request signing (ACS3, V2, TC3), shared with the emulator.
-//! - [`transport`]: HTTP, timeouts, retries with backoff and jitter, the retry deadline.
+//! - `transport`: HTTP, timeouts, retries with backoff and jitter, the retry deadline.
 //! - [`ratelimit`]: a per-action token bucket so CVM's 10 requests/s is never provoked.
-//! - [`alibaba`]: ECS and ENS (one RPC transport, two parameter dialects).
-//! - [`tencent`]: CVM, with Tencent's JSON envelope.
+//! - `alibaba`: ECS and ENS (one RPC transport, two parameter dialects).
+//! - `tencent`: CVM, with Tencent's JSON envelope.
 //! - [`error`], [`rules`]: the error type and the per-cloud limits and naming rules.
 
+mod alibaba;
 pub mod error;
+mod fields;
+pub mod idempotent;
+pub mod ratelimit;
 pub mod rules;
 pub mod sign;
+mod tencent;
+mod transport;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -291,6 +298,52 @@ pub trait KeyPairApi: Send + Sync + 'static {
     async fn describe_instances(&self, q: &InstanceQuery) -> Result<Vec<Instance>, CloudError>;
     /// Reboots an instance so a binding change takes effect (ECS only).
     async fn reboot_instance(&self, id: &str) -> Result<(), CloudError>;
+}
+
+/// Builds the client for `cfg.kind`.
+pub fn new_client(cfg: ClientConfig) -> Result<Arc<dyn KeyPairApi>, CloudError> {
+    if cfg.credentials.access_key.is_empty() || cfg.credentials.secret_key.expose().is_empty() {
+        return Err(CloudError::local(
+            cfg.kind,
+            "Configure",
+            ErrorKind::Auth,
+            "MissingCredentials",
+            "access key and secret key must both be set",
+        ));
+    }
+    Ok(match cfg.kind {
+        CloudKind::Ecs | CloudKind::Ens => Arc::new(alibaba::AlibabaClient::new(cfg)?),
+        CloudKind::Cvm => Arc::new(tencent::TencentClient::new(cfg)?),
+    })
+}
+
+/// The configured endpoint, or the cloud's public one (`{region}` filled in).
+fn resolve_endpoint(cfg: &ClientConfig, default: &str) -> Result<url::Url, CloudError> {
+    let bad = |msg: String| {
+        CloudError::local(
+            cfg.kind,
+            "Configure",
+            ErrorKind::InvalidInput,
+            "InvalidEndpoint",
+            msg,
+        )
+    };
+    let url = match &cfg.endpoint {
+        Some(u) => u.clone(),
+        None => {
+            if cfg.region.is_empty() && default.contains("{region}") {
+                return Err(bad(format!("{} needs a region", cfg.kind)));
+            }
+            url::Url::parse(&default.replace("{region}", &cfg.region))
+                .map_err(|e| bad(format!("invalid region {:?}: {e}", cfg.region)))?
+        }
+    };
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(bad(format!(
+            "endpoint {url} must be an http(s) URL with a host"
+        )));
+    }
+    Ok(url)
 }
 
 #[cfg(test)]
