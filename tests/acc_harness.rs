@@ -110,3 +110,11 @@ fn emulator_admin_api_round_trip() {
 fn hcl_strings_are_escaped() {
     assert_eq!(support::hcl_string(r#"a"b\c${x}"#), r#""a\"b\\c$${x}""#);
 }
+
+#[test]
+fn ansi_colours_are_stripped() {
+    assert_eq!(
+        support::strip_ansi("\u{1b}[31m\u{1b}[1mError:\u{1b}[0m x\u{1b}[0m"),
+        "Error: x"
+    );
+}

@@ -163,9 +163,30 @@ pub fn run_captured(mut cmd: Command, args: Vec<String>, timeout: Duration) -> O
     Output {
         args,
         code,
-        stdout: out_reader.join().unwrap_or_default(),
-        stderr: err_reader.join().unwrap_or_default(),
+        stdout: strip_ansi(&out_reader.join().unwrap_or_default()),
+        stderr: strip_ansi(&err_reader.join().unwrap_or_default()),
     }
+}
+
+/// Removes ANSI colour sequences: some commands (`providers schema`) have no `-no-color` and
+/// colour their diagnostics, which would break text matching.
+pub fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            chars.next();
+            // CSI: parameter and intermediate bytes, then one final byte in '@'..='~'.
+            for c in chars.by_ref() {
+                if ('@'..='~').contains(&c) {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The `sshkey-emulator` binary on a free loopback port, killed on drop.
