@@ -1,0 +1,41 @@
+# Build, test and demo entry points. `make demo` and `make test` are the whole quick start.
+SHELL := /bin/bash
+CARGO ?= cargo
+TOOLS ?= $(or $(SSHKEY_TOOLS_DIR),$(CURDIR)/.tools)
+export SSHKEY_TOOLS_DIR := $(abspath $(TOOLS))
+# Built binaries live in cargo's target directory, which CARGO_TARGET_DIR or a config may move.
+TARGET_DIR = $(or $(CARGO_TARGET_DIR),$(shell $(CARGO) metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])'))
+
+.PHONY: all build tools test test-rust test-sdk lint demo clean-tools
+
+all: build
+
+build:
+	$(CARGO) build --bins
+
+tools:
+	bash scripts/install-terraform.sh
+
+test: tools test-rust test-sdk
+
+test-rust:
+	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
+	  $(CARGO) nextest run --all-targets --no-fail-fast && $(CARGO) test --doc; \
+	else \
+	  $(CARGO) test --all-targets --no-fail-fast; \
+	fi
+
+test-sdk: tools
+	$(CARGO) build --bin sshkey-emulator
+	SSHKEY_EMULATOR_BIN="$(TARGET_DIR)/debug/sshkey-emulator" \
+	  "$(SSHKEY_TOOLS_DIR)/venv-sdk/bin/python" tests/sdk/test_official_sdks.py
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+demo:
+	bash scripts/demo.sh
+
+clean-tools:
+	rm -rf "$(SSHKEY_TOOLS_DIR)"

@@ -1,0 +1,487 @@
+//! Acceptance-test harness: drives real Terraform CLIs against the built provider and the
+//! emulator binary, the way a user would. Terraform finds the provider through a `dev_overrides`
+//! CLI configuration pointing at cargo's freshly built binary, so no registry and no
+//! `terraform init` are involved. The CLIs come from `make tools`; a missing CLI is a failure
+//! (with the command to fix it), never a silent skip, so CI cannot pass without running them.
+
+#![allow(dead_code)]
+
+pub mod http;
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Credentials the emulator accepts unless told otherwise.
+pub const ACCESS_KEY: &str = "sshkey-emulator-id";
+pub const SECRET_KEY: &str = "sshkey-emulator-secret";
+
+/// Long enough for a 100-resource apply on a loaded 2-core machine; a hang still ends the test.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// The Terraform versions every acceptance test runs against: the newest, and the oldest
+/// protocol-6 release we support.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tf {
+    V1_15_5,
+    V1_0_3,
+}
+
+pub const ALL_VERSIONS: [Tf; 2] = [Tf::V1_15_5, Tf::V1_0_3];
+
+impl Tf {
+    pub fn version(self) -> &'static str {
+        match self {
+            Tf::V1_15_5 => "1.15.5",
+            Tf::V1_0_3 => "1.0.3",
+        }
+    }
+
+    /// `$SSHKEY_TOOLS_DIR/bin/terraform-X.Y.Z` (default `<crate>/.tools`); panics with the fix
+    /// when it is not installed.
+    pub fn path(self) -> PathBuf {
+        let tools = std::env::var_os("SSHKEY_TOOLS_DIR")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools"));
+        let path = tools
+            .join("bin")
+            .join(format!("terraform-{}", self.version()));
+        assert!(
+            path.is_file(),
+            "Terraform {} not found at {}: run `make tools` (or set SSHKEY_TOOLS_DIR)",
+            self.version(),
+            path.display()
+        );
+        path
+    }
+}
+
+/// The directory holding `terraform-provider-sshkey`, for `dev_overrides`.
+pub fn provider_dir() -> PathBuf {
+    let bin = Path::new(env!("CARGO_BIN_EXE_terraform-provider-sshkey"));
+    bin.parent()
+        .expect("provider binary has a parent directory")
+        .to_path_buf()
+}
+
+/// What one CLI run produced.
+#[derive(Debug)]
+pub struct Output {
+    pub args: Vec<String>,
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+
+    /// Panics with the full transcript unless the command exited 0.
+    pub fn assert_success(&self) -> &Self {
+        assert!(self.success(), "command failed: {self}");
+        self
+    }
+
+    /// Panics with the full transcript unless the command failed.
+    pub fn assert_failure(&self) -> &Self {
+        assert!(!self.success(), "command unexpectedly succeeded: {self}");
+        self
+    }
+
+    /// stdout and stderr together, for matching diagnostics wherever Terraform printed them.
+    pub fn combined(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+impl std::fmt::Display for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`terraform {}` exit {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.args.join(" "),
+            self.code,
+            self.stdout,
+            self.stderr
+        )
+    }
+}
+
+/// A child process that is killed when dropped, so a failing test leaves nothing running.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs `cmd` to completion (or kills it at `timeout`), capturing both streams.
+pub fn run_captured(mut cmd: Command, args: Vec<String>, timeout: Duration) -> Output {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = KillOnDrop(cmd.spawn().unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}")));
+    let mut out = child.0.stdout.take().expect("piped stdout");
+    let mut err = child.0.stderr.take().expect("piped stderr");
+    // Both pipes are drained concurrently: a full stderr pipe would otherwise block the child.
+    let out_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let deadline = Instant::now() + timeout;
+    let code = loop {
+        match child.0.try_wait() {
+            Ok(Some(status)) => break status.code(),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Ok(None) => {
+                let _ = child.0.kill();
+                let _ = child.0.wait();
+                let stdout = out_reader.join().unwrap_or_default();
+                let stderr = err_reader.join().unwrap_or_default();
+                panic!(
+                    "`terraform {}` timed out after {timeout:?}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}",
+                    args.join(" ")
+                );
+            }
+            Err(e) => panic!("wait for {args:?}: {e}"),
+        }
+    };
+    Output {
+        args,
+        code,
+        stdout: strip_ansi(&out_reader.join().unwrap_or_default()),
+        stderr: strip_ansi(&err_reader.join().unwrap_or_default()),
+    }
+}
+
+/// Removes ANSI colour sequences: some commands (`providers schema`) have no `-no-color` and
+/// colour their diagnostics, which would break text matching.
+pub fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            chars.next();
+            // CSI: parameter and intermediate bytes, then one final byte in '@'..='~'.
+            for c in chars.by_ref() {
+                if ('@'..='~').contains(&c) {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The `sshkey-emulator` binary on a free loopback port, killed on drop.
+pub struct Emulator {
+    child: KillOnDrop,
+    addr: String,
+}
+
+impl Emulator {
+    pub fn start() -> Emulator {
+        Emulator::start_with(&[])
+    }
+
+    /// Starts the emulator with extra command-line flags (e.g. `--ecs-bound-delete allow`).
+    pub fn start_with(extra: &[&str]) -> Emulator {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sshkey-emulator"));
+        cmd.args(["--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let mut child = KillOnDrop(cmd.spawn().expect("spawn sshkey-emulator"));
+        let stdout = child.0.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout);
+        let mut first = String::new();
+        lines.read_line(&mut first).expect("read emulator stdout");
+        let addr = first
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first emulator line {first:?}"))
+            .to_string();
+        // Keep draining stdout so the emulator never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut sink = String::new();
+            while lines.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
+                sink.clear();
+            }
+        });
+        Emulator { child, addr }
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub fn addr(&self) -> &str {
+        &self.addr
+    }
+
+    /// The provider's `endpoint` value.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn admin(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
+        let resp = http::request(&self.addr, method, &format!("/_emulator/{path}"), body)
+            .unwrap_or_else(|e| panic!("{method} /_emulator/{path}: {e}"));
+        assert!(
+            (200..300).contains(&resp.status),
+            "{method} /_emulator/{path}: HTTP {} {}",
+            resp.status,
+            resp.body
+        );
+        if resp.body.trim().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&resp.body).unwrap_or_else(|e| {
+                panic!("/_emulator/{path} answered non-JSON ({e}): {}", resp.body)
+            })
+        }
+    }
+
+    /// Every API call so far, in arrival order.
+    pub fn calls(&self) -> Vec<Value> {
+        match self.admin("GET", "calls", None) {
+            Value::Array(calls) => calls,
+            other => panic!("/_emulator/calls is not an array: {other}"),
+        }
+    }
+
+    /// The calls of one action (any cloud).
+    pub fn calls_of(&self, action: &str) -> Vec<Value> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c["action"] == action)
+            .collect()
+    }
+
+    pub fn reset(&self) {
+        self.admin("POST", "reset", None);
+    }
+
+    /// Seeds instances: `{"cloud","region","instances":[{"id","os","status"}]}`.
+    pub fn instances(&self, body: Value) {
+        self.admin("POST", "instances", Some(&body));
+    }
+
+    pub fn state(&self) -> Value {
+        self.admin("GET", "state", None)
+    }
+
+    /// Arms a fault: `{"action","kind","count","latency_ms"}`.
+    pub fn fault(&self, body: Value) {
+        self.admin("POST", "faults", Some(&body));
+    }
+}
+
+/// A temporary Terraform working directory bound to one CLI version.
+pub struct Workspace {
+    dir: tempfile::TempDir,
+    tf: Tf,
+    cli_config: PathBuf,
+    env: Vec<(String, String)>,
+    pub timeout: Duration,
+}
+
+impl Workspace {
+    pub fn new(tf: Tf) -> Workspace {
+        let dir = tempfile::Builder::new()
+            .prefix("sshkey-acc-")
+            .tempdir()
+            .expect("create workspace tempdir");
+        let cli_config = dir.path().join("terraform.rc");
+        let config = format!(
+            "provider_installation {{\n  dev_overrides {{\n    \"sshkey/sshkey\" = {}\n  }}\n  direct {{}}\n}}\n",
+            hcl_string(&provider_dir().to_string_lossy())
+        );
+        std::fs::write(&cli_config, config).expect("write CLI config");
+        Workspace {
+            dir,
+            tf,
+            cli_config,
+            env: Vec::new(),
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+
+    /// A workspace with `main.tf` already written.
+    pub fn with_main(tf: Tf, main_tf: &str) -> Workspace {
+        let ws = Workspace::new(tf);
+        ws.write("main.tf", main_tf);
+        ws
+    }
+
+    pub fn tf(&self) -> Tf {
+        self.tf
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes (or replaces) a file relative to the workspace.
+    pub fn write(&self, name: &str, text: &str) {
+        let path = self.dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create workspace subdir");
+        }
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    }
+
+    /// Copies every `*.tf` / `*.tfvars` / `*.tfquery.hcl` file of `src` into the workspace.
+    pub fn copy_config_from(&self, src: &Path) {
+        let entries = std::fs::read_dir(src).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
+        for entry in entries {
+            let path = entry.expect("dir entry").path();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            if path.is_file()
+                && (name.ends_with(".tf") || name.ends_with(".tfvars") || name.ends_with(".hcl"))
+            {
+                std::fs::copy(&path, self.dir.path().join(name)).expect("copy config file");
+            }
+        }
+    }
+
+    /// Adds an environment variable for every later run (e.g. `TF_LOG`, `TF_VAR_endpoint`).
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.push((key.to_string(), value.to_string()));
+    }
+
+    /// Runs `terraform <args>` in the workspace.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::new(self.tf.path());
+        cmd.args(args).current_dir(self.dir.path());
+        // A developer's own Terraform settings must not leak into tests.
+        for (key, _) in std::env::vars_os() {
+            if let Some(k) = key.to_str() {
+                if k.starts_with("TF_") {
+                    cmd.env_remove(k);
+                }
+            }
+        }
+        cmd.env("TF_CLI_CONFIG_FILE", &self.cli_config)
+            .env("TF_IN_AUTOMATION", "1")
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("NO_COLOR", "1");
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        run_captured(
+            cmd,
+            args.iter().map(|a| a.to_string()).collect(),
+            self.timeout,
+        )
+    }
+
+    pub fn validate(&self) -> Output {
+        self.run(&["validate", "-no-color"])
+    }
+
+    pub fn plan(&self, extra: &[&str]) -> Output {
+        self.run(&with(&["plan", "-input=false", "-no-color"], extra))
+    }
+
+    pub fn apply(&self, extra: &[&str]) -> Output {
+        self.run(&with(
+            &["apply", "-input=false", "-auto-approve", "-no-color"],
+            extra,
+        ))
+    }
+
+    pub fn destroy(&self, extra: &[&str]) -> Output {
+        self.run(&with(
+            &["destroy", "-input=false", "-auto-approve", "-no-color"],
+            extra,
+        ))
+    }
+
+    /// `terraform query` (list resources, Terraform 1.14+ only).
+    pub fn query(&self, extra: &[&str]) -> Output {
+        self.run(&with(&["query", "-no-color"], extra))
+    }
+
+    /// Resource addresses in state, sorted as Terraform prints them.
+    pub fn state_list(&self) -> Vec<String> {
+        let out = self.run(&["state", "list"]);
+        // An empty workspace has no state file; Terraform reports that as an error on 1.0.3.
+        if !out.success() && out.combined().contains("No state file was found") {
+            return Vec::new();
+        }
+        out.assert_success();
+        out.stdout
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect()
+    }
+
+    /// `terraform show -json` parsed.
+    pub fn show_json(&self) -> Value {
+        let out = self.run(&["show", "-json", "-no-color"]);
+        out.assert_success();
+        serde_json::from_str(&out.stdout)
+            .unwrap_or_else(|e| panic!("show -json is not JSON ({e}): {}", out.stdout))
+    }
+
+    /// `terraform providers schema -json` parsed.
+    pub fn providers_schema(&self) -> Value {
+        let out = self.run(&["providers", "schema", "-json"]);
+        out.assert_success();
+        serde_json::from_str(&out.stdout)
+            .unwrap_or_else(|e| panic!("providers schema -json is not JSON ({e}): {}", out.stdout))
+    }
+}
+
+fn with<'a>(base: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+    base.iter().chain(extra).copied().collect()
+}
+
+/// A quoted HCL string literal.
+pub fn hcl_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '$' => out.push_str("$$"),
+            '%' => out.push_str("%%"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A provider block for the emulator (`extra` is more attribute lines).
+pub fn provider_block(emu: &Emulator, cloud: &str, region: &str, extra: &str) -> String {
+    format!(
+        "provider \"sshkey\" {{\n  cloud      = \"{cloud}\"\n  region     = \"{region}\"\n  endpoint   = \"{}\"\n  access_key = \"{ACCESS_KEY}\"\n  secret_key = \"{SECRET_KEY}\"\n{extra}}}\n",
+        emu.endpoint()
+    )
+}
+
+/// The `terraform { required_providers }` block for our provider.
+pub const REQUIRED_PROVIDERS: &str =
+    "terraform {\n  required_providers {\n    sshkey = {\n      source = \"sshkey/sshkey\"\n    }\n  }\n}\n";
