@@ -32,8 +32,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    // lead wires provider here: `sshkey::tfproto::routes()`.
-    let routes = tonic::service::Routes::default();
+    let routes = sshkey::tfproto::routes();
     let opts = ServeOptions {
         debug: cli.debug,
         ..ServeOptions::default()
