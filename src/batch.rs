@@ -9,9 +9,11 @@
 //! - `group`: the generic group-commit core (one task owns the queue; mpsc in, oneshot out).
 //! - `delete`: batch execution for deletes, with verification and splitting when a batch fails
 //!   as a whole (ECS `reject` mode) or may have failed silently (CVM keeps bound keys).
+//! - `bind`: one attach/detach call with per-instance outcomes, resilient to whole-call refusals.
 //! - `detach`: batch execution for detaches: merge per key, chunk to the bind limit, hand each
 //!   caller its own per-instance outcomes.
 
+pub mod bind;
 mod delete;
 mod detach;
 mod group;

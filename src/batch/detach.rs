@@ -9,6 +9,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use super::bind::{self, BindOp};
 use super::group::{Executor, GroupCommit, Outcome};
 use super::BatchSettings;
 use crate::cloud::{BindOptions, CloudError, InstanceOutcome, KeyPairApi};
@@ -123,27 +124,10 @@ impl DetachExec {
                 force_stop: *force_stop,
             };
             for chunk in instances.chunks(self.chunk) {
-                let outcomes = match self.api.detach(key, chunk, &opts).await {
-                    Ok(o) => o,
-                    Err(e) => {
-                        tracing::warn!(key = %key, instances = chunk.len(), error = %e, "detach call failed as a whole");
-                        chunk
-                            .iter()
-                            .map(|i| InstanceOutcome {
-                                instance_id: i.clone(),
-                                result: Err(e.clone()),
-                            })
-                            .collect()
-                    }
-                };
+                let outcomes =
+                    bind::bind_chunk(&*self.api, BindOp::Detach, key, chunk, &opts).await;
                 for o in outcomes {
                     results.insert((key.clone(), *force_stop, o.instance_id), o.result);
-                }
-                // An instance the cloud did not report on is not claimed as detached.
-                for i in chunk {
-                    results
-                        .entry((key.clone(), *force_stop, i.clone()))
-                        .or_insert_with(|| Err(missing_result(self.api.kind(), i)));
                 }
             }
         }

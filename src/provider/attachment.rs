@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 
+use crate::batch::bind::{bind_chunk, BindOp};
 use crate::cloud::{BindOptions, CloudKind, InstanceQuery, KeyQuery};
 use crate::provider::diag::{attr, Diagnostics};
 use crate::provider::resource::{Imported, Outcome, Plan, Resource};
@@ -121,30 +122,17 @@ async fn attach_chunked(
     let list: Vec<String> = ids.iter().cloned().collect();
     let mut done = BTreeSet::new();
     for chunk in list.chunks(ctx.config.max_detach_batch.max(1)) {
-        match ctx.api.attach(key_id, chunk, opts).await {
-            Ok(outcomes) => {
-                for o in outcomes {
-                    match o.result {
-                        Ok(()) => {
-                            done.insert(o.instance_id);
-                        }
-                        Err(e) => diags.attribute_error(
-                            attr("instance_ids"),
-                            format!("Cannot attach key pair to instance {}", o.instance_id),
-                            e.to_string(),
-                        ),
-                    }
+        for o in bind_chunk(&*ctx.api, BindOp::Attach, key_id, chunk, opts).await {
+            match o.result {
+                Ok(()) => {
+                    done.insert(o.instance_id);
                 }
-            }
-            Err(e) => diags.attribute_error(
-                attr("instance_ids"),
-                format!(
-                    "Cannot attach key pair to {} instance(s): {}",
-                    chunk.len(),
-                    chunk.join(", ")
+                Err(e) => diags.attribute_error(
+                    attr("instance_ids"),
+                    format!("Cannot attach key pair to instance {}", o.instance_id),
+                    e.to_string(),
                 ),
-                e.to_string(),
-            ),
+            }
         }
     }
     done

@@ -1,0 +1,176 @@
+//! One attach or detach call over a chunk of instances, with one outcome per instance, even
+//! when the cloud fails the call as a whole because of a few of them.
+//!
+//! ECS rejects a whole DetachKeyPair/AttachKeyPair call (403 `DependencyViolation.WindowsInstance`)
+//! when one instance in it runs Windows; CVM rejects a whole (Dis)AssociateInstancesKeyPairs
+//! call when one instance is running and `ForceStop` is off. Failing every instance of the chunk
+//! would hide neighbours that would have worked, so the chunk's instances are looked up once,
+//! the ones that explain the refusal fail alone, and the rest are sent again in one call.
+
+use std::collections::BTreeSet;
+
+use crate::cloud::{
+    BindOptions, CloudError, CloudKind, ErrorKind, Instance, InstanceOutcome, InstanceQuery,
+    KeyPairApi,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BindOp {
+    Attach,
+    Detach,
+}
+
+impl BindOp {
+    fn action(self) -> &'static str {
+        match self {
+            BindOp::Attach => "AttachKeyPair",
+            BindOp::Detach => "DetachKeyPair",
+        }
+    }
+}
+
+async fn call(
+    api: &dyn KeyPairApi,
+    op: BindOp,
+    key: &str,
+    chunk: &[String],
+    opts: &BindOptions,
+) -> Result<Vec<InstanceOutcome>, CloudError> {
+    match op {
+        BindOp::Attach => api.attach(key, chunk, opts).await,
+        BindOp::Detach => api.detach(key, chunk, opts).await,
+    }
+}
+
+/// Whether an instance, as described, explains a whole-call refusal.
+fn blocks(kind: CloudKind, instance: &Instance, opts: &BindOptions) -> bool {
+    let windows = instance
+        .os
+        .as_deref()
+        .is_some_and(|os| os.to_ascii_lowercase().contains("windows"));
+    let running = instance
+        .status
+        .as_deref()
+        .is_some_and(|s| s.eq_ignore_ascii_case("running"));
+    windows || (kind == CloudKind::Cvm && running && !opts.force_stop)
+}
+
+/// Runs one call over `chunk` (at most the cloud's bind limit) and returns an outcome for every
+/// instance of it, in order. An instance the cloud did not report on is not claimed as done.
+pub async fn bind_chunk(
+    api: &dyn KeyPairApi,
+    op: BindOp,
+    key: &str,
+    chunk: &[String],
+    opts: &BindOptions,
+) -> Vec<InstanceOutcome> {
+    let whole = match call(api, op, key, chunk, opts).await {
+        Ok(outcomes) => return complete(api.kind(), op, chunk, outcomes),
+        Err(e) => e,
+    };
+    let fail_all = |e: &CloudError| {
+        chunk
+            .iter()
+            .map(|i| InstanceOutcome {
+                instance_id: i.clone(),
+                result: Err(e.clone()),
+            })
+            .collect::<Vec<_>>()
+    };
+    if !matches!(whole.kind, ErrorKind::InvalidInput | ErrorKind::NotFound) || chunk.len() < 2 {
+        return fail_all(&whole);
+    }
+    let described = match api
+        .describe_instances(&InstanceQuery::Ids(chunk.to_vec()))
+        .await
+    {
+        Ok(list) => list,
+        Err(_) => return fail_all(&whole),
+    };
+    let known: BTreeSet<&str> = described.iter().map(|i| i.id.as_str()).collect();
+    let culprits: BTreeSet<String> = described
+        .iter()
+        .filter(|i| blocks(api.kind(), i, opts))
+        .map(|i| i.id.clone())
+        .chain(
+            chunk
+                .iter()
+                .filter(|id| !known.contains(id.as_str()))
+                .cloned(),
+        )
+        .collect();
+    if culprits.is_empty() || culprits.len() == chunk.len() {
+        return fail_all(&whole);
+    }
+    tracing::info!(
+        action = op.action(),
+        culprits = culprits.len(),
+        "call refused as a whole; retrying without the instances that explain it"
+    );
+    let rest: Vec<String> = chunk
+        .iter()
+        .filter(|i| !culprits.contains(*i))
+        .cloned()
+        .collect();
+    let retried = match call(api, op, key, &rest, opts).await {
+        Ok(outcomes) => complete(api.kind(), op, &rest, outcomes),
+        Err(e) => rest
+            .iter()
+            .map(|i| InstanceOutcome {
+                instance_id: i.clone(),
+                result: Err(e.clone()),
+            })
+            .collect(),
+    };
+    chunk
+        .iter()
+        .map(|id| {
+            if culprits.contains(id) {
+                let mut e = whole.clone();
+                e.message = format!("instance {id}: {}", whole.message);
+                InstanceOutcome {
+                    instance_id: id.clone(),
+                    result: Err(e),
+                }
+            } else {
+                retried
+                    .iter()
+                    .find(|o| o.instance_id == *id)
+                    .cloned()
+                    .unwrap_or_else(|| missing(api.kind(), op, id))
+            }
+        })
+        .collect()
+}
+
+/// One outcome per instance of `chunk`, in order; a missing result is an error.
+fn complete(
+    kind: CloudKind,
+    op: BindOp,
+    chunk: &[String],
+    outcomes: Vec<InstanceOutcome>,
+) -> Vec<InstanceOutcome> {
+    chunk
+        .iter()
+        .map(|id| {
+            outcomes
+                .iter()
+                .find(|o| o.instance_id == *id)
+                .cloned()
+                .unwrap_or_else(|| missing(kind, op, id))
+        })
+        .collect()
+}
+
+fn missing(kind: CloudKind, op: BindOp, instance: &str) -> InstanceOutcome {
+    InstanceOutcome {
+        instance_id: instance.to_string(),
+        result: Err(CloudError::local(
+            kind,
+            op.action(),
+            ErrorKind::Other,
+            "NoResult",
+            format!("the cloud reported no result for instance {instance}"),
+        )),
+    }
+}
