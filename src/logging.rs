@@ -16,7 +16,6 @@ use std::fmt;
 use std::io;
 
 use serde_json::{Map, Value};
-use time::format_description::well_known::Rfc3339;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::filter::{LevelFilter, Targets};
@@ -90,13 +89,17 @@ fn level_name(level: Level) -> &'static str {
     }
 }
 
-/// hclog writes microseconds and `Z`; Terraform only needs RFC 3339.
+/// hclog's layout, microseconds always written: go-plugin parses `@timestamp` with the Go layout
+/// `2006-01-02T15:04:05.000000Z07:00`, which needs exactly six fraction digits, and a line it
+/// cannot parse loses its level in Terraform's log.
+const TIMESTAMP_FORMAT: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!(
+    "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
+);
+
+/// `now` in UTC in hclog's layout.
 pub fn timestamp(now: time::OffsetDateTime) -> String {
     let now = now.to_offset(time::UtcOffset::UTC);
-    let micros = now.replace_nanosecond(now.nanosecond() / 1000 * 1000);
-    micros
-        .unwrap_or(now)
-        .format(&Rfc3339)
+    now.format(TIMESTAMP_FORMAT)
         .unwrap_or_else(|_| now.unix_timestamp().to_string())
 }
 
@@ -240,7 +243,7 @@ mod tests {
         let line = render(Level::WARN, "h2::proto", "x", Map::new(), now);
         let value: Value = serde_json::from_str(&line).unwrap();
         assert_eq!(value["target"], "h2::proto");
-        assert_eq!(value["@timestamp"], "2026-01-02T01:04:05Z");
+        assert_eq!(value["@timestamp"], "2026-01-02T01:04:05.000000Z");
     }
 
     #[derive(Clone, Default)]
@@ -287,7 +290,9 @@ mod tests {
         assert_eq!(line["keys"], 7);
         assert_eq!(line["ok"], true);
         assert_eq!(line["name"], "k1");
-        assert!(line["@timestamp"].as_str().unwrap().ends_with('Z'));
+        let stamp = line["@timestamp"].as_str().unwrap();
+        assert_eq!(stamp.len(), "2026-11-26T22:40:01.123456Z".len(), "{stamp}");
+        assert!(stamp.ends_with('Z'));
     }
 
     #[test]

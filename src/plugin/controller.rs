@@ -45,9 +45,8 @@ impl Shutdown {
     pub fn wait(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
         let mut rx = self.tx.subscribe();
         async move {
-            // The sender lives in `self`'s clones; if all are gone nobody can trigger any more,
-            // and waiting forever is the honest answer - but `wait_for` returns an error then,
-            // which we treat as a shutdown so the server cannot outlive its owner.
+            // `wait_for` fails only when every `Shutdown` clone is gone; nobody can trigger
+            // then, and releasing the waiter keeps a server from outliving its owner.
             let _ = rx.wait_for(|triggered| *triggered).await;
         }
     }

@@ -1,7 +1,9 @@
-//! Helpers shared by the emulator integration tests: start an in-process emulator and call it
-//! with our own signers (`sshkey::cloud::sign`).
+//! Helpers shared by the integration tests: start an in-process emulator and call it with our own
+//! signers (`sshkey::cloud::sign`); start the provider binary as Terraform does ([`plugin`]).
 
 #![allow(dead_code)]
+
+pub mod plugin;
 
 use serde_json::Value;
 use sshkey::cloud::sign::{acs3, encode, tc3, v2, Credentials};
