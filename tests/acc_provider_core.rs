@@ -82,7 +82,8 @@ fn examples_validate_and_plan_1_0_3() {
 fn oversized_delete_batch_fails_at_plan(tf: Tf) {
     let emu = Emulator::start();
     let main_tf = format!(
-        "{REQUIRED_PROVIDERS}\n{}",
+        // A resource makes Terraform use (and so validate) the provider block.
+        "{REQUIRED_PROVIDERS}\n{}\nresource \"sshkey_key_pair\" \"k\" {{\n  name = \"batch_check\"\n}}\n",
         support::provider_block(&emu, "ecs", "cn-hangzhou", "  max_delete_batch = 500\n")
     );
     let line = main_tf
