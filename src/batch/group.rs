@@ -19,6 +19,9 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
 
 /// Runs one batch: answers must come back in request order, one per request.
+/// The longest a batch gathers, in gather windows, however steady the arrivals.
+const MAX_WINDOWS: u32 = 20;
+
 pub(crate) trait Executor: Send + Sync + 'static {
     type Req: Send + 'static;
     type Resp: Send + 'static;
@@ -116,16 +119,9 @@ impl<E: Executor> Worker<E> {
                     Some(Some(job)) => job,
                 };
                 self.pending.push_back(job);
-                if !self.gather_window.is_zero() {
-                    let cancelled = tokio::select! {
-                        biased;
-                        _ = self.cancel.wait_for(|c| *c) => true,
-                        _ = tokio::time::sleep(self.gather_window) => false,
-                    };
-                    if cancelled {
-                        self.fail_all().await;
-                        return;
-                    }
+                if !self.gather_window.is_zero() && self.gather().await {
+                    self.fail_all().await;
+                    return;
                 }
             }
             if *self.cancel.borrow() {
@@ -146,6 +142,31 @@ impl<E: Executor> Worker<E> {
                 let _ = reply.send(Outcome::Done(answer));
             }
         }
+    }
+
+    /// Gathers companions for the first request of an idle coalescer: the window restarts with
+    /// every arrival (Terraform releases deletes in bursts and trickles, not all at once), ends
+    /// early when a batch is full, and never stretches past [`MAX_WINDOWS`] windows. Returns true
+    /// when cancelled.
+    async fn gather(&mut self) -> bool {
+        let started = tokio::time::Instant::now();
+        let hard_stop = started + self.gather_window * MAX_WINDOWS;
+        let mut deadline = started + self.gather_window;
+        while self.pending.len() < self.max_items {
+            tokio::select! {
+                biased;
+                _ = self.cancel.wait_for(|c| *c) => return true,
+                job = self.rx.recv() => match job {
+                    Some(job) => {
+                        self.pending.push_back(job);
+                        deadline = (tokio::time::Instant::now() + self.gather_window).min(hard_stop);
+                    }
+                    None => return false,
+                },
+                _ = tokio::time::sleep_until(deadline) => return false,
+            }
+        }
+        false
     }
 
     async fn fail_all(&mut self) {

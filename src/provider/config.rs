@@ -33,7 +33,7 @@ fn env_names(kind: CloudKind) -> EnvNames {
 
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_MAX_RETRIES: u32 = 8;
-pub const DEFAULT_BATCH_WINDOW: Duration = Duration::from_millis(10);
+pub const DEFAULT_BATCH_WINDOW: Duration = crate::batch::DEFAULT_GATHER_WINDOW;
 /// A batch window longer than this would make every destroy visibly slower.
 const MAX_BATCH_WINDOW: Duration = Duration::from_secs(5);
 
@@ -64,7 +64,7 @@ pub fn schema() -> Schema {
                     "Most instances per attach/detach call: 1..50 on ecs, 1..30 on ens, 1..100 on cvm. Default: the cloud's limit.",
                 ),
                 Attribute::optional("batch_window", Type::String).describe(
-                    "How long the first delete of a batch waits for companions, e.g. `10ms` (default). At most 5s.",
+                    "How long a batch waits for the next delete or detach before it is sent, e.g. `100ms` (default; every arrival restarts it, up to 20 windows). At most 5s.",
                 ),
                 Attribute::optional("request_timeout", Type::String)
                     .describe("Timeout of one API request, e.g. `30s` (default)."),

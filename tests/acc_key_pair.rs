@@ -1,0 +1,256 @@
+//! Issue 4 acceptance: real Terraform against the emulator for `sshkey_key_pair`, the data
+//! source and the list resource. Deletes from `terraform destroy` must be batched, failures
+//! must stay per key, and state must only lose keys that are really gone.
+
+mod support;
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+use support::{provider_block, Emulator, Tf, Workspace, ACCESS_KEY, REQUIRED_PROVIDERS, SECRET_KEY};
+
+fn region(cloud: &str) -> &'static str {
+    if cloud == "cvm" {
+        "ap-guangzhou"
+    } else {
+        "cn-hangzhou"
+    }
+}
+
+/// Keys in the emulator for one cloud, all regions.
+fn emulator_keys(emu: &Emulator, cloud: &str) -> Vec<Value> {
+    let state = emu.state();
+    state[cloud]
+        .as_object()
+        .map(|regions| {
+            regions
+                .values()
+                .flat_map(|r| r["keys"].as_array().cloned().unwrap_or_default())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn fleet_workspace(tf: Tf, emu: &Emulator, cloud: &str) -> Workspace {
+    let mut ws = Workspace::new(tf);
+    ws.copy_config_from(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/key_pairs"));
+    ws.set_env("TF_VAR_endpoint", &emu.endpoint());
+    ws.set_env("TF_VAR_cloud", cloud);
+    ws.set_env("TF_VAR_region", region(cloud));
+    ws
+}
+
+fn keys_config(emu: &Emulator, cloud: &str, body: &str) -> String {
+    format!("{REQUIRED_PROVIDERS}\n{}\n{body}", provider_block(emu, cloud, region(cloud), ""))
+}
+
+fn fleet_destroy_is_batched(cloud: &str) {
+    let emu = Emulator::start();
+    let ws = fleet_workspace(Tf::V1_15_5, &emu, cloud);
+    ws.apply(&[]).assert_success();
+    assert_eq!(emulator_keys(&emu, cloud).len(), 250);
+    ws.destroy(&["-parallelism=100"]).assert_success();
+    let deletes = emu.calls_of("DeleteKeyPairs").len();
+    eprintln!("{cloud}: destroy of 250 keys at parallelism 100 took {deletes} DeleteKeyPairs calls");
+    assert!(deletes <= 4, "{cloud}: {deletes} DeleteKeyPairs calls");
+    assert!(emulator_keys(&emu, cloud).is_empty(), "keys left in the cloud");
+    assert!(ws.state_list().is_empty(), "state not empty");
+
+    // Default parallelism (10).
+    ws.apply(&[]).assert_success();
+    let before = emu.calls_of("DeleteKeyPairs").len();
+    ws.destroy(&[]).assert_success();
+    let deletes = emu.calls_of("DeleteKeyPairs").len() - before;
+    eprintln!("{cloud}: destroy of 250 keys at parallelism 10 took {deletes} DeleteKeyPairs calls");
+    assert!(deletes <= 30, "{cloud}: {deletes} DeleteKeyPairs calls at parallelism 10");
+    assert!(emulator_keys(&emu, cloud).is_empty());
+    assert!(ws.state_list().is_empty());
+}
+
+#[test]
+fn ecs_fleet_destroy_is_batched() {
+    fleet_destroy_is_batched("ecs");
+}
+
+#[test]
+fn cvm_fleet_destroy_is_batched() {
+    fleet_destroy_is_batched("cvm");
+}
+
+#[test]
+fn ecs_reject_mode_fails_exactly_the_bound_keys() {
+    let emu = Emulator::start();
+    let body = "resource \"sshkey_key_pair\" \"k\" {\n  for_each = toset([for i in range(50) : format(\"rej_%02d\", i)])\n  name     = each.key\n}\n";
+    let ws = Workspace::with_main(Tf::V1_15_5, &keys_config(&emu, "ecs", body));
+    ws.apply(&[]).assert_success();
+    emu.instances(json!({"cloud":"ecs","region":"cn-hangzhou","instances":[
+        {"id":"i-hold1","os":"linux","status":"Running","keys":["rej_03"]},
+        {"id":"i-hold2","os":"linux","status":"Running","keys":["rej_17"]},
+        {"id":"i-hold3","os":"linux","status":"Running","keys":["rej_42"]}]}));
+    let out = ws.destroy(&["-parallelism=50"]);
+    out.assert_failure();
+    let text = out.combined();
+    for instance in ["i-hold1", "i-hold2", "i-hold3"] {
+        assert!(text.contains(instance), "error must name {instance}: {out}");
+    }
+    assert_eq!(
+        ws.state_list(),
+        vec!["sshkey_key_pair.k[\"rej_03\"]", "sshkey_key_pair.k[\"rej_17\"]", "sshkey_key_pair.k[\"rej_42\"]"]
+    );
+    let mut left: Vec<String> = emulator_keys(&emu, "ecs").iter().filter_map(|k| k["name"].as_str().map(String::from)).collect();
+    left.sort();
+    assert_eq!(left, vec!["rej_03", "rej_17", "rej_42"]);
+}
+
+#[test]
+fn detach_on_destroy_deletes_bound_keys() {
+    let emu = Emulator::start();
+    let body = "resource \"sshkey_key_pair\" \"k\" {\n  for_each          = toset([for i in range(50) : format(\"det_%02d\", i)])\n  name              = each.key\n  detach_on_destroy = true\n}\n";
+    let ws = Workspace::with_main(Tf::V1_15_5, &keys_config(&emu, "ecs", body));
+    ws.apply(&[]).assert_success();
+    emu.instances(json!({"cloud":"ecs","region":"cn-hangzhou","instances":[
+        {"id":"i-hold1","os":"linux","status":"Running","keys":["det_03"]},
+        {"id":"i-hold2","os":"linux","status":"Running","keys":["det_17"]},
+        {"id":"i-hold3","os":"linux","status":"Running","keys":["det_42"]}]}));
+    ws.destroy(&["-parallelism=50"]).assert_success();
+    assert!(ws.state_list().is_empty());
+    assert!(emulator_keys(&emu, "ecs").is_empty());
+    assert_eq!(emu.calls_of("DetachKeyPair").len(), 3);
+}
+
+#[test]
+fn cvm_silently_kept_key_fails_alone() {
+    let emu = Emulator::start();
+    let body = "resource \"sshkey_key_pair\" \"k\" {\n  for_each = toset([for i in range(5) : format(\"cvm_%d\", i)])\n  name     = each.key\n}\n";
+    let ws = Workspace::with_main(Tf::V1_15_5, &keys_config(&emu, "cvm", body));
+    ws.apply(&[]).assert_success();
+    let keys = emulator_keys(&emu, "cvm");
+    let bound = keys.iter().find(|k| k["name"] == "cvm_2").and_then(|k| k["id"].as_str()).expect("cvm_2 id").to_string();
+    emu.instances(json!({"cloud":"cvm","region":"ap-guangzhou","instances":[
+        {"id":"ins-abcd1234","os":"linux","status":"Running","keys":[bound]}]}));
+    let out = ws.destroy(&[]);
+    out.assert_failure();
+    assert!(out.combined().contains("ins-abcd1234"), "error must name the instance: {out}");
+    assert_eq!(ws.state_list(), vec!["sshkey_key_pair.k[\"cvm_2\"]"]);
+    assert_eq!(emulator_keys(&emu, "cvm").len(), 1);
+}
+
+#[test]
+fn destroy_converges_through_faults() {
+    let emu = Emulator::start();
+    let body = "resource \"sshkey_key_pair\" \"k\" {\n  for_each = toset([for i in range(120) : format(\"flt_%03d\", i)])\n  name     = each.key\n}\n";
+    let ws = Workspace::with_main(Tf::V1_15_5, &keys_config(&emu, "ecs", body));
+    ws.apply(&[]).assert_success();
+    for (kind, count) in [("throttle", 2), ("server_error", 1), ("drop_after_commit", 1)] {
+        emu.fault(json!({"action":"DeleteKeyPairs","kind":kind,"count":count,"latency_ms":0}));
+    }
+    ws.destroy(&["-parallelism=60"]).assert_success();
+    assert!(ws.state_list().is_empty(), "nothing wrongly kept");
+    assert!(emulator_keys(&emu, "ecs").is_empty(), "nothing orphaned");
+    let failed: Vec<Value> = emu.calls_of("DeleteKeyPairs").into_iter().filter(|c| !c["error_code"].is_null()).collect();
+    assert!(failed.len() >= 3, "the faults fired: {failed:?}");
+}
+
+#[test]
+fn invalid_names_fail_at_plan_on_each_cloud() {
+    for (cloud, bad) in [("ecs", "9lives"), ("ens", "https://x"), ("cvm", "too-long-and-has-dashes")] {
+        let emu = Emulator::start();
+        let body = format!("resource \"sshkey_key_pair\" \"bad\" {{\n  name = \"{bad}\"\n}}\n");
+        let main_tf = keys_config(&emu, cloud, &body);
+        let line = main_tf.lines().position(|l| l.contains(bad)).map(|i| i + 1).expect("line");
+        let ws = Workspace::with_main(Tf::V1_15_5, &main_tf);
+        let out = ws.plan(&[]);
+        out.assert_failure();
+        let text = out.combined();
+        assert!(text.contains(&format!("on main.tf line {line}")), "{cloud}: must point at line {line}: {out}");
+        assert!(text.contains("Invalid key pair name"), "{cloud}: {out}");
+        assert!(emu.calls().is_empty(), "{cloud}: plan must not call the cloud");
+    }
+}
+
+#[test]
+fn import_drift_data_source_and_query() {
+    let emu = Emulator::start();
+    let body = "resource \"sshkey_key_pair\" \"k\" {\n  for_each = toset([\"web:01\", \"web:02\", \"db:01\"])\n  name     = each.key\n}\n";
+    let ws = Workspace::with_main(Tf::V1_15_5, &keys_config(&emu, "ecs", body));
+    ws.apply(&[]).assert_success();
+
+    // Import by name (names with ':' work) into a second workspace, then destroy it there:
+    // the first workspace sees the drift and plans to create it again.
+    let other = Workspace::with_main(
+        Tf::V1_15_5,
+        &keys_config(&emu, "ecs", "resource \"sshkey_key_pair\" \"adopted\" {\n  name = \"web:02\"\n}\n"),
+    );
+    other.run(&["import", "-no-color", "sshkey_key_pair.adopted", "web:02"]).assert_success();
+    let shown = other.show_json();
+    let adopted = &shown["values"]["root_module"]["resources"][0]["values"];
+    assert_eq!(adopted["name"], "web:02");
+    assert!(adopted["fingerprint"].as_str().is_some_and(|f| !f.is_empty()));
+    let plan = other.plan(&["-detailed-exitcode"]);
+    assert_eq!(plan.code, Some(0), "imported key must match its config: {plan}");
+    other.destroy(&[]).assert_success();
+    let drift = ws.plan(&["-detailed-exitcode"]);
+    assert_eq!(drift.code, Some(2), "{drift}");
+    assert!(drift.combined().contains("sshkey_key_pair.k[\"web:02\"] will be created"), "{drift}");
+
+    // Data source: prefix and regex, all pages.
+    let ds = Workspace::with_main(
+        Tf::V1_15_5,
+        &keys_config(
+            &emu,
+            "ecs",
+            "data \"sshkey_key_pairs\" \"web\" {\n  name_prefix = \"web:\"\n}\noutput \"names\" {\n  value = data.sshkey_key_pairs.web.names\n}\n",
+        ),
+    );
+    ds.apply(&[]).assert_success();
+    let out = ds.run(&["output", "-json", "names"]);
+    out.assert_success();
+    assert_eq!(serde_json::from_str::<Value>(&out.stdout).ok(), Some(json!(["web:01"])));
+
+    // terraform query lists every key with its identity.
+    ds.write(
+        "keys.tfquery.hcl",
+        "list \"sshkey_key_pair\" \"all\" {\n  provider = sshkey\n  config {\n    name_prefix = \"\"\n  }\n}\n",
+    );
+    let q = ds.query(&[]);
+    q.assert_success();
+    for name in ["web:01", "db:01"] {
+        assert!(q.stdout.contains(name), "query must list {name}: {q}");
+    }
+}
+
+#[test]
+fn terraform_1_0_3_applies_and_batches_destroy() {
+    let emu = Emulator::start();
+    let body = "resource \"sshkey_key_pair\" \"k\" {\n  for_each = toset([for i in range(40) : format(\"old_%02d\", i)])\n  name     = each.key\n}\n";
+    let ws = Workspace::with_main(Tf::V1_0_3, &keys_config(&emu, "ecs", body));
+    ws.apply(&[]).assert_success();
+    assert_eq!(emulator_keys(&emu, "ecs").len(), 40);
+    ws.destroy(&["-parallelism=40"]).assert_success();
+    let deletes = emu.calls_of("DeleteKeyPairs").len();
+    assert!(deletes <= 3, "{deletes} DeleteKeyPairs calls for 40 keys");
+    assert!(emulator_keys(&emu, "ecs").is_empty());
+    assert!(ws.state_list().is_empty());
+}
+
+#[test]
+fn secrets_never_reach_the_trace_log() {
+    let emu = Emulator::start();
+    let body = "resource \"sshkey_key_pair\" \"k\" {\n  name = \"trace_me\"\n}\n";
+    let mut ws = Workspace::with_main(Tf::V1_15_5, &keys_config(&emu, "ecs", body));
+    ws.set_env("TF_LOG", "trace");
+    let applied = ws.apply(&[]);
+    applied.assert_success();
+    let state: Value = serde_json::from_str(&std::fs::read_to_string(ws.path().join("terraform.tfstate")).expect("state")).expect("json");
+    let private_key = state["resources"][0]["instances"][0]["attributes"]["private_key"].as_str().expect("private key").to_string();
+    let destroyed = ws.destroy(&[]);
+    destroyed.assert_success();
+    for out in [&applied, &destroyed] {
+        let text = out.combined();
+        assert!(text.contains("sshkey"), "the trace log must include provider output");
+        assert!(!text.contains(SECRET_KEY), "secret key leaked into the log");
+        let body_line = private_key.lines().nth(1).unwrap_or_default();
+        assert!(!body_line.is_empty() && !text.contains(body_line), "private key leaked into the log");
+    }
+    let _ = ACCESS_KEY;
+}
