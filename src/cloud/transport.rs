@@ -67,7 +67,10 @@ impl Transport {
             http,
             max_retries: cfg.max_retries,
             retry_deadline: cfg.retry_deadline,
-            limiter: RateLimiter::new(cfg.kind.limits().rate_per_sec),
+            limiter: RateLimiter::new(
+                cfg.kind.limits().rate_per_sec,
+                cfg.kind.limits().rate_limited_actions,
+            ),
         })
     }
 
