@@ -462,3 +462,47 @@ async fn cvm_bind_and_rate_limit() {
     assert_eq!(out.len(), 15);
     assert!(api.reboot_instance("ins-00000001").await.is_err());
 }
+
+#[tokio::test]
+async fn detach_survives_dropped_answers_and_throttling() {
+    let emu = start(BoundDelete::Reject).await;
+    for (kind, action, ids) in [
+        (
+            CloudKind::Ecs,
+            "DetachKeyPair",
+            vec!["i-d1".to_string(), "i-d2".to_string()],
+        ),
+        (
+            CloudKind::Cvm,
+            "DisassociateInstancesKeyPairs",
+            vec!["ins-dddd0001".to_string(), "ins-dddd0002".to_string()],
+        ),
+    ] {
+        let api = client(&emu, kind);
+        let key = create_many(&api, 1).await.remove(0);
+        let seeded: Vec<Value> = ids
+            .iter()
+            .map(|i| json!({"id": i, "status": "Stopped", "keys": [key.0]}))
+            .collect();
+        seed(&emu, kind, json!(seeded)).await;
+        for fault in ["drop_after_commit", "throttle"] {
+            admin(
+                &emu,
+                "POST",
+                "faults",
+                json!({"action": action, "kind": fault, "count": 1}),
+            )
+            .await;
+        }
+        let out = api
+            .detach(&key.0, &ids, &BindOptions::default())
+            .await
+            .unwrap();
+        assert!(out.iter().all(|o| o.result.is_ok()), "{kind}: {out:?}");
+        let still = api
+            .describe_instances(&InstanceQuery::BoundTo(key.0.clone()))
+            .await
+            .unwrap();
+        assert!(still.is_empty(), "{kind}: {still:?}");
+    }
+}
