@@ -16,25 +16,28 @@ use tokio::time::Instant;
 #[derive(Debug)]
 pub struct RateLimiter {
     interval: Option<Duration>,
+    actions: &'static [&'static str],
     next_slot: Mutex<HashMap<String, Instant>>,
 }
 
 impl RateLimiter {
-    /// A limiter allowing `per_sec` calls per second per action; `None` never waits.
-    pub fn new(per_sec: Option<u32>) -> Self {
+    /// A limiter allowing `per_sec` calls per second for each of `actions`; other actions and
+    /// `None` never wait.
+    pub fn new(per_sec: Option<u32>, actions: &'static [&'static str]) -> Self {
         // 5 % margin for clock granularity and network jitter between us and the server.
         let interval = per_sec
             .filter(|r| *r > 0)
             .map(|r| Duration::from_secs(1).mul_f64(1.05) / r);
         Self {
             interval,
+            actions,
             next_slot: Mutex::new(HashMap::new()),
         }
     }
 
     /// Waits until `action` may be called, reserving the slot.
     pub async fn acquire(&self, action: &str) {
-        let Some(interval) = self.interval else {
+        let Some(interval) = self.interval.filter(|_| self.actions.contains(&action)) else {
             return;
         };
         let slot = {
@@ -56,7 +59,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn spaces_calls_per_action() {
-        let rl = RateLimiter::new(Some(10));
+        let rl = RateLimiter::new(Some(10), &["DeleteKeyPairs", "AttachKeyPair"]);
         let start = Instant::now();
         for _ in 0..11 {
             rl.acquire("DeleteKeyPairs").await;
@@ -64,13 +67,21 @@ mod tests {
         // 11 calls need 10 intervals of 105 ms: never more than 10 in one second.
         assert_eq!(start.elapsed(), Duration::from_millis(1050));
         let other = Instant::now();
-        rl.acquire("DescribeKeyPairs").await;
+        rl.acquire("AttachKeyPair").await;
         assert_eq!(other.elapsed(), Duration::ZERO, "actions are independent");
+        for _ in 0..50 {
+            rl.acquire("DescribeKeyPairs").await;
+        }
+        assert_eq!(
+            other.elapsed(),
+            Duration::ZERO,
+            "unlisted actions are not limited"
+        );
     }
 
     #[tokio::test(start_paused = true)]
     async fn unlimited_never_waits() {
-        let rl = RateLimiter::new(None);
+        let rl = RateLimiter::new(None, &["X"]);
         let start = Instant::now();
         for _ in 0..100 {
             rl.acquire("X").await;

@@ -17,6 +17,8 @@ pub struct Limits {
     pub describe_page: usize,
     /// Requests per second per action the cloud tolerates before throttling, if documented.
     pub rate_per_sec: Option<u32>,
+    /// The actions `rate_per_sec` applies to (each counted separately).
+    pub rate_limited_actions: &'static [&'static str],
 }
 
 pub(crate) static ECS_LIMITS: Limits = Limits {
@@ -24,18 +26,25 @@ pub(crate) static ECS_LIMITS: Limits = Limits {
     bind_batch: 50,
     describe_page: 50,
     rate_per_sec: None,
+    rate_limited_actions: &[],
 };
 pub(crate) static ENS_LIMITS: Limits = Limits {
     delete_batch: 1,
     bind_batch: 30,
     describe_page: 50,
     rate_per_sec: None,
+    rate_limited_actions: &[],
 };
 pub(crate) static CVM_LIMITS: Limits = Limits {
     delete_batch: 100,
     bind_batch: 100,
     describe_page: 100,
     rate_per_sec: Some(10),
+    rate_limited_actions: &[
+        "DeleteKeyPairs",
+        "AssociateInstancesKeyPairs",
+        "DisassociateInstancesKeyPairs",
+    ],
 };
 
 /// A key pair name rule, described as data so errors can quote it.

@@ -67,7 +67,10 @@ impl Transport {
             http,
             max_retries: cfg.max_retries,
             retry_deadline: cfg.retry_deadline,
-            limiter: RateLimiter::new(cfg.kind.limits().rate_per_sec),
+            limiter: RateLimiter::new(
+                cfg.kind.limits().rate_per_sec,
+                cfg.kind.limits().rate_limited_actions,
+            ),
         })
     }
 
@@ -174,6 +177,72 @@ pub(crate) fn host_header(url: &url::Url) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cloud::{Credentials, Secret};
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    fn transport(max_retries: u32, deadline_ms: u64) -> Transport {
+        Transport::new(&ClientConfig {
+            kind: CloudKind::Ecs,
+            region: "cn-hangzhou".into(),
+            credentials: Credentials {
+                access_key: "a".into(),
+                secret_key: Secret::new("s".into()),
+            },
+            endpoint: None,
+            request_timeout: Duration::from_secs(1),
+            max_retries,
+            retry_deadline: Duration::from_millis(deadline_ms),
+        })
+        .unwrap()
+    }
+
+    /// Fails every attempt with `kind` (before any network I/O) and counts the attempts.
+    async fn failing(t: &Transport, kind: ErrorKind) -> (u32, Attempted<()>) {
+        let attempts = AtomicU32::new(0);
+        let a = t
+            .call(
+                "DeleteKeyPairs",
+                || {
+                    attempts.fetch_add(1, Ordering::SeqCst);
+                    Err(CloudError::local(
+                        CloudKind::Ecs,
+                        "DeleteKeyPairs",
+                        kind,
+                        "X",
+                        "x",
+                    ))
+                },
+                |_, _| Ok(()),
+            )
+            .await;
+        (attempts.load(Ordering::SeqCst), a)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_are_bounded_by_count_and_deadline() {
+        let (n, a) = failing(&transport(3, 60_000), ErrorKind::Server).await;
+        assert_eq!(n, 4, "first try + 3 retries");
+        assert!(a.result.is_err() && a.may_have_committed);
+
+        let start = Instant::now();
+        let (n, _) = failing(&transport(100, 2_000), ErrorKind::Transport).await;
+        assert!(
+            start.elapsed() <= Duration::from_millis(2_000),
+            "{:?}",
+            start.elapsed()
+        );
+        assert!((3..=8).contains(&n), "{n} attempts within 2 s");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn only_transient_errors_are_retried() {
+        let (n, a) = failing(&transport(5, 60_000), ErrorKind::InvalidInput).await;
+        assert_eq!(n, 1);
+        assert!(!a.may_have_committed);
+        let (n, a) = failing(&transport(2, 60_000), ErrorKind::Throttled).await;
+        assert_eq!(n, 3);
+        assert!(!a.may_have_committed, "throttled calls never ran");
+    }
 
     #[test]
     fn backoff_grows_with_jitter_and_caps() {
