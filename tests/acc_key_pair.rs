@@ -7,7 +7,9 @@ mod support;
 use std::path::Path;
 
 use serde_json::{json, Value};
-use support::{provider_block, Emulator, Tf, Workspace, ACCESS_KEY, REQUIRED_PROVIDERS, SECRET_KEY};
+use support::{
+    provider_block, Emulator, Tf, Workspace, ACCESS_KEY, REQUIRED_PROVIDERS, SECRET_KEY,
+};
 
 fn region(cloud: &str) -> &'static str {
     if cloud == "cvm" {
@@ -41,7 +43,10 @@ fn fleet_workspace(tf: Tf, emu: &Emulator, cloud: &str) -> Workspace {
 }
 
 fn keys_config(emu: &Emulator, cloud: &str, body: &str) -> String {
-    format!("{REQUIRED_PROVIDERS}\n{}\n{body}", provider_block(emu, cloud, region(cloud), ""))
+    format!(
+        "{REQUIRED_PROVIDERS}\n{}\n{body}",
+        provider_block(emu, cloud, region(cloud), "")
+    )
 }
 
 fn fleet_destroy_is_batched(cloud: &str) {
@@ -51,9 +56,14 @@ fn fleet_destroy_is_batched(cloud: &str) {
     assert_eq!(emulator_keys(&emu, cloud).len(), 250);
     ws.destroy(&["-parallelism=100"]).assert_success();
     let deletes = emu.calls_of("DeleteKeyPairs").len();
-    eprintln!("{cloud}: destroy of 250 keys at parallelism 100 took {deletes} DeleteKeyPairs calls");
+    eprintln!(
+        "{cloud}: destroy of 250 keys at parallelism 100 took {deletes} DeleteKeyPairs calls"
+    );
     assert!(deletes <= 4, "{cloud}: {deletes} DeleteKeyPairs calls");
-    assert!(emulator_keys(&emu, cloud).is_empty(), "keys left in the cloud");
+    assert!(
+        emulator_keys(&emu, cloud).is_empty(),
+        "keys left in the cloud"
+    );
     assert!(ws.state_list().is_empty(), "state not empty");
 
     // Default parallelism (10).
@@ -62,7 +72,10 @@ fn fleet_destroy_is_batched(cloud: &str) {
     ws.destroy(&[]).assert_success();
     let deletes = emu.calls_of("DeleteKeyPairs").len() - before;
     eprintln!("{cloud}: destroy of 250 keys at parallelism 10 took {deletes} DeleteKeyPairs calls");
-    assert!(deletes <= 30, "{cloud}: {deletes} DeleteKeyPairs calls at parallelism 10");
+    assert!(
+        deletes <= 30,
+        "{cloud}: {deletes} DeleteKeyPairs calls at parallelism 10"
+    );
     assert!(emulator_keys(&emu, cloud).is_empty());
     assert!(ws.state_list().is_empty());
 }
@@ -95,9 +108,16 @@ fn ecs_reject_mode_fails_exactly_the_bound_keys() {
     }
     assert_eq!(
         ws.state_list(),
-        vec!["sshkey_key_pair.k[\"rej_03\"]", "sshkey_key_pair.k[\"rej_17\"]", "sshkey_key_pair.k[\"rej_42\"]"]
+        vec![
+            "sshkey_key_pair.k[\"rej_03\"]",
+            "sshkey_key_pair.k[\"rej_17\"]",
+            "sshkey_key_pair.k[\"rej_42\"]"
+        ]
     );
-    let mut left: Vec<String> = emulator_keys(&emu, "ecs").iter().filter_map(|k| k["name"].as_str().map(String::from)).collect();
+    let mut left: Vec<String> = emulator_keys(&emu, "ecs")
+        .iter()
+        .filter_map(|k| k["name"].as_str().map(String::from))
+        .collect();
     left.sort();
     assert_eq!(left, vec!["rej_03", "rej_17", "rej_42"]);
 }
@@ -125,12 +145,20 @@ fn cvm_silently_kept_key_fails_alone() {
     let ws = Workspace::with_main(Tf::V1_15_5, &keys_config(&emu, "cvm", body));
     ws.apply(&[]).assert_success();
     let keys = emulator_keys(&emu, "cvm");
-    let bound = keys.iter().find(|k| k["name"] == "cvm_2").and_then(|k| k["id"].as_str()).expect("cvm_2 id").to_string();
+    let bound = keys
+        .iter()
+        .find(|k| k["name"] == "cvm_2")
+        .and_then(|k| k["id"].as_str())
+        .expect("cvm_2 id")
+        .to_string();
     emu.instances(json!({"cloud":"cvm","region":"ap-guangzhou","instances":[
         {"id":"ins-abcd1234","os":"linux","status":"Running","keys":[bound]}]}));
     let out = ws.destroy(&[]);
     out.assert_failure();
-    assert!(out.combined().contains("ins-abcd1234"), "error must name the instance: {out}");
+    assert!(
+        out.combined().contains("ins-abcd1234"),
+        "error must name the instance: {out}"
+    );
     assert_eq!(ws.state_list(), vec!["sshkey_key_pair.k[\"cvm_2\"]"]);
     assert_eq!(emulator_keys(&emu, "cvm").len(), 1);
 }
@@ -141,30 +169,52 @@ fn destroy_converges_through_faults() {
     let body = "resource \"sshkey_key_pair\" \"k\" {\n  for_each = toset([for i in range(120) : format(\"flt_%03d\", i)])\n  name     = each.key\n}\n";
     let ws = Workspace::with_main(Tf::V1_15_5, &keys_config(&emu, "ecs", body));
     ws.apply(&[]).assert_success();
-    for (kind, count) in [("throttle", 2), ("server_error", 1), ("drop_after_commit", 1)] {
+    for (kind, count) in [
+        ("throttle", 2),
+        ("server_error", 1),
+        ("drop_after_commit", 1),
+    ] {
         emu.fault(json!({"action":"DeleteKeyPairs","kind":kind,"count":count,"latency_ms":0}));
     }
     ws.destroy(&["-parallelism=60"]).assert_success();
     assert!(ws.state_list().is_empty(), "nothing wrongly kept");
     assert!(emulator_keys(&emu, "ecs").is_empty(), "nothing orphaned");
-    let failed: Vec<Value> = emu.calls_of("DeleteKeyPairs").into_iter().filter(|c| !c["error_code"].is_null()).collect();
+    let failed: Vec<Value> = emu
+        .calls_of("DeleteKeyPairs")
+        .into_iter()
+        .filter(|c| !c["error_code"].is_null())
+        .collect();
     assert!(failed.len() >= 3, "the faults fired: {failed:?}");
 }
 
 #[test]
 fn invalid_names_fail_at_plan_on_each_cloud() {
-    for (cloud, bad) in [("ecs", "9lives"), ("ens", "https://x"), ("cvm", "too-long-and-has-dashes")] {
+    for (cloud, bad) in [
+        ("ecs", "9lives"),
+        ("ens", "https://x"),
+        ("cvm", "too-long-and-has-dashes"),
+    ] {
         let emu = Emulator::start();
         let body = format!("resource \"sshkey_key_pair\" \"bad\" {{\n  name = \"{bad}\"\n}}\n");
         let main_tf = keys_config(&emu, cloud, &body);
-        let line = main_tf.lines().position(|l| l.contains(bad)).map(|i| i + 1).expect("line");
+        let line = main_tf
+            .lines()
+            .position(|l| l.contains(bad))
+            .map(|i| i + 1)
+            .expect("line");
         let ws = Workspace::with_main(Tf::V1_15_5, &main_tf);
         let out = ws.plan(&[]);
         out.assert_failure();
         let text = out.combined();
-        assert!(text.contains(&format!("on main.tf line {line}")), "{cloud}: must point at line {line}: {out}");
+        assert!(
+            text.contains(&format!("on main.tf line {line}")),
+            "{cloud}: must point at line {line}: {out}"
+        );
         assert!(text.contains("Invalid key pair name"), "{cloud}: {out}");
-        assert!(emu.calls().is_empty(), "{cloud}: plan must not call the cloud");
+        assert!(
+            emu.calls().is_empty(),
+            "{cloud}: plan must not call the cloud"
+        );
     }
 }
 
@@ -179,19 +229,36 @@ fn import_drift_data_source_and_query() {
     // the first workspace sees the drift and plans to create it again.
     let other = Workspace::with_main(
         Tf::V1_15_5,
-        &keys_config(&emu, "ecs", "resource \"sshkey_key_pair\" \"adopted\" {\n  name = \"web:02\"\n}\n"),
+        &keys_config(
+            &emu,
+            "ecs",
+            "resource \"sshkey_key_pair\" \"adopted\" {\n  name = \"web:02\"\n}\n",
+        ),
     );
-    other.run(&["import", "-no-color", "sshkey_key_pair.adopted", "web:02"]).assert_success();
+    other
+        .run(&["import", "-no-color", "sshkey_key_pair.adopted", "web:02"])
+        .assert_success();
     let shown = other.show_json();
     let adopted = &shown["values"]["root_module"]["resources"][0]["values"];
     assert_eq!(adopted["name"], "web:02");
-    assert!(adopted["fingerprint"].as_str().is_some_and(|f| !f.is_empty()));
+    assert!(adopted["fingerprint"]
+        .as_str()
+        .is_some_and(|f| !f.is_empty()));
     let plan = other.plan(&["-detailed-exitcode"]);
-    assert_eq!(plan.code, Some(0), "imported key must match its config: {plan}");
+    assert_eq!(
+        plan.code,
+        Some(0),
+        "imported key must match its config: {plan}"
+    );
     other.destroy(&[]).assert_success();
     let drift = ws.plan(&["-detailed-exitcode"]);
     assert_eq!(drift.code, Some(2), "{drift}");
-    assert!(drift.combined().contains("sshkey_key_pair.k[\"web:02\"] will be created"), "{drift}");
+    assert!(
+        drift
+            .combined()
+            .contains("sshkey_key_pair.k[\"web:02\"] will be created"),
+        "{drift}"
+    );
 
     // Data source: prefix and regex, all pages.
     let ds = Workspace::with_main(
@@ -205,7 +272,10 @@ fn import_drift_data_source_and_query() {
     ds.apply(&[]).assert_success();
     let out = ds.run(&["output", "-json", "names"]);
     out.assert_success();
-    assert_eq!(serde_json::from_str::<Value>(&out.stdout).ok(), Some(json!(["web:01"])));
+    assert_eq!(
+        serde_json::from_str::<Value>(&out.stdout).ok(),
+        Some(json!(["web:01"]))
+    );
 
     // terraform query lists every key with its identity.
     ds.write(
@@ -241,16 +311,28 @@ fn secrets_never_reach_the_trace_log() {
     ws.set_env("TF_LOG", "trace");
     let applied = ws.apply(&[]);
     applied.assert_success();
-    let state: Value = serde_json::from_str(&std::fs::read_to_string(ws.path().join("terraform.tfstate")).expect("state")).expect("json");
-    let private_key = state["resources"][0]["instances"][0]["attributes"]["private_key"].as_str().expect("private key").to_string();
+    let state: Value = serde_json::from_str(
+        &std::fs::read_to_string(ws.path().join("terraform.tfstate")).expect("state"),
+    )
+    .expect("json");
+    let private_key = state["resources"][0]["instances"][0]["attributes"]["private_key"]
+        .as_str()
+        .expect("private key")
+        .to_string();
     let destroyed = ws.destroy(&[]);
     destroyed.assert_success();
     for out in [&applied, &destroyed] {
         let text = out.combined();
-        assert!(text.contains("sshkey"), "the trace log must include provider output");
+        assert!(
+            text.contains("sshkey"),
+            "the trace log must include provider output"
+        );
         assert!(!text.contains(SECRET_KEY), "secret key leaked into the log");
         let body_line = private_key.lines().nth(1).unwrap_or_default();
-        assert!(!body_line.is_empty() && !text.contains(body_line), "private key leaked into the log");
+        assert!(
+            !body_line.is_empty() && !text.contains(body_line),
+            "private key leaked into the log"
+        );
     }
     let _ = ACCESS_KEY;
 }

@@ -132,7 +132,9 @@ async fn create_import_describe_delete_on_every_cloud() {
         if kind != CloudKind::Cvm {
             assert_eq!(
                 Some(imported.fingerprint.clone()),
-                sshkey::cloud::idempotent::md5_fingerprint(PK)
+                sshkey::cloud::public_key::parse_public_key(PK)
+                    .ok()
+                    .map(|k| k.md5_fingerprint())
             );
         }
         let all = api.describe_key_pairs(&KeyQuery::All).await.unwrap();
@@ -387,12 +389,22 @@ async fn attach_detach_with_per_instance_results() {
         .await
         .unwrap();
     assert_eq!(bound.len(), 119);
-    // ECS refuses a whole call for one Windows instance; the client splits it.
+    // ECS refuses a whole call for one Windows instance: the client reports the refusal and
+    // bind_chunk isolates the Windows instance and binds the rest.
     let mixed = ["i-n0".to_string(), "i-win".to_string(), "i-n1".to_string()];
-    let win = api
-        .attach(&key.0, &mixed, &BindOptions::default())
-        .await
-        .unwrap();
+    let whole = api.attach(&key.0, &mixed, &BindOptions::default()).await;
+    assert_eq!(
+        whole.map_err(|e| e.code).err().as_deref(),
+        Some("DependencyViolation.WindowsInstance")
+    );
+    let win = sshkey::batch::bind::bind_chunk(
+        &*api,
+        sshkey::batch::bind::BindOp::Attach,
+        &key.0,
+        &mixed,
+        &BindOptions::default(),
+    )
+    .await;
     let got: Vec<&str> = win.iter().map(|o| o.instance_id.as_str()).collect();
     assert_eq!(got, ["i-n0", "i-win", "i-n1"]);
     assert!(win[0].result.is_ok() && win[2].result.is_ok());

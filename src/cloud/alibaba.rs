@@ -52,9 +52,6 @@ static ENS: Dialect = Dialect {
     os_field: "OSName",
 };
 
-/// ECS's whole-call refusal when any instance in a bind call runs Windows.
-const WINDOWS_CODE: &str = "DependencyViolation.WindowsInstance";
-
 /// Most instance ids per DescribeInstances call.
 const INSTANCE_PAGE: usize = 100;
 
@@ -230,62 +227,9 @@ impl AlibabaClient {
         }
     }
 
+    /// One bind call. A whole-call refusal caused by some instances (Windows) is handled once,
+    /// for every cloud, by [`crate::batch::bind::bind_chunk`].
     async fn bind(
-        &self,
-        action: &str,
-        key_id: &str,
-        instances: &[String],
-    ) -> Result<Vec<InstanceOutcome>, CloudError> {
-        match self.bind_once(action, key_id, instances).await {
-            Err(e) if e.code == WINDOWS_CODE => {
-                self.bind_without_windows(action, key_id, instances, e)
-                    .await
-            }
-            other => other,
-        }
-    }
-
-    /// ECS fails a whole bind call for one Windows instance. Per-instance results are what the
-    /// provider needs, so the Windows instances get that error and the rest are bound in a
-    /// second call.
-    async fn bind_without_windows(
-        &self,
-        action: &str,
-        key_id: &str,
-        instances: &[String],
-        err: CloudError,
-    ) -> Result<Vec<InstanceOutcome>, CloudError> {
-        let described = self
-            .describe_instances(&InstanceQuery::Ids(instances.to_vec()))
-            .await?;
-        let windows: Vec<&String> = described
-            .iter()
-            .filter(|i| i.os.as_deref() == Some("windows"))
-            .map(|i| &i.id)
-            .collect();
-        if windows.is_empty() {
-            return Err(err);
-        }
-        let rest: Vec<String> = instances
-            .iter()
-            .filter(|i| !windows.contains(i))
-            .cloned()
-            .collect();
-        let mut outcomes = if rest.is_empty() {
-            Vec::new()
-        } else {
-            self.bind_once(action, key_id, &rest).await?
-        };
-        outcomes.extend(windows.into_iter().map(|id| InstanceOutcome {
-            instance_id: id.clone(),
-            result: Err(err.clone()),
-        }));
-        // Back to the caller's order.
-        outcomes.sort_by_key(|o| instances.iter().position(|i| *i == o.instance_id));
-        Ok(outcomes)
-    }
-
-    async fn bind_once(
         &self,
         action: &str,
         key_id: &str,

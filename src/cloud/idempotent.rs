@@ -4,9 +4,7 @@
 //! a delete gets NotFound, a create gets "name already exists". These helpers turn such answers
 //! back into the truth, and refuse to guess when the truth cannot be established.
 
-use base64::Engine;
-use md5::{Digest, Md5};
-
+use super::public_key::{parse_public_key, same_public_key};
 use super::{CloudError, ErrorKind, KeyPair, KeySpec};
 
 /// Error codes meaning "a key pair with this name already exists", for all three clouds.
@@ -61,7 +59,9 @@ pub(crate) fn resolve_duplicate(
     };
     let same = match (&existing.public_key, existing.fingerprint.as_str()) {
         (Some(theirs), _) => same_public_key(ours, theirs),
-        (None, fp) if !fp.is_empty() => md5_fingerprint(ours).as_deref() == Some(fp),
+        (None, fp) if !fp.is_empty() => {
+            parse_public_key(ours).is_ok_and(|k| k.md5_fingerprint() == fp)
+        }
         _ => false,
     };
     if same {
@@ -78,34 +78,6 @@ pub(crate) fn resolve_duplicate(
             ..err
         })
     }
-}
-
-/// Compares OpenSSH public keys by type and body, ignoring comments and whitespace.
-pub fn same_public_key(a: &str, b: &str) -> bool {
-    let norm = |s: &str| {
-        s.split_whitespace()
-            .take(2)
-            .map(str::to_string)
-            .collect::<Vec<_>>()
-    };
-    let (na, nb) = (norm(a), norm(b));
-    na.len() == 2 && na == nb
-}
-
-/// The MD5 fingerprint (colon-separated hex) of an OpenSSH public key, as Alibaba reports it.
-pub fn md5_fingerprint(public_key: &str) -> Option<String> {
-    let body = public_key.split_whitespace().nth(1)?;
-    let blob = base64::engine::general_purpose::STANDARD
-        .decode(body)
-        .ok()?;
-    let digest = Md5::digest(&blob);
-    Some(
-        digest
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<Vec<_>>()
-            .join(":"),
-    )
 }
 
 #[cfg(test)]
@@ -143,7 +115,7 @@ mod tests {
         let existing = KeyPair {
             name: "k".into(),
             id: "k".into(),
-            fingerprint: md5_fingerprint(PK).unwrap(),
+            fingerprint: parse_public_key(PK).unwrap().md5_fingerprint(),
             ..KeyPair::default()
         };
         assert!(resolve_duplicate(&spec, Some(existing.clone()), dup()).is_ok());

@@ -16,6 +16,7 @@ mod alibaba;
 pub mod error;
 mod fields;
 pub mod idempotent;
+pub mod public_key;
 pub mod ratelimit;
 pub mod rules;
 pub mod sign;

@@ -6,8 +6,8 @@
 //! Alibaba reports as `KeyPairFingerPrint`: MD5 of the public key blob, lower-case hex in
 //! colon-separated pairs. CVM reports no fingerprint.
 
+use crate::cloud::public_key::{md5_fingerprint, parse_public_key};
 use base64::Engine as _;
-use md5::{Digest, Md5};
 
 /// A generated key pair.
 #[derive(Debug, Clone)]
@@ -28,7 +28,7 @@ pub enum KeyError {
     Generation,
     /// The text is not an OpenSSH public key.
     #[error("not an OpenSSH public key: {0}")]
-    Malformed(&'static str),
+    Malformed(String),
 }
 
 /// Generates a fresh Ed25519 key pair.
@@ -56,52 +56,16 @@ pub fn generate() -> Result<Generated, KeyError> {
 }
 
 /// Parses an OpenSSH public key line (`type base64 [comment]`) and returns the normalized
-/// `type base64` form and the blob's fingerprint. The blob's embedded type must match.
+/// `type base64` form and the blob's fingerprint, with the same rules the provider checks.
 pub fn parse_public(text: &str) -> Result<(String, String), KeyError> {
-    let mut parts = text.split_whitespace();
-    let kind = parts.next().ok_or(KeyError::Malformed("empty"))?;
-    const KINDS: [&str; 5] = [
-        "ssh-rsa",
-        "ssh-ed25519",
-        "ecdsa-sha2-nistp256",
-        "ecdsa-sha2-nistp384",
-        "ecdsa-sha2-nistp521",
-    ];
-    if !KINDS.contains(&kind) {
-        return Err(KeyError::Malformed("unsupported key type"));
-    }
-    let data = parts.next().ok_or(KeyError::Malformed("no key data"))?;
-    let blob = base64::engine::general_purpose::STANDARD
-        .decode(data)
-        .map_err(|_| KeyError::Malformed("key data is not base64"))?;
-    let embedded = read_string(&blob).ok_or(KeyError::Malformed("truncated key data"))?;
-    if embedded != kind.as_bytes() {
-        return Err(KeyError::Malformed("key type does not match key data"));
-    }
-    if blob.len() <= 4 + embedded.len() {
-        return Err(KeyError::Malformed("no key material"));
-    }
-    Ok((format!("{kind} {data}"), md5_fingerprint(&blob)))
-}
-
-/// MD5 of `blob` as `aa:bb:...`.
-pub fn md5_fingerprint(blob: &[u8]) -> String {
-    Md5::digest(blob)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
+    let key = parse_public_key(text).map_err(KeyError::Malformed)?;
+    Ok((key.canonical(), key.md5_fingerprint()))
 }
 
 fn put_string(out: &mut Vec<u8>, data: &[u8]) {
     // SSH wire strings are length-prefixed; our inputs are a few dozen bytes.
     out.extend_from_slice(&(data.len() as u32).to_be_bytes());
     out.extend_from_slice(data);
-}
-
-fn read_string(blob: &[u8]) -> Option<&[u8]> {
-    let len = u32::from_be_bytes(blob.get(..4)?.try_into().ok()?) as usize;
-    blob.get(4..4usize.checked_add(len)?)
 }
 
 #[cfg(test)]

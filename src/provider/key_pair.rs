@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
+use crate::cloud::public_key::{parse_public_key, same_public_key};
 use crate::cloud::{BindOptions, CloudKind, InstanceQuery, KeyPair, KeyQuery, KeySpec};
 use crate::provider::diag::{attr, Diagnostics};
 use crate::provider::engine::require_replace;
 use crate::provider::resource::{Imported, Outcome, Plan, Resource};
-use crate::provider::rules::{parse_public_key, same_public_key};
 use crate::provider::Ctx;
 use crate::schema::{Attribute, Block, IdentityAttribute, IdentitySchema, Schema};
 use crate::value::{Type, Value};

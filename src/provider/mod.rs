@@ -5,7 +5,6 @@
 //! - [`resource`]: the traits a resource, data source and list resource implement.
 //! - [`config`]: the provider block and its plan-time checks.
 //! - [`key_pair`], [`attachment`], [`key_pairs`] (data source), [`list`]: the types we serve.
-//! - [`rules`]: plan-time validation shared by all of them (names, keys, instance ids).
 
 pub mod attachment;
 pub mod config;
@@ -15,7 +14,6 @@ pub mod key_pair;
 pub mod key_pairs;
 pub mod list;
 pub mod resource;
-pub mod rules;
 
 use std::sync::Arc;
 

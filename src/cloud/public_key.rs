@@ -1,8 +1,9 @@
-//! Plan-time rules on user input that do not depend on the cloud's data tables: OpenSSH public
-//! keys. (Name and instance-id rules differ per cloud and live with the cloud's limits in
-//! [`crate::cloud`].)
+//! OpenSSH public keys, parsed once for everyone: the provider's plan-time check, the client's
+//! idempotent-create comparison and the emulator's ImportKeyPair all read keys here, so the
+//! three cannot disagree about what a valid key is or which two keys are the same.
 
 use base64::Engine as _;
+use md5::{Digest, Md5};
 
 /// Key types the three clouds accept for import.
 const KEY_TYPES: [&str; 5] = [
@@ -19,12 +20,28 @@ const KEY_TYPES: [&str; 5] = [
 pub struct PublicKey {
     pub key_type: String,
     pub body: String,
+    /// The decoded body.
+    pub blob: Vec<u8>,
 }
 
 impl PublicKey {
     pub fn canonical(&self) -> String {
         format!("{} {}", self.key_type, self.body)
     }
+
+    /// The MD5 fingerprint Alibaba reports (`aa:bb:...`).
+    pub fn md5_fingerprint(&self) -> String {
+        md5_fingerprint(&self.blob)
+    }
+}
+
+/// MD5 of a key blob as lower-case hex pairs joined by `:`.
+pub fn md5_fingerprint(blob: &[u8]) -> String {
+    Md5::digest(blob)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 /// Parses `type base64 [comment]`, checking that the body decodes and declares the same type.
@@ -53,6 +70,7 @@ pub fn parse_public_key(text: &str) -> Result<PublicKey, String> {
     Ok(PublicKey {
         key_type: key_type.to_string(),
         body: body.to_string(),
+        blob,
     })
 }
 
