@@ -1,3 +1,374 @@
-//! (being built)
+//! Cloud clients: one trait, three clouds.
+//!
+//! The provider engine and the coalescer speak only [`KeyPairApi`]; [`new_client`] picks the
+//! implementation from [`CloudKind`]. The clouds differ in parameter names, limits, error codes
+//! and response shapes; those differences live in data ([`rules`]) and small per-cloud functions,
+//! while the mechanics are shared:
+//!
+//! - [`sign`]: request signing (ACS3, V2, TC3), shared with the emulator.
+//! - `transport`: HTTP, timeouts, retries with backoff and jitter, the retry deadline.
+//! - [`ratelimit`]: a per-action token bucket so CVM's 10 requests/s is never provoked.
+//! - `alibaba`: ECS and ENS (one RPC transport, two parameter dialects).
+//! - `tencent`: CVM, with Tencent's JSON envelope.
+//! - [`error`], [`rules`]: the error type and the per-cloud limits and naming rules.
 
+mod alibaba;
+pub mod error;
+mod fields;
+pub mod idempotent;
+pub mod ratelimit;
+pub mod rules;
 pub mod sign;
+mod tencent;
+mod transport;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+pub use error::{CloudError, ErrorKind};
+pub use rules::{Limits, NameRuleError};
+
+/// The clouds we manage key pairs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CloudKind {
+    /// Alibaba Cloud Elastic Compute Service, API 2014-05-26.
+    Ecs,
+    /// Alibaba Cloud Edge Node Service, API 2017-11-10.
+    Ens,
+    /// Tencent Cloud Virtual Machine, API 2017-03-12.
+    Cvm,
+}
+
+impl CloudKind {
+    /// Every cloud, for tables and tests.
+    pub const ALL: [CloudKind; 3] = [CloudKind::Ecs, CloudKind::Ens, CloudKind::Cvm];
+
+    /// The cloud's API limits.
+    pub fn limits(self) -> &'static Limits {
+        match self {
+            Self::Ecs => &rules::ECS_LIMITS,
+            Self::Ens => &rules::ENS_LIMITS,
+            Self::Cvm => &rules::CVM_LIMITS,
+        }
+    }
+
+    /// The cloud's key pair naming rule.
+    pub fn name_rule(self) -> &'static rules::NameRule {
+        match self {
+            Self::Ecs | Self::Ens => &rules::ALIBABA_NAME_RULE,
+            Self::Cvm => &rules::CVM_NAME_RULE,
+        }
+    }
+
+    /// Checks a key pair name against the cloud's rule.
+    pub fn validate_key_name(self, name: &str) -> Result<(), NameRuleError> {
+        self.name_rule().check(self, name)
+    }
+
+    /// Checks an instance id's format (`i-...` on Alibaba, `ins-` + 8 on CVM).
+    pub fn validate_instance_id(self, id: &str) -> Result<(), String> {
+        let rule = match self {
+            Self::Ecs | Self::Ens => &rules::ALIBABA_INSTANCE_RULE,
+            Self::Cvm => &rules::CVM_INSTANCE_RULE,
+        };
+        rule.check(self, id)
+    }
+
+    /// The lower-case name used in configuration (`ecs`, `ens`, `cvm`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ecs => "ecs",
+            Self::Ens => "ens",
+            Self::Cvm => "cvm",
+        }
+    }
+}
+
+impl fmt::Display for CloudKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An unknown cloud name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown cloud {0:?}: expected one of \"ecs\", \"ens\", \"cvm\"")]
+pub struct UnknownCloud(pub String);
+
+impl FromStr for CloudKind {
+    type Err = UnknownCloud;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "ecs" => Ok(Self::Ecs),
+            "ens" => Ok(Self::Ens),
+            "cvm" => Ok(Self::Cvm),
+            _ => Err(UnknownCloud(s.to_string())),
+        }
+    }
+}
+
+/// A secret string whose `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(s: String) -> Self {
+        Self(s)
+    }
+    /// The secret itself; call only where it is used as key material.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// The provider's credentials type (Tencent: SecretId / SecretKey).
+///
+/// [`sign::Credentials`] is the signer's internal view of the same pair; convert with `From`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Credentials {
+    /// AccessKeyId / SecretId.
+    pub access_key: String,
+    /// AccessKeySecret / SecretKey.
+    pub secret_key: Secret,
+}
+
+impl From<&Credentials> for sign::Credentials {
+    fn from(c: &Credentials) -> Self {
+        sign::Credentials::new(c.access_key.clone(), c.secret_key.expose().to_string())
+    }
+}
+
+impl From<sign::Credentials> for Credentials {
+    fn from(c: sign::Credentials) -> Self {
+        Credentials {
+            access_key: c.access_key_id,
+            secret_key: Secret::new(c.access_key_secret),
+        }
+    }
+}
+
+/// Everything needed to build a client.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Which cloud.
+    pub kind: CloudKind,
+    /// Region, e.g. `cn-hangzhou` or `ap-guangzhou` (ENS ignores it: its API is global).
+    pub region: String,
+    /// Access key pair.
+    pub credentials: Credentials,
+    /// Override of the cloud's public endpoint (the emulator, a VPC endpoint).
+    pub endpoint: Option<url::Url>,
+    /// Timeout of one HTTP attempt.
+    pub request_timeout: Duration,
+    /// Most retries after the first attempt.
+    pub max_retries: u32,
+    /// No retry starts after this much time since the first attempt.
+    pub retry_deadline: Duration,
+}
+
+/// A key pair as the cloud reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KeyPair {
+    /// The key pair name.
+    pub name: String,
+    /// The id used for delete/bind calls: ECS the name, ENS `ssh-...`, CVM `skey-...`.
+    pub id: String,
+    /// Fingerprint as reported (empty when the cloud reports none, as CVM).
+    pub fingerprint: String,
+    /// Creation time as reported.
+    pub created_at: Option<String>,
+    /// The generated private key: only in the answer to a create.
+    pub private_key: Option<String>,
+    /// The public key, when reported.
+    pub public_key: Option<String>,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+    /// Alibaba resource group.
+    pub resource_group_id: Option<String>,
+    /// Tencent project.
+    pub project_id: Option<i64>,
+    /// Bound instances, when the API reports them (CVM `AssociatedInstanceIds`).
+    pub instance_ids: Option<Vec<String>>,
+}
+
+/// What to create (or import, when `public_key` is set).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KeySpec {
+    /// Name of the new key pair.
+    pub name: String,
+    /// OpenSSH public key to import; `None` lets the cloud generate the pair.
+    pub public_key: Option<String>,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+    /// Alibaba resource group.
+    pub resource_group_id: Option<String>,
+    /// Tencent project.
+    pub project_id: Option<i64>,
+}
+
+/// Which key pairs to describe. Every variant returns all pages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyQuery {
+    /// Every key pair in the region.
+    All,
+    /// By id (ECS: the names).
+    Ids(Vec<String>),
+    /// By exact name.
+    Names(Vec<String>),
+    /// Names starting with a prefix (filtered client-side where the API cannot).
+    NamePrefix(String),
+}
+
+/// An instance, reduced to what key bindings need.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Instance {
+    /// Instance id.
+    pub id: String,
+    /// Bound key pairs: ECS/ENS the key name, CVM the key ids.
+    pub key_ids: Vec<String>,
+    /// OS type as reported (`linux`, `windows`).
+    pub os: Option<String>,
+    /// Status as reported (`Running`, `Stopped`, ...).
+    pub status: Option<String>,
+}
+
+/// Which instances to describe. Every variant returns all pages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InstanceQuery {
+    /// By id.
+    Ids(Vec<String>),
+    /// Instances bound to this key id.
+    BoundTo(String),
+}
+
+/// Options of an attach or detach call.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct BindOptions {
+    /// CVM `ForceStop`: stop running instances so the binding can change.
+    pub force_stop: bool,
+}
+
+/// The result of an attach/detach for one instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceOutcome {
+    /// The instance.
+    pub instance_id: String,
+    /// Ok, or the cloud's per-instance error.
+    pub result: Result<(), CloudError>,
+}
+
+/// The key-pair API of one cloud, region and set of credentials.
+#[async_trait]
+pub trait KeyPairApi: Send + Sync + 'static {
+    /// Which cloud this client talks to.
+    fn kind(&self) -> CloudKind;
+    /// Creates a key pair, or imports `spec.public_key` when set.
+    async fn create_key_pair(&self, spec: &KeySpec) -> Result<KeyPair, CloudError>;
+    /// Describes key pairs (all pages).
+    async fn describe_key_pairs(&self, q: &KeyQuery) -> Result<Vec<KeyPair>, CloudError>;
+    /// Deletes key pairs in ONE call; `ids.len()` must not exceed `limits().delete_batch`.
+    async fn delete_key_pairs(&self, ids: &[String]) -> Result<(), CloudError>;
+    /// Binds a key pair to instances in ONE call (at most `limits().bind_batch`).
+    async fn attach(
+        &self,
+        key_id: &str,
+        instances: &[String],
+        o: &BindOptions,
+    ) -> Result<Vec<InstanceOutcome>, CloudError>;
+    /// Unbinds a key pair from instances in ONE call (at most `limits().bind_batch`).
+    async fn detach(
+        &self,
+        key_id: &str,
+        instances: &[String],
+        o: &BindOptions,
+    ) -> Result<Vec<InstanceOutcome>, CloudError>;
+    /// Describes instances (all pages).
+    async fn describe_instances(&self, q: &InstanceQuery) -> Result<Vec<Instance>, CloudError>;
+    /// Reboots an instance so a binding change takes effect (ECS only).
+    async fn reboot_instance(&self, id: &str) -> Result<(), CloudError>;
+}
+
+/// Builds the client for `cfg.kind`.
+pub fn new_client(cfg: ClientConfig) -> Result<Arc<dyn KeyPairApi>, CloudError> {
+    if cfg.credentials.access_key.is_empty() || cfg.credentials.secret_key.expose().is_empty() {
+        return Err(CloudError::local(
+            cfg.kind,
+            "Configure",
+            ErrorKind::Auth,
+            "MissingCredentials",
+            "access key and secret key must both be set",
+        ));
+    }
+    Ok(match cfg.kind {
+        CloudKind::Ecs | CloudKind::Ens => Arc::new(alibaba::AlibabaClient::new(cfg)?),
+        CloudKind::Cvm => Arc::new(tencent::TencentClient::new(cfg)?),
+    })
+}
+
+/// The configured endpoint, or the cloud's public one (`{region}` filled in).
+fn resolve_endpoint(cfg: &ClientConfig, default: &str) -> Result<url::Url, CloudError> {
+    let bad = |msg: String| {
+        CloudError::local(
+            cfg.kind,
+            "Configure",
+            ErrorKind::InvalidInput,
+            "InvalidEndpoint",
+            msg,
+        )
+    };
+    let url = match &cfg.endpoint {
+        Some(u) => u.clone(),
+        None => {
+            if cfg.region.is_empty() && default.contains("{region}") {
+                return Err(bad(format!("{} needs a region", cfg.kind)));
+            }
+            url::Url::parse(&default.replace("{region}", &cfg.region))
+                .map_err(|e| bad(format!("invalid region {:?}: {e}", cfg.region)))?
+        }
+    };
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(bad(format!(
+            "endpoint {url} must be an http(s) URL with a host"
+        )));
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cloud_kind_round_trip() {
+        for k in CloudKind::ALL {
+            assert_eq!(k.to_string().parse::<CloudKind>(), Ok(k));
+        }
+        assert_eq!("ECS".parse::<CloudKind>(), Ok(CloudKind::Ecs));
+        assert!("aws".parse::<CloudKind>().is_err());
+    }
+
+    #[test]
+    fn secret_is_not_debug_printed() {
+        let c = Credentials {
+            access_key: "AK".into(),
+            secret_key: Secret::new("topsecret".into()),
+        };
+        let s = format!("{c:?}");
+        assert!(s.contains("AK") && s.contains("***") && !s.contains("topsecret"));
+        let signer: sign::Credentials = (&c).into();
+        assert_eq!(signer.access_key_secret, "topsecret");
+        assert_eq!(Credentials::from(signer), c);
+    }
+}

@@ -1,1 +1,95 @@
-//! (being built)
+//! The sshkey provider, free of any protocol: configuration, resources, data source and list
+//! resource, on top of a small engine that enforces Terraform's planning rules.
+//!
+//! - [`engine`]: routes operations and applies Terraform's plan/apply rules.
+//! - [`resource`]: the traits a resource, data source and list resource implement.
+//! - [`config`]: the provider block and its plan-time checks.
+//! - [`key_pair`], [`attachment`], [`key_pairs`] (data source), [`list`]: the types we serve.
+//! - [`rules`]: plan-time validation shared by all of them (names, keys, instance ids).
+
+pub mod attachment;
+pub mod config;
+pub mod diag;
+pub mod engine;
+pub mod key_pair;
+pub mod key_pairs;
+pub mod list;
+pub mod resource;
+pub mod rules;
+
+use std::sync::Arc;
+
+use crate::batch::{BatchSettings, DeleteCoalescer, DetachCoalescer};
+use crate::cloud::{self, ClientConfig, KeyPairApi};
+use config::ProviderConfig;
+use engine::Engine;
+
+/// Everything a configured provider needs to talk to its cloud: the client and the coalescers
+/// that batch concurrent deletes and detaches. One per provider process (Terraform starts one
+/// process per provider configuration), so batching is per cloud, region and credentials.
+pub struct Ctx {
+    pub config: ProviderConfig,
+    pub api: Arc<dyn KeyPairApi>,
+    pub deletes: DeleteCoalescer,
+    pub detaches: DetachCoalescer,
+}
+
+impl Ctx {
+    pub fn new(config: ProviderConfig, api: Arc<dyn KeyPairApi>) -> Self {
+        let deletes = DeleteCoalescer::new(
+            api.clone(),
+            BatchSettings {
+                max_batch: config.max_delete_batch,
+                gather_window: config.batch_window,
+            },
+        );
+        let detaches = DetachCoalescer::new(
+            api.clone(),
+            BatchSettings {
+                max_batch: config.max_detach_batch,
+                gather_window: config.batch_window,
+            },
+        );
+        Ctx {
+            config,
+            api,
+            deletes,
+            detaches,
+        }
+    }
+
+    /// StopProvider: queued batch members fail with a cancellation error; calls already sent
+    /// finish, so state records exactly what happened.
+    pub fn cancel(&self) {
+        self.deletes.cancel();
+        self.detaches.cancel();
+    }
+}
+
+/// Connects to the real cloud (or the endpoint override) described by the configuration.
+fn connect(config: ProviderConfig) -> Result<Ctx, String> {
+    let api = cloud::new_client(ClientConfig {
+        kind: config.cloud,
+        region: config.region.clone(),
+        credentials: config.credentials.clone(),
+        endpoint: config.endpoint.clone(),
+        request_timeout: config.request_timeout,
+        max_retries: config.max_retries,
+        retry_deadline: config.request_timeout * 4,
+    })
+    .map_err(|e| e.to_string())?;
+    Ok(Ctx::new(config, api))
+}
+
+/// The provider with every type it serves.
+pub fn engine() -> Engine {
+    Engine::new(
+        vec![
+            Arc::new(key_pair::KeyPairResource::new()),
+            Arc::new(attachment::AttachmentResource::new()),
+        ],
+        vec![Arc::new(key_pairs::KeyPairsDataSource::new())],
+        vec![Arc::new(list::KeyPairList::new())],
+        Box::new(connect),
+    )
+}

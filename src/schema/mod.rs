@@ -84,7 +84,10 @@ impl Attribute {
         self.presence == Presence::Required
     }
     pub fn is_optional(&self) -> bool {
-        matches!(self.presence, Presence::Optional | Presence::OptionalComputed)
+        matches!(
+            self.presence,
+            Presence::Optional | Presence::OptionalComputed
+        )
     }
     pub fn is_computed(&self) -> bool {
         matches!(

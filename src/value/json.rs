@@ -27,7 +27,9 @@ fn decode_with(bytes: &[u8], ty: &Type, lenient: bool) -> Result<Value, ValueErr
 }
 
 pub fn encode(v: &Value, ty: &Type) -> Result<Vec<u8>, ValueError> {
-    Ok(to_json(v, ty, &AttributePath::root(), 0)?.to_string().into_bytes())
+    Ok(to_json(v, ty, &AttributePath::root(), 0)?
+        .to_string()
+        .into_bytes())
 }
 
 fn mismatch(path: &AttributePath, ty: &Type, found: &Json) -> ValueError {
@@ -39,12 +41,25 @@ fn mismatch(path: &AttributePath, ty: &Type, found: &Json) -> ValueError {
         Json::Array(_) => "array",
         Json::Object(_) => "object",
     };
-    ValueError::TypeMismatch { path: path.clone(), expected: ty.to_json().to_string(), found: kind.into() }
+    ValueError::TypeMismatch {
+        path: path.clone(),
+        expected: ty.to_json().to_string(),
+        found: kind.into(),
+    }
 }
 
-fn from_json(j: Json, ty: &Type, path: &AttributePath, lenient: bool, depth: usize) -> Result<Value, ValueError> {
+fn from_json(
+    j: Json,
+    ty: &Type,
+    path: &AttributePath,
+    lenient: bool,
+    depth: usize,
+) -> Result<Value, ValueError> {
     if depth > MAX_DEPTH {
-        return Err(ValueError::TooDeep { path: path.clone(), limit: MAX_DEPTH });
+        return Err(ValueError::TooDeep {
+            path: path.clone(),
+            limit: MAX_DEPTH,
+        });
     }
     if j.is_null() {
         return Ok(Value::Null);
@@ -66,25 +81,38 @@ fn from_json(j: Json, ty: &Type, path: &AttributePath, lenient: bool, depth: usi
                 _ => Number::Decimal(n.to_string()),
             })),
             // cty writes numbers as JSON numbers, but a decimal string is unambiguous.
-            Json::String(s) if s.parse::<f64>().is_ok() => Ok(Value::Number(match s.parse::<i64>() {
-                Ok(i) => Number::Int(i),
-                Err(_) => Number::Decimal(s.clone()),
-            })),
+            Json::String(s) if s.parse::<f64>().is_ok() => {
+                Ok(Value::Number(match s.parse::<i64>() {
+                    Ok(i) => Number::Int(i),
+                    Err(_) => Number::Decimal(s.clone()),
+                }))
+            }
             other => Err(mismatch(path, ty, other)),
         },
         Type::List(e) | Type::Set(e) => {
-            let Json::Array(items) = j else { return Err(mismatch(path, ty, &j)) };
+            let Json::Array(items) = j else {
+                return Err(mismatch(path, ty, &j));
+            };
             let out = items
                 .into_iter()
                 .enumerate()
                 .map(|(i, x)| recurse(x, e, path.child(PathStep::ElementKeyInt(i as i64))))
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(if matches!(ty, Type::Set(_)) { Value::Set(out) } else { Value::List(out) })
+            Ok(if matches!(ty, Type::Set(_)) {
+                Value::Set(out)
+            } else {
+                Value::List(out)
+            })
         }
         Type::Tuple(es) => {
-            let Json::Array(items) = j else { return Err(mismatch(path, ty, &j)) };
+            let Json::Array(items) = j else {
+                return Err(mismatch(path, ty, &j));
+            };
             if items.len() != es.len() {
-                return Err(ValueError::Malformed { path: path.clone(), reason: format!("tuple of {} elements, expected {}", items.len(), es.len()) });
+                return Err(ValueError::Malformed {
+                    path: path.clone(),
+                    reason: format!("tuple of {} elements, expected {}", items.len(), es.len()),
+                });
             }
             Ok(Value::Tuple(
                 items
@@ -96,7 +124,9 @@ fn from_json(j: Json, ty: &Type, path: &AttributePath, lenient: bool, depth: usi
             ))
         }
         Type::Map(e) => {
-            let Json::Object(m) = j else { return Err(mismatch(path, ty, &j)) };
+            let Json::Object(m) = j else {
+                return Err(mismatch(path, ty, &j));
+            };
             Ok(Value::Map(
                 m.into_iter()
                     .map(|(k, x)| {
@@ -107,7 +137,9 @@ fn from_json(j: Json, ty: &Type, path: &AttributePath, lenient: bool, depth: usi
             ))
         }
         Type::Object(fields) => {
-            let Json::Object(m) = j else { return Err(mismatch(path, ty, &j)) };
+            let Json::Object(m) = j else {
+                return Err(mismatch(path, ty, &j));
+            };
             let mut out = BTreeMap::new();
             for (k, x) in m {
                 match fields.get(&k) {
@@ -116,7 +148,12 @@ fn from_json(j: Json, ty: &Type, path: &AttributePath, lenient: bool, depth: usi
                         out.insert(k, recurse(x, t, p)?);
                     }
                     None if lenient => {}
-                    None => return Err(ValueError::UnexpectedAttribute { path: path.clone(), name: k }),
+                    None => {
+                        return Err(ValueError::UnexpectedAttribute {
+                            path: path.clone(),
+                            name: k,
+                        })
+                    }
                 }
             }
             for name in fields.keys() {
@@ -125,11 +162,19 @@ fn from_json(j: Json, ty: &Type, path: &AttributePath, lenient: bool, depth: usi
             Ok(Value::Object(out))
         }
         Type::Dynamic => {
-            let Json::Object(mut m) = j else { return Err(mismatch(path, ty, &j)) };
-            let (Some(t), Some(v)) = (m.remove("type"), m.remove("value")) else {
-                return Err(ValueError::Malformed { path: path.clone(), reason: "dynamic value needs \"type\" and \"value\"".into() });
+            let Json::Object(mut m) = j else {
+                return Err(mismatch(path, ty, &j));
             };
-            let inner_ty = Type::from_json(&t).map_err(|_| ValueError::BadType { path: path.clone(), found: t.to_string() })?;
+            let (Some(t), Some(v)) = (m.remove("type"), m.remove("value")) else {
+                return Err(ValueError::Malformed {
+                    path: path.clone(),
+                    reason: "dynamic value needs \"type\" and \"value\"".into(),
+                });
+            };
+            let inner_ty = Type::from_json(&t).map_err(|_| ValueError::BadType {
+                path: path.clone(),
+                found: t.to_string(),
+            })?;
             let inner = from_json(v, &inner_ty, path, lenient, depth + 1)?;
             Ok(Value::Dynamic(inner_ty, Box::new(inner)))
         }
@@ -138,9 +183,16 @@ fn from_json(j: Json, ty: &Type, path: &AttributePath, lenient: bool, depth: usi
 
 fn to_json(v: &Value, ty: &Type, path: &AttributePath, depth: usize) -> Result<Json, ValueError> {
     if depth > MAX_DEPTH {
-        return Err(ValueError::TooDeep { path: path.clone(), limit: MAX_DEPTH });
+        return Err(ValueError::TooDeep {
+            path: path.clone(),
+            limit: MAX_DEPTH,
+        });
     }
-    let wrong = || ValueError::TypeMismatch { path: path.clone(), expected: ty.to_json().to_string(), found: format!("{v:?}") };
+    let wrong = || ValueError::TypeMismatch {
+        path: path.clone(),
+        expected: ty.to_json().to_string(),
+        found: format!("{v:?}"),
+    };
     match (v, ty) {
         (Value::Null, _) => Ok(Json::Null),
         (Value::Unknown(_), _) => Err(ValueError::UnknownInJson { path: path.clone() }),
@@ -148,14 +200,26 @@ fn to_json(v: &Value, ty: &Type, path: &AttributePath, depth: usize) -> Result<J
         (Value::Bool(b), Type::Bool) => Ok(Json::Bool(*b)),
         (Value::Number(n), Type::Number) => Ok(match n {
             Number::Int(i) => Json::from(*i),
-            Number::Float(f) => serde_json::Number::from_f64(*f).map(Json::Number).ok_or_else(wrong)?,
-            Number::Decimal(s) => serde_json::from_str::<Json>(s).ok().filter(Json::is_number).unwrap_or_else(|| Json::from(s.as_str())),
+            Number::Float(f) => serde_json::Number::from_f64(*f)
+                .map(Json::Number)
+                .ok_or_else(wrong)?,
+            Number::Decimal(s) => serde_json::from_str::<Json>(s)
+                .ok()
+                .filter(Json::is_number)
+                .unwrap_or_else(|| Json::from(s.as_str())),
         }),
         (Value::List(items), Type::List(e)) | (Value::Set(items), Type::Set(e)) => Ok(Json::Array(
             items
                 .iter()
                 .enumerate()
-                .map(|(i, x)| to_json(x, e, &path.child(PathStep::ElementKeyInt(i as i64)), depth + 1))
+                .map(|(i, x)| {
+                    to_json(
+                        x,
+                        e,
+                        &path.child(PathStep::ElementKeyInt(i as i64)),
+                        depth + 1,
+                    )
+                })
                 .collect::<Result<_, _>>()?,
         )),
         (Value::Tuple(items), Type::Tuple(es)) if items.len() == es.len() => Ok(Json::Array(
@@ -163,29 +227,54 @@ fn to_json(v: &Value, ty: &Type, path: &AttributePath, depth: usize) -> Result<J
                 .iter()
                 .zip(es)
                 .enumerate()
-                .map(|(i, (x, t))| to_json(x, t, &path.child(PathStep::ElementKeyInt(i as i64)), depth + 1))
+                .map(|(i, (x, t))| {
+                    to_json(
+                        x,
+                        t,
+                        &path.child(PathStep::ElementKeyInt(i as i64)),
+                        depth + 1,
+                    )
+                })
                 .collect::<Result<_, _>>()?,
         )),
         (Value::Map(m), Type::Map(e)) => Ok(Json::Object(
             m.iter()
-                .map(|(k, x)| Ok((k.clone(), to_json(x, e, &path.child(PathStep::ElementKeyString(k.clone())), depth + 1)?)))
+                .map(|(k, x)| {
+                    Ok((
+                        k.clone(),
+                        to_json(
+                            x,
+                            e,
+                            &path.child(PathStep::ElementKeyString(k.clone())),
+                            depth + 1,
+                        )?,
+                    ))
+                })
                 .collect::<Result<_, ValueError>>()?,
         )),
         (Value::Object(m), Type::Object(fields)) => {
             if let Some(extra) = m.keys().find(|k| !fields.contains_key(*k)) {
-                return Err(ValueError::UnexpectedAttribute { path: path.clone(), name: extra.clone() });
+                return Err(ValueError::UnexpectedAttribute {
+                    path: path.clone(),
+                    name: extra.clone(),
+                });
             }
             Ok(Json::Object(
                 fields
                     .iter()
                     .map(|(k, t)| {
                         let x = m.get(k).unwrap_or(&Value::Null);
-                        Ok((k.clone(), to_json(x, t, &path.child(PathStep::Attribute(k.clone())), depth + 1)?))
+                        Ok((
+                            k.clone(),
+                            to_json(x, t, &path.child(PathStep::Attribute(k.clone())), depth + 1)?,
+                        ))
                     })
                     .collect::<Result<_, ValueError>>()?,
             ))
         }
-        (Value::Dynamic(t, x), Type::Dynamic) => Ok(serde_json::json!({ "type": t.to_json(), "value": to_json(x, t, path, depth + 1)? })),
+        (Value::Dynamic(t, x), Type::Dynamic) => {
+            Ok(serde_json::json!({ "type": t.to_json(), "value": to_json(x, t, path, depth + 1)? }))
+        }
         _ => Err(wrong()),
     }
 }
@@ -206,7 +295,10 @@ mod tests {
     #[test]
     fn raw_state_with_unknown_attribute() {
         let raw = br#"{"name":"a","n":2,"ids":["x"],"gone":true}"#;
-        assert!(matches!(decode(raw, &ty()), Err(ValueError::UnexpectedAttribute { .. })));
+        assert!(matches!(
+            decode(raw, &ty()),
+            Err(ValueError::UnexpectedAttribute { .. })
+        ));
         let v = decode_lenient(raw, &ty()).expect("lenient");
         assert_eq!(v.attr("name"), Some(&Value::string("a")));
         assert_eq!(v.attr("n").and_then(Value::as_i64), Some(2));
@@ -221,7 +313,10 @@ mod tests {
     #[test]
     fn unknown_cannot_be_stored() {
         let v = Value::object([("name", Value::unknown())]);
-        assert!(matches!(encode(&v, &ty()), Err(ValueError::UnknownInJson { .. })));
+        assert!(matches!(
+            encode(&v, &ty()),
+            Err(ValueError::UnknownInJson { .. })
+        ));
     }
 
     #[test]

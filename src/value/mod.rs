@@ -28,7 +28,9 @@ impl PartialEq for Number {
         match (self, other) {
             (Number::Int(a), Number::Int(b)) => a == b,
             (Number::Float(a), Number::Float(b)) => a == b,
-            (Number::Int(a), Number::Float(b)) | (Number::Float(b), Number::Int(a)) => (*a as f64) == *b && b.fract() == 0.0,
+            (Number::Int(a), Number::Float(b)) | (Number::Float(b), Number::Int(a)) => {
+                (*a as f64) == *b && b.fract() == 0.0
+            }
             (Number::Decimal(a), Number::Decimal(b)) => a == b,
             _ => false,
         }
@@ -78,7 +80,11 @@ impl PartialEq for Value {
             (Number(a), Number(b)) => a == b,
             (Bool(a), Bool(b)) => a == b,
             (List(a), List(b)) | (Tuple(a), Tuple(b)) => a == b,
-            (Set(a), Set(b)) => a.len() == b.len() && a.iter().all(|x| b.contains(x)) && b.iter().all(|x| a.contains(x)),
+            (Set(a), Set(b)) => {
+                a.len() == b.len()
+                    && a.iter().all(|x| b.contains(x))
+                    && b.iter().all(|x| a.contains(x))
+            }
             (Map(a), Map(b)) | (Object(a), Object(b)) => a == b,
             (Dynamic(ta, a), Dynamic(tb, b)) => ta == tb && a == b,
             _ => false,
@@ -155,7 +161,9 @@ impl Value {
     pub fn as_i64(&self) -> Option<i64> {
         match self {
             Value::Number(Number::Int(n)) => Some(*n),
-            Value::Number(Number::Float(f)) if f.fract() == 0.0 && f.abs() < 9.0e18 => Some(*f as i64),
+            Value::Number(Number::Float(f)) if f.fract() == 0.0 && f.abs() < 9.0e18 => {
+                Some(*f as i64)
+            }
             _ => None,
         }
     }
@@ -170,7 +178,11 @@ impl Value {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ValueError {
     #[error("at {path}: expected {expected}, found {found}")]
-    TypeMismatch { path: AttributePath, expected: String, found: String },
+    TypeMismatch {
+        path: AttributePath,
+        expected: String,
+        found: String,
+    },
     #[error("at {path}: unexpected attribute {name:?}")]
     UnexpectedAttribute { path: AttributePath, name: String },
     #[error("at {path}: unknown values cannot be stored in JSON")]
@@ -182,7 +194,10 @@ pub enum ValueError {
     #[error("at {path}: invalid type {found}")]
     BadType { path: AttributePath, found: String },
     #[error("at {path}: {remaining} trailing bytes after the value")]
-    Trailing { path: AttributePath, remaining: usize },
+    Trailing {
+        path: AttributePath,
+        remaining: usize,
+    },
 }
 
 impl ValueError {
@@ -211,7 +226,10 @@ mod tests {
         let a = Value::Set(vec![Value::string("x"), Value::string("y")]);
         let b = Value::Set(vec![Value::string("y"), Value::string("x")]);
         assert_eq!(a, b);
-        assert_ne!(Value::List(vec![Value::string("x"), Value::string("y")]), Value::List(vec![Value::string("y"), Value::string("x")]));
+        assert_ne!(
+            Value::List(vec![Value::string("x"), Value::string("y")]),
+            Value::List(vec![Value::string("y"), Value::string("x")])
+        );
     }
 
     #[test]

@@ -14,12 +14,17 @@ const REFINED_UNKNOWN_EXT: i8 = 12;
 
 pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, ValueError> {
     let mut cursor = bytes;
-    let mp = rmpv::decode::read_value_with_max_depth(&mut cursor, MAX_DEPTH).map_err(|e| ValueError::Malformed {
-        path: AttributePath::root(),
-        reason: e.to_string(),
+    let mp = rmpv::decode::read_value_with_max_depth(&mut cursor, MAX_DEPTH).map_err(|e| {
+        ValueError::Malformed {
+            path: AttributePath::root(),
+            reason: e.to_string(),
+        }
     })?;
     if !cursor.is_empty() {
-        return Err(ValueError::Trailing { path: AttributePath::root(), remaining: cursor.len() });
+        return Err(ValueError::Trailing {
+            path: AttributePath::root(),
+            remaining: cursor.len(),
+        });
     }
     from_mp(mp, ty, &AttributePath::root(), 0)
 }
@@ -45,7 +50,11 @@ fn mismatch(path: &AttributePath, ty: &Type, found: &Mp) -> ValueError {
         Mp::Map(_) => "map",
         Mp::Ext(..) => "extension",
     };
-    ValueError::TypeMismatch { path: path.clone(), expected: ty.to_json().to_string(), found: kind.to_string() }
+    ValueError::TypeMismatch {
+        path: path.clone(),
+        expected: ty.to_json().to_string(),
+        found: kind.to_string(),
+    }
 }
 
 fn text(mp: Mp, path: &AttributePath) -> Result<String, ValueError> {
@@ -54,7 +63,11 @@ fn text(mp: Mp, path: &AttributePath) -> Result<String, ValueError> {
             path: path.clone(),
             reason: "string is not valid UTF-8".into(),
         }),
-        other => Err(ValueError::TypeMismatch { path: path.clone(), expected: "string".into(), found: format!("{other}") }),
+        other => Err(ValueError::TypeMismatch {
+            path: path.clone(),
+            expected: "string".into(),
+            found: format!("{other}"),
+        }),
     }
 }
 
@@ -97,7 +110,10 @@ fn number_to_mp(n: &Number) -> Mp {
 
 fn from_mp(mp: Mp, ty: &Type, path: &AttributePath, depth: usize) -> Result<Value, ValueError> {
     if depth > MAX_DEPTH {
-        return Err(ValueError::TooDeep { path: path.clone(), limit: MAX_DEPTH });
+        return Err(ValueError::TooDeep {
+            path: path.clone(),
+            limit: MAX_DEPTH,
+        });
     }
     match mp {
         Mp::Nil => return Ok(Value::Null),
@@ -110,31 +126,57 @@ fn from_mp(mp: Mp, ty: &Type, path: &AttributePath, depth: usize) -> Result<Valu
             Mp::Boolean(b) => Ok(Value::Bool(b)),
             other => Err(mismatch(path, ty, &other)),
         },
-        Type::Number => number_from_mp(&mp).map(Value::Number).ok_or_else(|| mismatch(path, ty, &mp)),
+        Type::Number => number_from_mp(&mp)
+            .map(Value::Number)
+            .ok_or_else(|| mismatch(path, ty, &mp)),
         Type::List(elem) | Type::Set(elem) => {
-            let Mp::Array(items) = mp else { return Err(mismatch(path, ty, &mp)) };
+            let Mp::Array(items) = mp else {
+                return Err(mismatch(path, ty, &mp));
+            };
             let mut out = Vec::with_capacity(items.len());
             for (i, item) in items.into_iter().enumerate() {
-                out.push(from_mp(item, elem, &path.child(PathStep::ElementKeyInt(i as i64)), depth + 1)?);
+                out.push(from_mp(
+                    item,
+                    elem,
+                    &path.child(PathStep::ElementKeyInt(i as i64)),
+                    depth + 1,
+                )?);
             }
-            Ok(if matches!(ty, Type::Set(_)) { Value::Set(out) } else { Value::List(out) })
+            Ok(if matches!(ty, Type::Set(_)) {
+                Value::Set(out)
+            } else {
+                Value::List(out)
+            })
         }
         Type::Tuple(elems) => {
-            let Mp::Array(items) = mp else { return Err(mismatch(path, ty, &mp)) };
+            let Mp::Array(items) = mp else {
+                return Err(mismatch(path, ty, &mp));
+            };
             if items.len() != elems.len() {
                 return Err(ValueError::Malformed {
                     path: path.clone(),
-                    reason: format!("tuple of {} elements, expected {}", items.len(), elems.len()),
+                    reason: format!(
+                        "tuple of {} elements, expected {}",
+                        items.len(),
+                        elems.len()
+                    ),
                 });
             }
             let mut out = Vec::with_capacity(items.len());
             for (i, (item, t)) in items.into_iter().zip(elems).enumerate() {
-                out.push(from_mp(item, t, &path.child(PathStep::ElementKeyInt(i as i64)), depth + 1)?);
+                out.push(from_mp(
+                    item,
+                    t,
+                    &path.child(PathStep::ElementKeyInt(i as i64)),
+                    depth + 1,
+                )?);
             }
             Ok(Value::Tuple(out))
         }
         Type::Map(elem) => {
-            let Mp::Map(entries) = mp else { return Err(mismatch(path, ty, &mp)) };
+            let Mp::Map(entries) = mp else {
+                return Err(mismatch(path, ty, &mp));
+            };
             let mut out = BTreeMap::new();
             for (k, v) in entries {
                 let key = text(k, path)?;
@@ -144,12 +186,17 @@ fn from_mp(mp: Mp, ty: &Type, path: &AttributePath, depth: usize) -> Result<Valu
             Ok(Value::Map(out))
         }
         Type::Object(fields) => {
-            let Mp::Map(entries) = mp else { return Err(mismatch(path, ty, &mp)) };
+            let Mp::Map(entries) = mp else {
+                return Err(mismatch(path, ty, &mp));
+            };
             let mut out = BTreeMap::new();
             for (k, v) in entries {
                 let key = text(k, path)?;
                 let Some(field_ty) = fields.get(&key) else {
-                    return Err(ValueError::UnexpectedAttribute { path: path.clone(), name: key });
+                    return Err(ValueError::UnexpectedAttribute {
+                        path: path.clone(),
+                        name: key,
+                    });
                 };
                 let child = path.child(PathStep::Attribute(key.clone()));
                 out.insert(key, from_mp(v, field_ty, &child, depth + 1)?);
@@ -160,19 +207,35 @@ fn from_mp(mp: Mp, ty: &Type, path: &AttributePath, depth: usize) -> Result<Valu
             Ok(Value::Object(out))
         }
         Type::Dynamic => {
-            let Mp::Array(mut pair) = mp else { return Err(mismatch(path, ty, &mp)) };
+            let Mp::Array(mut pair) = mp else {
+                return Err(mismatch(path, ty, &mp));
+            };
             if pair.len() != 2 {
-                return Err(ValueError::Malformed { path: path.clone(), reason: "dynamic value is not a [type, value] pair".into() });
+                return Err(ValueError::Malformed {
+                    path: path.clone(),
+                    reason: "dynamic value is not a [type, value] pair".into(),
+                });
             }
             let inner = pair.pop().unwrap_or(Mp::Nil);
             let type_bytes = match pair.pop() {
                 Some(Mp::Binary(b)) => b,
                 Some(Mp::String(s)) => s.into_bytes(),
-                _ => return Err(ValueError::Malformed { path: path.clone(), reason: "dynamic type is not bytes".into() }),
+                _ => {
+                    return Err(ValueError::Malformed {
+                        path: path.clone(),
+                        reason: "dynamic type is not bytes".into(),
+                    })
+                }
             };
-            let json: serde_json::Value = serde_json::from_slice(&type_bytes)
-                .map_err(|e| ValueError::Malformed { path: path.clone(), reason: format!("dynamic type JSON: {e}") })?;
-            let inner_ty = Type::from_json(&json).map_err(|_| ValueError::BadType { path: path.clone(), found: json.to_string() })?;
+            let json: serde_json::Value =
+                serde_json::from_slice(&type_bytes).map_err(|e| ValueError::Malformed {
+                    path: path.clone(),
+                    reason: format!("dynamic type JSON: {e}"),
+                })?;
+            let inner_ty = Type::from_json(&json).map_err(|_| ValueError::BadType {
+                path: path.clone(),
+                found: json.to_string(),
+            })?;
             let v = from_mp(inner, &inner_ty, path, depth + 1)?;
             Ok(Value::Dynamic(inner_ty, Box::new(v)))
         }
@@ -221,7 +284,10 @@ fn unknown_to_mp(r: &Refinements) -> Mp {
     }
     for (key, b) in [(3, &r.number_lower), (4, &r.number_upper)] {
         if let Some((n, inclusive)) = b {
-            entries.push((Mp::from(key), Mp::Array(vec![number_to_mp(n), Mp::Boolean(*inclusive)])));
+            entries.push((
+                Mp::from(key),
+                Mp::Array(vec![number_to_mp(n), Mp::Boolean(*inclusive)]),
+            ));
         }
     }
     for (key, b) in [(5, r.length_lower), (6, r.length_upper)] {
@@ -237,38 +303,74 @@ fn unknown_to_mp(r: &Refinements) -> Mp {
 
 fn to_mp(v: &Value, ty: &Type, path: &AttributePath, depth: usize) -> Result<Mp, ValueError> {
     if depth > MAX_DEPTH {
-        return Err(ValueError::TooDeep { path: path.clone(), limit: MAX_DEPTH });
+        return Err(ValueError::TooDeep {
+            path: path.clone(),
+            limit: MAX_DEPTH,
+        });
     }
-    let wrong = |found: &str| ValueError::TypeMismatch { path: path.clone(), expected: ty.to_json().to_string(), found: found.to_string() };
+    let wrong = |found: &str| ValueError::TypeMismatch {
+        path: path.clone(),
+        expected: ty.to_json().to_string(),
+        found: found.to_string(),
+    };
     match (v, ty) {
         (Value::Null, _) => Ok(Mp::Nil),
         (Value::Unknown(r), _) => Ok(unknown_to_mp(r)),
         (Value::String(s), Type::String) => Ok(Mp::from(s.as_str())),
         (Value::Bool(b), Type::Bool) => Ok(Mp::Boolean(*b)),
         (Value::Number(n), Type::Number) => Ok(number_to_mp(n)),
-        (Value::List(items), Type::List(elem)) | (Value::Set(items), Type::Set(elem)) => Ok(Mp::Array(
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, x)| to_mp(x, elem, &path.child(PathStep::ElementKeyInt(i as i64)), depth + 1))
-                .collect::<Result<_, _>>()?,
-        )),
+        (Value::List(items), Type::List(elem)) | (Value::Set(items), Type::Set(elem)) => {
+            Ok(Mp::Array(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| {
+                        to_mp(
+                            x,
+                            elem,
+                            &path.child(PathStep::ElementKeyInt(i as i64)),
+                            depth + 1,
+                        )
+                    })
+                    .collect::<Result<_, _>>()?,
+            ))
+        }
         (Value::Tuple(items), Type::Tuple(elems)) if items.len() == elems.len() => Ok(Mp::Array(
             items
                 .iter()
                 .zip(elems)
                 .enumerate()
-                .map(|(i, (x, t))| to_mp(x, t, &path.child(PathStep::ElementKeyInt(i as i64)), depth + 1))
+                .map(|(i, (x, t))| {
+                    to_mp(
+                        x,
+                        t,
+                        &path.child(PathStep::ElementKeyInt(i as i64)),
+                        depth + 1,
+                    )
+                })
                 .collect::<Result<_, _>>()?,
         )),
         (Value::Map(m), Type::Map(elem)) => Ok(Mp::Map(
             m.iter()
-                .map(|(k, x)| Ok((Mp::from(k.as_str()), to_mp(x, elem, &path.child(PathStep::ElementKeyString(k.clone())), depth + 1)?)))
+                .map(|(k, x)| {
+                    Ok((
+                        Mp::from(k.as_str()),
+                        to_mp(
+                            x,
+                            elem,
+                            &path.child(PathStep::ElementKeyString(k.clone())),
+                            depth + 1,
+                        )?,
+                    ))
+                })
                 .collect::<Result<_, ValueError>>()?,
         )),
         (Value::Object(m), Type::Object(fields)) => {
             if let Some(extra) = m.keys().find(|k| !fields.contains_key(*k)) {
-                return Err(ValueError::UnexpectedAttribute { path: path.clone(), name: extra.clone() });
+                return Err(ValueError::UnexpectedAttribute {
+                    path: path.clone(),
+                    name: extra.clone(),
+                });
             }
             // Every attribute of the type is written, null when absent.
             Ok(Mp::Map(
@@ -276,14 +378,18 @@ fn to_mp(v: &Value, ty: &Type, path: &AttributePath, depth: usize) -> Result<Mp,
                     .iter()
                     .map(|(k, t)| {
                         let x = m.get(k).unwrap_or(&Value::Null);
-                        Ok((Mp::from(k.as_str()), to_mp(x, t, &path.child(PathStep::Attribute(k.clone())), depth + 1)?))
+                        Ok((
+                            Mp::from(k.as_str()),
+                            to_mp(x, t, &path.child(PathStep::Attribute(k.clone())), depth + 1)?,
+                        ))
                     })
                     .collect::<Result<_, ValueError>>()?,
             ))
         }
-        (Value::Dynamic(inner_ty, inner), Type::Dynamic) => {
-            Ok(Mp::Array(vec![Mp::Binary(inner_ty.to_json_bytes()), to_mp(inner, inner_ty, path, depth + 1)?]))
-        }
+        (Value::Dynamic(inner_ty, inner), Type::Dynamic) => Ok(Mp::Array(vec![
+            Mp::Binary(inner_ty.to_json_bytes()),
+            to_mp(inner, inner_ty, path, depth + 1)?,
+        ])),
         (other, Type::Dynamic) => Err(wrong(&format!("{other:?} without its type"))),
         (other, _) => Err(wrong(kind_name(other))),
     }
@@ -321,15 +427,25 @@ pub(crate) mod tests {
 
     #[test]
     fn terraform_unknown_bytes() {
-        assert_eq!(decode(&[0xd4, 0x00, 0x00], &Type::String), Ok(Value::unknown()));
-        assert_eq!(encode(&Value::unknown(), &Type::String).ok(), Some(vec![0xd4, 0x00, 0x00]));
+        assert_eq!(
+            decode(&[0xd4, 0x00, 0x00], &Type::String),
+            Ok(Value::unknown())
+        );
+        assert_eq!(
+            encode(&Value::unknown(), &Type::String).ok(),
+            Some(vec![0xd4, 0x00, 0x00])
+        );
         // Any extension type is unknown.
         assert!(decode(&[0xd4, 0x05, 0x01], &Type::Bool).is_ok_and(|v| v.is_unknown()));
     }
 
     #[test]
     fn refined_unknown_round_trips_byte_exact() {
-        let r = Refinements { not_null: true, string_prefix: Some("skey-".into()), ..Default::default() };
+        let r = Refinements {
+            not_null: true,
+            string_prefix: Some("skey-".into()),
+            ..Default::default()
+        };
         let bytes = encode(&Value::Unknown(r.clone()), &Type::String).expect("encode");
         assert_eq!(bytes[0], 0xc7, "ext8 with a payload");
         assert_eq!(bytes[2] as i8, REFINED_UNKNOWN_EXT);
@@ -341,12 +457,20 @@ pub(crate) mod tests {
     #[test]
     fn missing_object_keys_are_null_and_extra_keys_fail() {
         let mut bytes = Vec::new();
-        rmpv::encode::write_value(&mut bytes, &Mp::Map(vec![(Mp::from("name"), Mp::from("a"))])).expect("w");
+        rmpv::encode::write_value(
+            &mut bytes,
+            &Mp::Map(vec![(Mp::from("name"), Mp::from("a"))]),
+        )
+        .expect("w");
         let v = decode(&bytes, &obj_type()).expect("decode");
         assert_eq!(v.attr("tags"), Some(&Value::Null));
         let mut extra = Vec::new();
-        rmpv::encode::write_value(&mut extra, &Mp::Map(vec![(Mp::from("zzz"), Mp::from(1))])).expect("w");
-        assert!(matches!(decode(&extra, &obj_type()), Err(ValueError::UnexpectedAttribute { .. })));
+        rmpv::encode::write_value(&mut extra, &Mp::Map(vec![(Mp::from("zzz"), Mp::from(1))]))
+            .expect("w");
+        assert!(matches!(
+            decode(&extra, &obj_type()),
+            Err(ValueError::UnexpectedAttribute { .. })
+        ));
     }
 
     #[test]
@@ -361,19 +485,34 @@ pub(crate) mod tests {
     #[test]
     fn numbers() {
         let enc = |n: Number| encode(&Value::Number(n), &Type::Number).expect("enc");
-        assert_eq!(decode(&enc(Number::Int(-5)), &Type::Number), Ok(Value::int(-5)));
-        assert_eq!(decode(&enc(Number::Float(1.5)), &Type::Number), Ok(Value::Number(Number::Float(1.5))));
+        assert_eq!(
+            decode(&enc(Number::Int(-5)), &Type::Number),
+            Ok(Value::int(-5))
+        );
+        assert_eq!(
+            decode(&enc(Number::Float(1.5)), &Type::Number),
+            Ok(Value::Number(Number::Float(1.5)))
+        );
         let big = "123456789012345678901234567890";
-        assert_eq!(decode(&enc(Number::Decimal(big.into())), &Type::Number), Ok(Value::Number(Number::Decimal(big.into()))));
+        assert_eq!(
+            decode(&enc(Number::Decimal(big.into())), &Type::Number),
+            Ok(Value::Number(Number::Decimal(big.into())))
+        );
         // u64 beyond i64 survives as a decimal
         let mut b = Vec::new();
         rmpv::encode::write_value(&mut b, &Mp::from(u64::MAX)).expect("w");
-        assert_eq!(decode(&b, &Type::Number), Ok(Value::Number(Number::Decimal(u64::MAX.to_string()))));
+        assert_eq!(
+            decode(&b, &Type::Number),
+            Ok(Value::Number(Number::Decimal(u64::MAX.to_string())))
+        );
     }
 
     #[test]
     fn dynamic_pairs() {
-        let v = Value::Dynamic(Type::List(Box::new(Type::String)), Box::new(Value::List(vec![Value::string("x")])));
+        let v = Value::Dynamic(
+            Type::List(Box::new(Type::String)),
+            Box::new(Value::List(vec![Value::string("x")])),
+        );
         let bytes = encode(&v, &Type::Dynamic).expect("enc");
         assert_eq!(decode(&bytes, &Type::Dynamic), Ok(v));
     }
@@ -383,7 +522,10 @@ pub(crate) mod tests {
         assert!(decode(&[0xc0, 0xc0], &Type::String).is_err());
         assert!(decode(&[0xa5, b'a'], &Type::String).is_err());
         assert!(decode(&[], &Type::String).is_err());
-        assert!(decode(&[0xa2, 0xff, 0xfe], &Type::String).is_err(), "invalid utf-8");
+        assert!(
+            decode(&[0xa2, 0xff, 0xfe], &Type::String).is_err(),
+            "invalid utf-8"
+        );
     }
 
     #[test]
@@ -404,7 +546,8 @@ pub(crate) mod tests {
                 inner.clone().prop_map(|t| Type::List(Box::new(t))),
                 inner.clone().prop_map(|t| Type::Set(Box::new(t))),
                 inner.clone().prop_map(|t| Type::Map(Box::new(t))),
-                proptest::collection::btree_map("[a-z]{1,4}", inner.clone(), 0..4).prop_map(Type::Object),
+                proptest::collection::btree_map("[a-z]{1,4}", inner.clone(), 0..4)
+                    .prop_map(Type::Object),
                 proptest::collection::vec(inner, 0..3).prop_map(Type::Tuple),
             ]
         })
@@ -417,13 +560,26 @@ pub(crate) mod tests {
             Type::Bool => any::<bool>().prop_map(Value::Bool).boxed(),
             Type::Number => prop_oneof![
                 any::<i64>().prop_map(|n| Value::Number(Number::Int(n))),
-                (-1.0e12f64..1.0e12).prop_filter("fractional", |f| f.fract() != 0.0).prop_map(|f| Value::Number(Number::Float(f))),
+                (-1.0e12f64..1.0e12)
+                    .prop_filter("fractional", |f| f.fract() != 0.0)
+                    .prop_map(|f| Value::Number(Number::Float(f))),
             ]
             .boxed(),
-            Type::List(e) => proptest::collection::vec(arb_value(*e), 0..4).prop_map(Value::List).boxed(),
-            Type::Set(e) => proptest::collection::vec(arb_value(*e), 0..4).prop_map(Value::Set).boxed(),
-            Type::Map(e) => proptest::collection::btree_map("[a-z]{0,4}", arb_value(*e), 0..4).prop_map(Value::Map).boxed(),
-            Type::Tuple(es) => es.into_iter().map(arb_value).collect::<Vec<_>>().prop_map(Value::Tuple).boxed(),
+            Type::List(e) => proptest::collection::vec(arb_value(*e), 0..4)
+                .prop_map(Value::List)
+                .boxed(),
+            Type::Set(e) => proptest::collection::vec(arb_value(*e), 0..4)
+                .prop_map(Value::Set)
+                .boxed(),
+            Type::Map(e) => proptest::collection::btree_map("[a-z]{0,4}", arb_value(*e), 0..4)
+                .prop_map(Value::Map)
+                .boxed(),
+            Type::Tuple(es) => es
+                .into_iter()
+                .map(arb_value)
+                .collect::<Vec<_>>()
+                .prop_map(Value::Tuple)
+                .boxed(),
             Type::Object(fields) => {
                 let names: Vec<String> = fields.keys().cloned().collect();
                 fields

@@ -32,7 +32,12 @@ impl Type {
             Type::Map(e) => Json::Array(vec![Json::from("map"), e.to_json()]),
             Type::Object(fields) => Json::Array(vec![
                 Json::from("object"),
-                Json::Object(fields.iter().map(|(k, t)| (k.clone(), t.to_json())).collect()),
+                Json::Object(
+                    fields
+                        .iter()
+                        .map(|(k, t)| (k.clone(), t.to_json()))
+                        .collect(),
+                ),
             ]),
             Type::Tuple(elems) => Json::Array(vec![
                 Json::from("tuple"),
@@ -75,7 +80,12 @@ impl Type {
                     }
                     "tuple" => {
                         let elems = arg.as_array().ok_or_else(bad)?;
-                        Ok(Type::Tuple(elems.iter().map(Type::from_json).collect::<Result<_, _>>()?))
+                        Ok(Type::Tuple(
+                            elems
+                                .iter()
+                                .map(Type::from_json)
+                                .collect::<Result<_, _>>()?,
+                        ))
                     }
                     _ => Err(bad()),
                 }
@@ -96,7 +106,10 @@ mod tests {
         let t = Type::Object(BTreeMap::from([
             ("a".to_string(), Type::List(Box::new(Type::String))),
             ("b".to_string(), Type::Tuple(vec![Type::Bool, Type::Number])),
-            ("c".to_string(), Type::Map(Box::new(Type::Set(Box::new(Type::Dynamic))))),
+            (
+                "c".to_string(),
+                Type::Map(Box::new(Type::Set(Box::new(Type::Dynamic)))),
+            ),
         ]));
         let j = t.to_json();
         assert_eq!(Type::from_json(&j).ok(), Some(t));
@@ -108,7 +121,11 @@ mod tests {
 
     #[test]
     fn rejects_unknown_types() {
-        for bad in [serde_json::json!("int"), serde_json::json!(["list"]), serde_json::json!(["object", []])] {
+        for bad in [
+            serde_json::json!("int"),
+            serde_json::json!(["list"]),
+            serde_json::json!(["object", []]),
+        ] {
             assert!(Type::from_json(&bad).is_err(), "{bad}");
         }
     }

@@ -1,0 +1,160 @@
+//! The generic group-commit core shared by the delete and detach coalescers.
+//!
+//! One task owns the queue (mini-redis shape): callers send a request and a oneshot reply slot
+//! over an mpsc channel. When the task is idle, the first request waits only the gather window,
+//! then everything queued so far (up to `max_items`) becomes one batch. While a batch runs, new
+//! requests queue up and form the next batch, so a burst of N requests costs about
+//! `N / max_items` calls, and a lone request costs one call after the gather window.
+//!
+//! Cancellation (StopProvider): a batch already running finishes and its callers get its real
+//! results; everything still queued, and everything sent afterwards, is answered
+//! [`Outcome::Cancelled`] without reaching the cloud.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// Runs one batch: answers must come back in request order, one per request.
+pub(crate) trait Executor: Send + Sync + 'static {
+    type Req: Send + 'static;
+    type Resp: Send + 'static;
+    fn run(
+        &self,
+        batch: Vec<Self::Req>,
+    ) -> Pin<Box<dyn Future<Output = Vec<Self::Resp>> + Send + '_>>;
+}
+
+/// What a caller gets back from the core.
+#[derive(Debug)]
+pub(crate) enum Outcome<T> {
+    Done(T),
+    /// Queued when the coalescer was cancelled; never sent.
+    Cancelled,
+    /// The worker task is gone (runtime shutting down); never sent.
+    Gone,
+}
+
+struct Job<E: Executor> {
+    req: E::Req,
+    reply: oneshot::Sender<Outcome<E::Resp>>,
+}
+
+/// Handle to one worker task.
+pub(crate) struct GroupCommit<E: Executor> {
+    tx: mpsc::UnboundedSender<Job<E>>,
+    cancel: watch::Sender<bool>,
+}
+
+impl<E: Executor> GroupCommit<E> {
+    /// Spawns the worker on the current Tokio runtime.
+    pub(crate) fn spawn(exec: Arc<E>, max_items: usize, gather_window: Duration) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (cancel, cancel_rx) = watch::channel(false);
+        let worker = Worker {
+            exec,
+            rx,
+            cancel: cancel_rx,
+            pending: VecDeque::new(),
+            max_items: max_items.max(1),
+            gather_window,
+        };
+        tokio::spawn(worker.run());
+        Self { tx, cancel }
+    }
+
+    /// Queues `req` and waits for its answer.
+    pub(crate) async fn submit(&self, req: E::Req) -> Outcome<E::Resp> {
+        if *self.cancel.borrow() {
+            return Outcome::Cancelled;
+        }
+        let (reply, rx) = oneshot::channel();
+        if self.tx.send(Job { req, reply }).is_err() {
+            return Outcome::Gone;
+        }
+        rx.await.unwrap_or(Outcome::Gone)
+    }
+
+    /// Fails everything queued and everything sent from now on; running batches finish.
+    pub(crate) fn cancel(&self) {
+        self.cancel.send_replace(true);
+    }
+}
+
+struct Worker<E: Executor> {
+    exec: Arc<E>,
+    rx: mpsc::UnboundedReceiver<Job<E>>,
+    cancel: watch::Receiver<bool>,
+    pending: VecDeque<Job<E>>,
+    max_items: usize,
+    gather_window: Duration,
+}
+
+impl<E: Executor> Worker<E> {
+    async fn run(mut self) {
+        loop {
+            // Requests that arrived while the last batch ran go out at once, without a window.
+            while let Ok(job) = self.rx.try_recv() {
+                self.pending.push_back(job);
+            }
+            if self.pending.is_empty() {
+                // Idle: wait for the first request of the next group, then gather briefly.
+                let job = tokio::select! {
+                    biased;
+                    _ = self.cancel.wait_for(|c| *c) => None,
+                    job = self.rx.recv() => Some(job),
+                };
+                let job = match job {
+                    None => {
+                        self.fail_all().await;
+                        return;
+                    }
+                    Some(None) => return,
+                    Some(Some(job)) => job,
+                };
+                self.pending.push_back(job);
+                if !self.gather_window.is_zero() {
+                    let cancelled = tokio::select! {
+                        biased;
+                        _ = self.cancel.wait_for(|c| *c) => true,
+                        _ = tokio::time::sleep(self.gather_window) => false,
+                    };
+                    if cancelled {
+                        self.fail_all().await;
+                        return;
+                    }
+                }
+            }
+            if *self.cancel.borrow() {
+                self.fail_all().await;
+                return;
+            }
+            // Everything that arrived while we gathered or while the last batch ran.
+            while let Ok(job) = self.rx.try_recv() {
+                self.pending.push_back(job);
+            }
+            let take = self.pending.len().min(self.max_items);
+            let (reqs, replies): (Vec<_>, Vec<_>) =
+                self.pending.drain(..take).map(|j| (j.req, j.reply)).unzip();
+            tracing::debug!(batch = take, queued = self.pending.len(), "running batch");
+            let answers = self.exec.run(reqs).await;
+            for (reply, answer) in replies.into_iter().zip(answers) {
+                // A caller that gave up (its future dropped) is not an error for the others.
+                let _ = reply.send(Outcome::Done(answer));
+            }
+        }
+    }
+
+    async fn fail_all(&mut self) {
+        self.rx.close();
+        while let Some(job) = self.rx.recv().await {
+            self.pending.push_back(job);
+        }
+        for job in self.pending.drain(..) {
+            let _ = job.reply.send(Outcome::Cancelled);
+        }
+    }
+}

@@ -1,0 +1,487 @@
+//! Alibaba Cloud ECS (2014-05-26) and ENS (2017-11-10): one RPC transport (ACS3-HMAC-SHA256,
+//! parameters in the query, JSON answers, errors as 4xx/5xx with `{Code, Message, RequestId}`),
+//! two dialects. What differs - version, endpoint, whether keys are regional, how a key is named
+//! in delete and bind calls - is the [`Dialect`] table; the operations are written once.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use super::error::classify;
+use super::fields::{self, items};
+use super::idempotent;
+use super::sign::{self, acs3, encode};
+use super::transport::{host_header, Attempted, HttpRequest, Transport};
+use super::{
+    BindOptions, ClientConfig, CloudError, CloudKind, ErrorKind, Instance, InstanceOutcome,
+    InstanceQuery, KeyPair, KeyPairApi, KeyQuery, KeySpec,
+};
+
+/// How one Alibaba product spells the same operations.
+#[derive(Debug)]
+pub(crate) struct Dialect {
+    version: &'static str,
+    /// `{region}` is replaced by the configured region.
+    default_endpoint: &'static str,
+    /// ECS keys live in a region (`RegionId` on every call); ENS keys are global.
+    regional: bool,
+    /// Parameter naming a key in delete and bind calls.
+    key_param: &'static str,
+    /// ENS reports an id distinct from the name.
+    has_key_id: bool,
+    /// Instance field holding the OS.
+    os_field: &'static str,
+}
+
+static ECS: Dialect = Dialect {
+    version: "2014-05-26",
+    default_endpoint: "https://ecs.{region}.aliyuncs.com/",
+    regional: true,
+    key_param: "KeyPairName",
+    has_key_id: false,
+    os_field: "OSType",
+};
+
+static ENS: Dialect = Dialect {
+    version: "2017-11-10",
+    default_endpoint: "https://ens.aliyuncs.com/",
+    regional: false,
+    key_param: "KeyPairId",
+    has_key_id: true,
+    os_field: "OSName",
+};
+
+/// Most instance ids per DescribeInstances call.
+const INSTANCE_PAGE: usize = 100;
+
+/// An ECS or ENS client.
+#[derive(Debug)]
+pub(crate) struct AlibabaClient {
+    kind: CloudKind,
+    d: &'static Dialect,
+    region: String,
+    creds: sign::Credentials,
+    endpoint: url::Url,
+    t: Transport,
+}
+
+type Params = Vec<(String, String)>;
+
+fn p(k: &str, v: impl Into<String>) -> (String, String) {
+    (k.to_string(), v.into())
+}
+
+fn json_list(items: &[String]) -> String {
+    serde_json::Value::from(items.to_vec()).to_string()
+}
+
+impl AlibabaClient {
+    pub(crate) fn new(cfg: ClientConfig) -> Result<Self, CloudError> {
+        let d = match cfg.kind {
+            CloudKind::Ecs => &ECS,
+            CloudKind::Ens => &ENS,
+            CloudKind::Cvm => {
+                return Err(CloudError::local(
+                    cfg.kind,
+                    "Configure",
+                    ErrorKind::InvalidInput,
+                    "WrongCloud",
+                    "the Alibaba client serves ecs and ens only",
+                ))
+            }
+        };
+        let endpoint = super::resolve_endpoint(&cfg, d.default_endpoint)?;
+        Ok(Self {
+            kind: cfg.kind,
+            d,
+            region: cfg.region.clone(),
+            creds: (&cfg.credentials).into(),
+            endpoint,
+            t: Transport::new(&cfg)?,
+        })
+    }
+
+    fn build(&self, action: &str, params: &Params) -> Result<HttpRequest, CloudError> {
+        let mut query = params.clone();
+        if self.d.regional {
+            query.push(p("RegionId", self.region.clone()));
+        }
+        let mut url = self.endpoint.clone();
+        url.set_query(Some(&encode::encode_query(
+            query.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        )));
+        let host = host_header(&url);
+        let date = acs3::format_date(time::OffsetDateTime::now_utc());
+        let nonce = hex::encode(rand::random::<[u8; 16]>());
+        let headers = acs3::sign_request(
+            &acs3::SignInput {
+                method: "POST",
+                host: &host,
+                query: &query,
+                body: b"",
+                action,
+                version: self.d.version,
+                date: &date,
+                nonce: &nonce,
+            },
+            &self.creds,
+        );
+        Ok(HttpRequest {
+            url,
+            headers,
+            body: Vec::new(),
+        })
+    }
+
+    fn parse(&self, action: &str, status: u16, body: &[u8]) -> Result<Value, CloudError> {
+        let json: Option<Value> = serde_json::from_slice(body).ok();
+        if (200..300).contains(&status) {
+            return json.ok_or_else(|| {
+                CloudError::local(
+                    self.kind,
+                    action,
+                    ErrorKind::Server,
+                    "InvalidResponse",
+                    "the answer is not JSON",
+                )
+            });
+        }
+        let v = json.unwrap_or(Value::Null);
+        let code = fields::non_empty(&v, "Code").unwrap_or_else(|| format!("HTTP{status}"));
+        let message = fields::non_empty(&v, "Message")
+            .unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned());
+        Err(CloudError {
+            cloud: self.kind,
+            action: action.to_string(),
+            kind: classify(&code, Some(status)),
+            code,
+            message,
+            request_id: fields::non_empty(&v, "RequestId"),
+            http_status: Some(status),
+        })
+    }
+
+    async fn rpc(&self, action: &str, params: Params) -> Attempted<Value> {
+        self.t
+            .call(
+                action,
+                || self.build(action, &params),
+                |s, b| self.parse(action, s, b),
+            )
+            .await
+    }
+
+    /// All pages of a paged list.
+    async fn paged(
+        &self,
+        action: &str,
+        params: Params,
+        page_size: usize,
+        list: &str,
+        inner: &str,
+    ) -> Result<Vec<Value>, CloudError> {
+        let mut out = Vec::new();
+        for page in 1.. {
+            let mut q = params.clone();
+            q.push(p("PageNumber", page.to_string()));
+            q.push(p("PageSize", page_size.to_string()));
+            let v = self.rpc(action, q).await.result?;
+            let got = items(&v, list, inner);
+            out.extend(got.iter().cloned());
+            let total = fields::int(&v, "TotalCount").unwrap_or(0).max(0) as usize;
+            if got.len() < page_size || out.len() >= total {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    fn key_from(&self, v: &Value) -> KeyPair {
+        let name = fields::string(v, "KeyPairName").unwrap_or_default();
+        let id = if self.d.has_key_id {
+            fields::non_empty(v, "KeyPairId").unwrap_or_else(|| name.clone())
+        } else {
+            name.clone()
+        };
+        let tags: BTreeMap<String, String> = items(v, "Tags", "Tag")
+            .iter()
+            .filter_map(|t| {
+                Some((
+                    fields::string(t, "TagKey")?,
+                    fields::string(t, "TagValue").unwrap_or_default(),
+                ))
+            })
+            .collect();
+        KeyPair {
+            name,
+            id,
+            fingerprint: fields::string(v, "KeyPairFingerPrint").unwrap_or_default(),
+            created_at: fields::non_empty(v, "CreationTime"),
+            private_key: fields::non_empty(v, "PrivateKeyBody"),
+            public_key: fields::non_empty(v, "PublicKeyBody"),
+            tags,
+            resource_group_id: fields::non_empty(v, "ResourceGroupId"),
+            project_id: None,
+            instance_ids: None,
+        }
+    }
+
+    async fn bind(
+        &self,
+        action: &str,
+        key_id: &str,
+        instances: &[String],
+    ) -> Result<Vec<InstanceOutcome>, CloudError> {
+        let params = vec![
+            p(self.d.key_param, key_id),
+            p("InstanceIds", json_list(instances)),
+        ];
+        let v = self.rpc(action, params).await.result?;
+        Ok(instances
+            .iter()
+            .map(|id| {
+                let item = items(&v, "Results", "Result")
+                    .iter()
+                    .find(|r| fields::string(r, "InstanceId").as_deref() == Some(id));
+                let result = match item {
+                    None => Err(CloudError::local(
+                        self.kind,
+                        action,
+                        ErrorKind::Other,
+                        "NoResult",
+                        format!("the answer has no result for instance {id}"),
+                    )),
+                    Some(r) if fields::boolean(r, "Success") == Some(true) => Ok(()),
+                    Some(r) => Err(self.instance_error(action, r)),
+                };
+                InstanceOutcome {
+                    instance_id: id.clone(),
+                    result,
+                }
+            })
+            .collect())
+    }
+
+    /// A per-instance failure. ENS puts the HTTP-like status in `Code` and `code: text` in
+    /// `Message`; ECS puts the real code in `Code`.
+    fn instance_error(&self, action: &str, r: &Value) -> CloudError {
+        let raw_code = fields::string(r, "Code").unwrap_or_default();
+        let raw_msg = fields::string(r, "Message").unwrap_or_default();
+        let (code, message) = match raw_msg.split_once(": ") {
+            Some((c, m)) if raw_code.chars().all(|ch| ch.is_ascii_digit()) && !c.contains(' ') => {
+                (c.to_string(), m.to_string())
+            }
+            _ => (raw_code, raw_msg),
+        };
+        CloudError {
+            cloud: self.kind,
+            action: action.to_string(),
+            kind: classify(&code, None),
+            code,
+            message,
+            request_id: None,
+            http_status: None,
+        }
+    }
+
+    fn instance_from(&self, v: &Value) -> Instance {
+        Instance {
+            id: fields::string(v, "InstanceId").unwrap_or_default(),
+            key_ids: fields::non_empty(v, "KeyPairName").into_iter().collect(),
+            os: fields::non_empty(v, self.d.os_field).map(|s| s.to_ascii_lowercase()),
+            status: fields::non_empty(v, "Status"),
+        }
+    }
+
+    async fn all_instances(&self, params: Params) -> Result<Vec<Instance>, CloudError> {
+        let list = self
+            .paged(
+                "DescribeInstances",
+                params,
+                INSTANCE_PAGE,
+                "Instances",
+                "Instance",
+            )
+            .await?;
+        Ok(list.iter().map(|v| self.instance_from(v)).collect())
+    }
+}
+
+#[async_trait]
+impl KeyPairApi for AlibabaClient {
+    fn kind(&self) -> CloudKind {
+        self.kind
+    }
+
+    async fn create_key_pair(&self, spec: &KeySpec) -> Result<KeyPair, CloudError> {
+        let mut params = vec![p("KeyPairName", spec.name.clone())];
+        let action = match &spec.public_key {
+            Some(pk) => {
+                params.push(p("PublicKeyBody", pk.clone()));
+                "ImportKeyPair"
+            }
+            None => "CreateKeyPair",
+        };
+        if let Some(rg) = &spec.resource_group_id {
+            params.push(p("ResourceGroupId", rg.clone()));
+        }
+        for (i, (k, v)) in spec.tags.iter().enumerate() {
+            params.push(p(&format!("Tag.{}.Key", i + 1), k.clone()));
+            params.push(p(&format!("Tag.{}.Value", i + 1), v.clone()));
+        }
+        let Attempted {
+            result,
+            may_have_committed,
+        } = self.rpc(action, params).await;
+        match result {
+            Ok(v) => {
+                let mut key = self.key_from(&v);
+                if key.name.is_empty() {
+                    key.name = spec.name.clone();
+                    if key.id.is_empty() {
+                        key.id = spec.name.clone();
+                    }
+                }
+                key.public_key = key.public_key.or_else(|| spec.public_key.clone());
+                key.tags = spec.tags.clone();
+                key.resource_group_id = spec.resource_group_id.clone();
+                Ok(key)
+            }
+            Err(e) if may_have_committed && idempotent::is_duplicate(&e) => {
+                let found = self
+                    .describe_key_pairs(&KeyQuery::Names(vec![spec.name.clone()]))
+                    .await?;
+                idempotent::resolve_duplicate(spec, found.into_iter().next(), e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn describe_key_pairs(&self, q: &KeyQuery) -> Result<Vec<KeyPair>, CloudError> {
+        // The API filters by one name pattern (or one ENS id); lists are filtered here.
+        let mut params = Vec::new();
+        match q {
+            KeyQuery::Names(n) | KeyQuery::Ids(n) if n.is_empty() => return Ok(Vec::new()),
+            KeyQuery::Names(n) if n.len() == 1 => params.push(p("KeyPairName", n[0].clone())),
+            KeyQuery::Ids(n) if n.len() == 1 => params.push(p(self.d.key_param, n[0].clone())),
+            KeyQuery::NamePrefix(prefix) => params.push(p("KeyPairName", format!("{prefix}*"))),
+            _ => {}
+        }
+        let page = self.kind.limits().describe_page;
+        let list = self
+            .paged("DescribeKeyPairs", params, page, "KeyPairs", "KeyPair")
+            .await?;
+        Ok(list
+            .iter()
+            .map(|v| self.key_from(v))
+            .filter(|k| match q {
+                KeyQuery::All => true,
+                KeyQuery::Ids(ids) => ids.contains(&k.id),
+                KeyQuery::Names(names) => names.contains(&k.name),
+                KeyQuery::NamePrefix(prefix) => k.name.starts_with(prefix.as_str()),
+            })
+            .collect())
+    }
+
+    async fn delete_key_pairs(&self, ids: &[String]) -> Result<(), CloudError> {
+        let limit = self.kind.limits().delete_batch;
+        if ids.is_empty() {
+            return Ok(());
+        }
+        if ids.len() > limit {
+            return Err(CloudError::local(
+                self.kind,
+                "DeleteKeyPairs",
+                ErrorKind::InvalidInput,
+                "TooManyKeys",
+                format!(
+                    "{} keys in one call; {} accepts at most {limit}",
+                    ids.len(),
+                    self.kind
+                ),
+            ));
+        }
+        let params = if self.d.has_key_id {
+            vec![p("KeyPairId", ids[0].clone())]
+        } else {
+            vec![p("KeyPairNames", json_list(ids))]
+        };
+        let a = self.rpc("DeleteKeyPairs", params).await;
+        idempotent::delete_outcome(a.result.map(|_| ()), a.may_have_committed)
+    }
+
+    async fn attach(
+        &self,
+        key_id: &str,
+        instances: &[String],
+        _o: &BindOptions,
+    ) -> Result<Vec<InstanceOutcome>, CloudError> {
+        self.bind("AttachKeyPair", key_id, instances).await
+    }
+
+    async fn detach(
+        &self,
+        key_id: &str,
+        instances: &[String],
+        _o: &BindOptions,
+    ) -> Result<Vec<InstanceOutcome>, CloudError> {
+        self.bind("DetachKeyPair", key_id, instances).await
+    }
+
+    async fn describe_instances(&self, q: &InstanceQuery) -> Result<Vec<Instance>, CloudError> {
+        match q {
+            InstanceQuery::Ids(ids) => {
+                let mut out = Vec::new();
+                for chunk in ids.chunks(INSTANCE_PAGE) {
+                    out.extend(
+                        self.all_instances(vec![p("InstanceIds", json_list(chunk))])
+                            .await?,
+                    );
+                }
+                Ok(out)
+            }
+            InstanceQuery::BoundTo(key_id) => {
+                // Instances report the key by name; ENS ids must be resolved to a name first.
+                let name = if self.d.has_key_id {
+                    let keys = self
+                        .describe_key_pairs(&KeyQuery::Ids(vec![key_id.clone()]))
+                        .await?;
+                    match keys.into_iter().next() {
+                        Some(k) => k.name,
+                        None => return Ok(Vec::new()),
+                    }
+                } else {
+                    key_id.clone()
+                };
+                // ECS filters server-side; ENS has no such filter.
+                let params = if self.kind == CloudKind::Ecs {
+                    vec![p("KeyPairName", name.clone())]
+                } else {
+                    Vec::new()
+                };
+                let all = self.all_instances(params).await?;
+                Ok(all
+                    .into_iter()
+                    .filter(|i| i.key_ids.contains(&name))
+                    .collect())
+            }
+        }
+    }
+
+    async fn reboot_instance(&self, id: &str) -> Result<(), CloudError> {
+        if self.kind != CloudKind::Ecs {
+            return Err(CloudError::local(
+                self.kind,
+                "RebootInstance",
+                ErrorKind::InvalidInput,
+                "Unsupported",
+                "ENS binding changes need stopped instances; reboot is not used",
+            ));
+        }
+        self.rpc("RebootInstance", vec![p("InstanceId", id)])
+            .await
+            .result
+            .map(|_| ())
+    }
+}

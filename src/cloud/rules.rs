@@ -1,0 +1,283 @@
+//! Per-cloud limits and naming rules, as data.
+//!
+//! The provider validates at plan time with exactly the rules the clients enforce, and the
+//! coalescer chunks with exactly the limits the APIs accept, so both read them from here. The
+//! rules are tables rather than code per cloud: adding a cloud means adding a row.
+
+use super::CloudKind;
+
+/// API limits of one cloud.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Most key pairs one DeleteKeyPairs call accepts.
+    pub delete_batch: usize,
+    /// Most instances one attach/detach call accepts.
+    pub bind_batch: usize,
+    /// Page size used for Describe* calls (the API maximum).
+    pub describe_page: usize,
+    /// Requests per second per action the cloud tolerates before throttling, if documented.
+    pub rate_per_sec: Option<u32>,
+}
+
+pub(crate) static ECS_LIMITS: Limits = Limits {
+    delete_batch: 100,
+    bind_batch: 50,
+    describe_page: 50,
+    rate_per_sec: None,
+};
+pub(crate) static ENS_LIMITS: Limits = Limits {
+    delete_batch: 1,
+    bind_batch: 30,
+    describe_page: 50,
+    rate_per_sec: None,
+};
+pub(crate) static CVM_LIMITS: Limits = Limits {
+    delete_batch: 100,
+    bind_batch: 100,
+    describe_page: 100,
+    rate_per_sec: Some(10),
+};
+
+/// A key pair name rule, described as data so errors can quote it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NameRule {
+    /// Shortest allowed name, in characters.
+    pub min_len: usize,
+    /// Longest allowed name, in characters.
+    pub max_len: usize,
+    /// The first character must be an ASCII letter.
+    pub first_letter: bool,
+    /// Punctuation allowed besides ASCII letters and digits.
+    pub extra_chars: &'static str,
+    /// Prefixes a name may not start with (case-insensitive).
+    pub forbidden_prefixes: &'static [&'static str],
+    /// The rule in words, for error details.
+    pub description: &'static str,
+}
+
+pub(crate) static ALIBABA_NAME_RULE: NameRule = NameRule {
+    min_len: 2,
+    max_len: 128,
+    first_letter: true,
+    extra_chars: ":_-",
+    forbidden_prefixes: &["http://", "https://"],
+    description: "2-128 characters, starting with a letter, containing only letters, digits, \
+                  ':', '_' and '-', and not starting with http:// or https://",
+};
+pub(crate) static CVM_NAME_RULE: NameRule = NameRule {
+    min_len: 1,
+    max_len: 25,
+    first_letter: false,
+    extra_chars: "_",
+    forbidden_prefixes: &[],
+    description: "1-25 characters of letters, digits and '_'",
+};
+
+/// Which part of a name rule was broken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameRuleError {
+    /// Too short or too long.
+    #[error("{cloud} key pair name must be {min}-{max} characters long, got {len} (rule: {rule})")]
+    Length {
+        /// The cloud whose rule applies.
+        cloud: CloudKind,
+        /// Minimum length.
+        min: usize,
+        /// Maximum length.
+        max: usize,
+        /// Actual length.
+        len: usize,
+        /// The whole rule in words.
+        rule: &'static str,
+    },
+    /// Does not start with a letter.
+    #[error("{cloud} key pair name must start with a letter (rule: {rule})")]
+    FirstChar {
+        /// The cloud whose rule applies.
+        cloud: CloudKind,
+        /// The whole rule in words.
+        rule: &'static str,
+    },
+    /// Contains a character outside the allowed set.
+    #[error("{cloud} key pair name contains {ch:?}, which is not allowed (rule: {rule})")]
+    Char {
+        /// The cloud whose rule applies.
+        cloud: CloudKind,
+        /// The first offending character.
+        ch: char,
+        /// The whole rule in words.
+        rule: &'static str,
+    },
+    /// Starts with a forbidden prefix.
+    #[error("{cloud} key pair name must not start with {prefix:?} (rule: {rule})")]
+    Prefix {
+        /// The cloud whose rule applies.
+        cloud: CloudKind,
+        /// The forbidden prefix.
+        prefix: &'static str,
+        /// The whole rule in words.
+        rule: &'static str,
+    },
+}
+
+impl NameRule {
+    /// Checks `name` against this rule.
+    pub fn check(&self, cloud: CloudKind, name: &str) -> Result<(), NameRuleError> {
+        let len = name.chars().count();
+        if len < self.min_len || len > self.max_len {
+            return Err(NameRuleError::Length {
+                cloud,
+                min: self.min_len,
+                max: self.max_len,
+                len,
+                rule: self.description,
+            });
+        }
+        let lower = name.to_ascii_lowercase();
+        if let Some(prefix) = self
+            .forbidden_prefixes
+            .iter()
+            .find(|p| lower.starts_with(**p))
+        {
+            return Err(NameRuleError::Prefix {
+                cloud,
+                prefix,
+                rule: self.description,
+            });
+        }
+        if self.first_letter && !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            return Err(NameRuleError::FirstChar {
+                cloud,
+                rule: self.description,
+            });
+        }
+        if let Some(ch) = name
+            .chars()
+            .find(|c| !c.is_ascii_alphanumeric() && !self.extra_chars.contains(*c))
+        {
+            return Err(NameRuleError::Char {
+                cloud,
+                ch,
+                rule: self.description,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// An instance id rule: a fixed prefix and a body of allowed characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InstanceIdRule {
+    /// Required prefix, e.g. `i-` or `ins-`.
+    pub prefix: &'static str,
+    /// Body length bounds (after the prefix).
+    pub body_len: (usize, usize),
+    /// The rule in words.
+    pub description: &'static str,
+}
+
+pub(crate) static ALIBABA_INSTANCE_RULE: InstanceIdRule = InstanceIdRule {
+    prefix: "i-",
+    body_len: (1, 64),
+    description: "'i-' followed by letters and digits",
+};
+pub(crate) static CVM_INSTANCE_RULE: InstanceIdRule = InstanceIdRule {
+    prefix: "ins-",
+    body_len: (8, 8),
+    description: "'ins-' followed by 8 lower-case letters or digits",
+};
+
+impl InstanceIdRule {
+    /// Checks `id`; the error says what was expected.
+    pub fn check(&self, cloud: CloudKind, id: &str) -> Result<(), String> {
+        let bad = || {
+            format!(
+                "invalid {cloud} instance id {id:?}: expected {}",
+                self.description
+            )
+        };
+        let body = id.strip_prefix(self.prefix).ok_or_else(bad)?;
+        let len = body.len();
+        let lower_only = self.body_len.0 == self.body_len.1;
+        let chars_ok = body.chars().all(|c| {
+            c.is_ascii_digit()
+                || if lower_only {
+                    c.is_ascii_lowercase()
+                } else {
+                    c.is_ascii_alphabetic()
+                }
+        });
+        if len < self.body_len.0 || len > self.body_len.1 || !chars_ok {
+            return Err(bad());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alibaba_names() {
+        let ok = ["ab", "key:prod_1-x", &format!("a{}", "b".repeat(127))];
+        for n in ok {
+            assert!(CloudKind::Ecs.validate_key_name(n).is_ok(), "{n}");
+            assert!(CloudKind::Ens.validate_key_name(n).is_ok(), "{n}");
+        }
+        assert!(matches!(
+            CloudKind::Ecs.validate_key_name("a"),
+            Err(NameRuleError::Length { len: 1, .. })
+        ));
+        assert!(matches!(
+            CloudKind::Ecs.validate_key_name(&"a".repeat(129)),
+            Err(NameRuleError::Length { .. })
+        ));
+        assert!(matches!(
+            CloudKind::Ecs.validate_key_name("1abc"),
+            Err(NameRuleError::FirstChar { .. })
+        ));
+        assert!(matches!(
+            CloudKind::Ecs.validate_key_name("ab c"),
+            Err(NameRuleError::Char { ch: ' ', .. })
+        ));
+        assert!(matches!(
+            CloudKind::Ecs.validate_key_name("https://x"),
+            Err(NameRuleError::Prefix { .. })
+        ));
+    }
+
+    #[test]
+    fn cvm_names() {
+        assert!(CloudKind::Cvm.validate_key_name("a").is_ok());
+        assert!(CloudKind::Cvm.validate_key_name("1_key").is_ok());
+        assert!(CloudKind::Cvm.validate_key_name(&"a".repeat(25)).is_ok());
+        assert!(CloudKind::Cvm.validate_key_name(&"a".repeat(26)).is_err());
+        assert!(CloudKind::Cvm.validate_key_name("a-b").is_err());
+        assert!(CloudKind::Cvm.validate_key_name("a:b").is_err());
+        assert!(CloudKind::Cvm.validate_key_name("").is_err());
+    }
+
+    #[test]
+    fn instance_ids() {
+        assert!(CloudKind::Ecs.validate_instance_id("i-bp1abc").is_ok());
+        assert!(CloudKind::Ens.validate_instance_id("i-5abc").is_ok());
+        assert!(CloudKind::Ecs.validate_instance_id("ins-abc").is_err());
+        assert!(CloudKind::Ecs.validate_instance_id("i-").is_err());
+        assert!(CloudKind::Cvm.validate_instance_id("ins-abcd1234").is_ok());
+        assert!(CloudKind::Cvm.validate_instance_id("ins-abcd123").is_err());
+        assert!(CloudKind::Cvm.validate_instance_id("ins-ABCD1234").is_err());
+        assert!(CloudKind::Cvm.validate_instance_id("i-abcd1234").is_err());
+    }
+
+    #[test]
+    fn limits_match_the_apis() {
+        assert_eq!(CloudKind::Ecs.limits().delete_batch, 100);
+        assert_eq!(CloudKind::Ens.limits().delete_batch, 1);
+        assert_eq!(CloudKind::Cvm.limits().delete_batch, 100);
+        assert_eq!(CloudKind::Ecs.limits().bind_batch, 50);
+        assert_eq!(CloudKind::Ens.limits().bind_batch, 30);
+        assert_eq!(CloudKind::Cvm.limits().bind_batch, 100);
+        assert_eq!(CloudKind::Cvm.limits().rate_per_sec, Some(10));
+    }
+}

@@ -1,0 +1,381 @@
+//! Tencent Cloud CVM (2017-03-12): JSON POST bodies signed with TC3-HMAC-SHA256; every answer
+//! is HTTP 200 with `{"Response": {...}}`, errors inside as `Response.Error{Code, Message}`.
+//!
+//! (Dis)AssociateInstancesKeyPairs are all-or-nothing and report no per-instance result, so a
+//! success means every instance succeeded and a failure fails them all.
+
+use async_trait::async_trait;
+use serde_json::{json, Value};
+
+use super::error::classify;
+use super::fields::{self, items};
+use super::idempotent;
+use super::sign::{self, tc3};
+use super::transport::{host_header, Attempted, HttpRequest, Transport};
+use super::{
+    BindOptions, ClientConfig, CloudError, CloudKind, ErrorKind, Instance, InstanceOutcome,
+    InstanceQuery, KeyPair, KeyPairApi, KeyQuery, KeySpec,
+};
+
+const VERSION: &str = "2017-03-12";
+const SERVICE: &str = "cvm";
+const DEFAULT_ENDPOINT: &str = "https://cvm.tencentcloudapi.com/";
+/// Most ids per filter and rows per page.
+const PAGE: usize = 100;
+
+/// A CVM client.
+#[derive(Debug)]
+pub(crate) struct TencentClient {
+    region: String,
+    creds: sign::Credentials,
+    endpoint: url::Url,
+    t: Transport,
+}
+
+impl TencentClient {
+    pub(crate) fn new(cfg: ClientConfig) -> Result<Self, CloudError> {
+        Ok(Self {
+            endpoint: super::resolve_endpoint(&cfg, DEFAULT_ENDPOINT)?,
+            region: cfg.region.clone(),
+            creds: (&cfg.credentials).into(),
+            t: Transport::new(&cfg)?,
+        })
+    }
+
+    fn build(&self, action: &str, body: &Value) -> Result<HttpRequest, CloudError> {
+        let payload = body.to_string().into_bytes();
+        let host = host_header(&self.endpoint);
+        let timestamp = time::OffsetDateTime::now_utc().unix_timestamp();
+        let headers = tc3::sign_request(
+            &tc3::SignInput {
+                host: &host,
+                service: SERVICE,
+                action,
+                version: VERSION,
+                region: &self.region,
+                timestamp,
+                payload: &payload,
+            },
+            &self.creds,
+        );
+        Ok(HttpRequest {
+            url: self.endpoint.clone(),
+            headers,
+            body: payload,
+        })
+    }
+
+    fn parse(action: &str, status: u16, body: &[u8]) -> Result<Value, CloudError> {
+        let err = |kind, code: &str, message: String| CloudError {
+            cloud: CloudKind::Cvm,
+            action: action.to_string(),
+            code: code.to_string(),
+            message,
+            request_id: None,
+            http_status: Some(status),
+            kind,
+        };
+        let v: Value = match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(_) if status >= 500 => {
+                return Err(err(
+                    ErrorKind::Server,
+                    &format!("HTTP{status}"),
+                    "no JSON answer".into(),
+                ))
+            }
+            Err(e) => {
+                return Err(err(
+                    ErrorKind::Server,
+                    "InvalidResponse",
+                    format!("the answer is not JSON: {e}"),
+                ))
+            }
+        };
+        let Some(resp) = v.get("Response") else {
+            let kind = if status >= 500 {
+                ErrorKind::Server
+            } else {
+                ErrorKind::Other
+            };
+            return Err(err(
+                kind,
+                &format!("HTTP{status}"),
+                "the answer has no Response".into(),
+            ));
+        };
+        if let Some(e) = resp.get("Error") {
+            let code = fields::non_empty(e, "Code").unwrap_or_else(|| "Unknown".into());
+            return Err(CloudError {
+                kind: classify(&code, Some(status)),
+                message: fields::string(e, "Message").unwrap_or_default(),
+                request_id: fields::non_empty(resp, "RequestId"),
+                code,
+                ..err(ErrorKind::Other, "", String::new())
+            });
+        }
+        if status >= 500 {
+            return Err(err(
+                ErrorKind::Server,
+                &format!("HTTP{status}"),
+                "server error".into(),
+            ));
+        }
+        Ok(resp.clone())
+    }
+
+    async fn rpc(&self, action: &str, body: Value) -> Attempted<Value> {
+        self.t
+            .call(
+                action,
+                || self.build(action, &body),
+                |s, b| Self::parse(action, s, b),
+            )
+            .await
+    }
+
+    async fn paged(
+        &self,
+        action: &str,
+        mut body: Value,
+        list: &str,
+    ) -> Result<Vec<Value>, CloudError> {
+        let mut out = Vec::new();
+        loop {
+            body["Offset"] = json!(out.len());
+            body["Limit"] = json!(PAGE);
+            let v = self.rpc(action, body.clone()).await.result?;
+            let got = items(&v, list, "");
+            out.extend(got.iter().cloned());
+            let total = fields::int(&v, "TotalCount").unwrap_or(0).max(0) as usize;
+            if got.len() < PAGE || out.len() >= total {
+                return Ok(out);
+            }
+        }
+    }
+
+    fn key_from(v: &Value) -> KeyPair {
+        KeyPair {
+            name: fields::string(v, "KeyName").unwrap_or_default(),
+            id: fields::string(v, "KeyId").unwrap_or_default(),
+            fingerprint: String::new(),
+            created_at: fields::non_empty(v, "CreatedTime"),
+            private_key: fields::non_empty(v, "PrivateKey"),
+            public_key: fields::non_empty(v, "PublicKey"),
+            tags: items(v, "Tags", "")
+                .iter()
+                .filter_map(|t| {
+                    Some((
+                        fields::string(t, "Key")?,
+                        fields::string(t, "Value").unwrap_or_default(),
+                    ))
+                })
+                .collect(),
+            resource_group_id: None,
+            project_id: fields::int(v, "ProjectId"),
+            instance_ids: Some(fields::strings(v, "AssociatedInstanceIds")),
+        }
+    }
+
+    fn instance_from(v: &Value) -> Instance {
+        Instance {
+            id: fields::string(v, "InstanceId").unwrap_or_default(),
+            key_ids: v
+                .get("LoginSettings")
+                .map(|l| fields::strings(l, "KeyIds"))
+                .unwrap_or_default(),
+            os: fields::non_empty(v, "OsName"),
+            status: fields::non_empty(v, "InstanceState"),
+        }
+    }
+
+    async fn bind(
+        &self,
+        action: &str,
+        key_id: &str,
+        instances: &[String],
+        o: &BindOptions,
+    ) -> Result<Vec<InstanceOutcome>, CloudError> {
+        let body = json!({"InstanceIds": instances, "KeyIds": [key_id], "ForceStop": o.force_stop});
+        self.rpc(action, body).await.result?;
+        Ok(instances
+            .iter()
+            .map(|i| InstanceOutcome {
+                instance_id: i.clone(),
+                result: Ok(()),
+            })
+            .collect())
+    }
+}
+
+#[async_trait]
+impl KeyPairApi for TencentClient {
+    fn kind(&self) -> CloudKind {
+        CloudKind::Cvm
+    }
+
+    async fn create_key_pair(&self, spec: &KeySpec) -> Result<KeyPair, CloudError> {
+        let project = spec.project_id.unwrap_or(0);
+        let (action, body) = match &spec.public_key {
+            Some(pk) => (
+                "ImportKeyPair",
+                json!({"KeyName": spec.name, "ProjectId": project, "PublicKey": pk}),
+            ),
+            None => (
+                "CreateKeyPair",
+                json!({"KeyName": spec.name, "ProjectId": project}),
+            ),
+        };
+        let Attempted {
+            result,
+            may_have_committed,
+        } = self.rpc(action, body).await;
+        match result {
+            Ok(v) => {
+                let mut key = match v.get("KeyPair") {
+                    Some(k) => Self::key_from(k),
+                    None => KeyPair {
+                        id: fields::string(&v, "KeyId").unwrap_or_default(),
+                        ..KeyPair::default()
+                    },
+                };
+                if key.name.is_empty() {
+                    key.name = spec.name.clone();
+                }
+                key.public_key = key.public_key.or_else(|| spec.public_key.clone());
+                key.project_id = Some(project);
+                key.tags = spec.tags.clone();
+                key.instance_ids = Some(Vec::new());
+                Ok(key)
+            }
+            Err(e) if may_have_committed && idempotent::is_duplicate(&e) => {
+                let found = self
+                    .describe_key_pairs(&KeyQuery::Names(vec![spec.name.clone()]))
+                    .await?;
+                idempotent::resolve_duplicate(spec, found.into_iter().next(), e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn describe_key_pairs(&self, q: &KeyQuery) -> Result<Vec<KeyPair>, CloudError> {
+        let mut out = Vec::new();
+        match q {
+            KeyQuery::Ids(ids) => {
+                for chunk in ids.chunks(PAGE) {
+                    let list = self
+                        .paged("DescribeKeyPairs", json!({"KeyIds": chunk}), "KeyPairSet")
+                        .await;
+                    match list {
+                        Ok(list) => out.extend(list.iter().map(Self::key_from)),
+                        // Unknown ids fail the whole call: fall back to listing and filtering.
+                        Err(e) if e.kind == ErrorKind::NotFound => {
+                            let all = self
+                                .paged("DescribeKeyPairs", json!({}), "KeyPairSet")
+                                .await?;
+                            out.extend(
+                                all.iter()
+                                    .map(Self::key_from)
+                                    .filter(|k| chunk.contains(&k.id)),
+                            );
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            KeyQuery::Names(names) => {
+                for chunk in names.chunks(PAGE) {
+                    let body = json!({"Filters": [{"Name": "key-name", "Values": chunk}]});
+                    let list = self.paged("DescribeKeyPairs", body, "KeyPairSet").await?;
+                    out.extend(list.iter().map(Self::key_from));
+                }
+            }
+            KeyQuery::All | KeyQuery::NamePrefix(_) => {
+                let list = self
+                    .paged("DescribeKeyPairs", json!({}), "KeyPairSet")
+                    .await?;
+                out.extend(list.iter().map(Self::key_from).filter(|k| match q {
+                    KeyQuery::NamePrefix(prefix) => k.name.starts_with(prefix.as_str()),
+                    _ => true,
+                }));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn delete_key_pairs(&self, ids: &[String]) -> Result<(), CloudError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        if ids.len() > PAGE {
+            return Err(CloudError::local(
+                CloudKind::Cvm,
+                "DeleteKeyPairs",
+                ErrorKind::InvalidInput,
+                "TooManyKeys",
+                format!("{} keys in one call; cvm accepts at most {PAGE}", ids.len()),
+            ));
+        }
+        let a = self.rpc("DeleteKeyPairs", json!({"KeyIds": ids})).await;
+        idempotent::delete_outcome(a.result.map(|_| ()), a.may_have_committed)
+    }
+
+    async fn attach(
+        &self,
+        key_id: &str,
+        instances: &[String],
+        o: &BindOptions,
+    ) -> Result<Vec<InstanceOutcome>, CloudError> {
+        self.bind("AssociateInstancesKeyPairs", key_id, instances, o)
+            .await
+    }
+
+    async fn detach(
+        &self,
+        key_id: &str,
+        instances: &[String],
+        o: &BindOptions,
+    ) -> Result<Vec<InstanceOutcome>, CloudError> {
+        self.bind("DisassociateInstancesKeyPairs", key_id, instances, o)
+            .await
+    }
+
+    async fn describe_instances(&self, q: &InstanceQuery) -> Result<Vec<Instance>, CloudError> {
+        match q {
+            InstanceQuery::Ids(ids) => {
+                let mut out = Vec::new();
+                for chunk in ids.chunks(PAGE) {
+                    let list = self
+                        .paged(
+                            "DescribeInstances",
+                            json!({"InstanceIds": chunk}),
+                            "InstanceSet",
+                        )
+                        .await?;
+                    out.extend(list.iter().map(Self::instance_from));
+                }
+                Ok(out)
+            }
+            InstanceQuery::BoundTo(key_id) => {
+                let list = self
+                    .paged("DescribeInstances", json!({}), "InstanceSet")
+                    .await?;
+                Ok(list
+                    .iter()
+                    .map(Self::instance_from)
+                    .filter(|i| i.key_ids.contains(key_id))
+                    .collect())
+            }
+        }
+    }
+
+    async fn reboot_instance(&self, _id: &str) -> Result<(), CloudError> {
+        Err(CloudError::local(
+            CloudKind::Cvm,
+            "RebootInstance",
+            ErrorKind::InvalidInput,
+            "Unsupported",
+            "CVM binding changes take effect through ForceStop; reboot is not used",
+        ))
+    }
+}

@@ -1,0 +1,508 @@
+//! `sshkey_key_pair_attachment`: binds one key pair to a set of instances, updated in place.
+//!
+//! The official providers replace the whole attachment when `instance_ids` changes; here an
+//! update detaches only the removed instances and attaches only the added ones, each in calls
+//! chunked to the cloud's limit, and state records exactly the instances that are attached
+//! afterwards: partial success is saved, nothing is claimed that did not happen.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use async_trait::async_trait;
+
+use crate::cloud::{BindOptions, CloudKind, InstanceQuery, KeyQuery};
+use crate::provider::diag::{attr, Diagnostics};
+use crate::provider::resource::{Imported, Outcome, Plan, Resource};
+use crate::provider::Ctx;
+use crate::schema::{Attribute, Block, IdentityAttribute, IdentitySchema, Schema};
+use crate::value::{AttributePath, PathStep, Type, Value};
+
+pub const TYPE_NAME: &str = "sshkey_key_pair_attachment";
+
+pub struct AttachmentResource {
+    schema: Schema,
+    identity: IdentitySchema,
+    /// Instances claimed by attachments planned in this provider process, to report two
+    /// attachments fighting over one instance (an instance holds one key pair: alicloud #6925).
+    claims: std::sync::Mutex<BTreeMap<String, String>>,
+}
+
+impl Default for AttachmentResource {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl AttachmentResource {
+    pub fn new() -> Self {
+        AttachmentResource {
+            schema: schema(),
+            identity: IdentitySchema {
+                version: 0,
+                attributes: vec![IdentityAttribute {
+                    name: "key_id",
+                    ty: Type::String,
+                    description: "Cloud id of the attached key pair (the name on ECS).",
+                    required_for_import: true,
+                }],
+            },
+            claims: std::sync::Mutex::new(BTreeMap::new()),
+        }
+    }
+}
+
+fn schema() -> Schema {
+    Schema::new(
+        0,
+        Block::new(
+            "Attaches one key pair to a set of instances. Changing `instance_ids` updates in place: removed instances are detached, added ones attached, in batched calls.",
+            vec![
+                Attribute::computed("id", Type::String)
+                    .describe("The key pair's cloud id; never derived by splitting a name."),
+                Attribute::optional_computed("key_pair_name", Type::String)
+                    .force_new()
+                    .describe("Name of the key pair (required on ECS; on ENS and CVM `key_id` may be given instead)."),
+                Attribute::optional_computed("key_id", Type::String)
+                    .force_new()
+                    .describe("Cloud id of the key pair (ENS `ssh-...`, CVM `skey-...`); on ECS it is the name."),
+                Attribute::required("instance_ids", Type::Set(Box::new(Type::String)))
+                    .describe("Instances that hold the key pair: ECS/ENS `i-...`, CVM `ins-` + 8 characters."),
+                Attribute::optional_computed("reboot", Type::Bool)
+                    .describe("ECS: reboot the instances whose key changed so the change takes effect (default false)."),
+                Attribute::optional_computed("force_stop", Type::Bool)
+                    .describe("CVM: let the cloud stop running instances to (dis)associate the key (ForceStop; default false)."),
+            ],
+        ),
+    )
+}
+
+fn text(v: &Value, name: &str) -> Option<String> {
+    v.attr(name).and_then(Value::as_str).map(str::to_string)
+}
+
+fn flag(v: &Value, name: &str) -> bool {
+    v.attr(name).and_then(Value::as_bool).unwrap_or(false)
+}
+
+fn instance_set(v: &Value) -> BTreeSet<String> {
+    v.attr("instance_ids")
+        .and_then(Value::elements)
+        .map(|e| {
+            e.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn with_instances(base: &Value, ids: &BTreeSet<String>) -> Value {
+    let mut v = base.clone();
+    if let Some(slot) = v.attr_mut("instance_ids") {
+        *slot = Value::Set(ids.iter().map(Value::string).collect());
+    }
+    v
+}
+
+fn set_attr(v: &mut Value, name: &str, x: Value) {
+    if let Some(slot) = v.attr_mut(name) {
+        *slot = x;
+    }
+}
+
+/// Attaches `ids` in chunks of the configured size. Returns the instances attached; failures
+/// are reported per instance.
+async fn attach_chunked(
+    ctx: &Ctx,
+    key_id: &str,
+    ids: &BTreeSet<String>,
+    opts: &BindOptions,
+    diags: &mut Diagnostics,
+) -> BTreeSet<String> {
+    let list: Vec<String> = ids.iter().cloned().collect();
+    let mut done = BTreeSet::new();
+    for chunk in list.chunks(ctx.config.max_detach_batch.max(1)) {
+        match ctx.api.attach(key_id, chunk, opts).await {
+            Ok(outcomes) => {
+                for o in outcomes {
+                    match o.result {
+                        Ok(()) => {
+                            done.insert(o.instance_id);
+                        }
+                        Err(e) => diags.attribute_error(
+                            attr("instance_ids"),
+                            format!("Cannot attach key pair to instance {}", o.instance_id),
+                            e.to_string(),
+                        ),
+                    }
+                }
+            }
+            Err(e) => diags.attribute_error(
+                attr("instance_ids"),
+                format!(
+                    "Cannot attach key pair to {} instance(s): {}",
+                    chunk.len(),
+                    chunk.join(", ")
+                ),
+                e.to_string(),
+            ),
+        }
+    }
+    done
+}
+
+/// Detaches `ids` through the coalescer (which chunks and merges concurrent detaches of the
+/// same key). Returns the instances detached.
+async fn detach_coalesced(
+    ctx: &Ctx,
+    key_id: &str,
+    ids: &BTreeSet<String>,
+    opts: &BindOptions,
+    diags: &mut Diagnostics,
+) -> BTreeSet<String> {
+    if ids.is_empty() {
+        return BTreeSet::new();
+    }
+    let mut done = BTreeSet::new();
+    match ctx
+        .detaches
+        .detach(
+            key_id.to_string(),
+            ids.iter().cloned().collect(),
+            opts.clone(),
+        )
+        .await
+    {
+        Ok(outcomes) => {
+            for o in outcomes {
+                match o.result {
+                    Ok(()) => {
+                        done.insert(o.instance_id);
+                    }
+                    Err(e) => diags.attribute_error(
+                        attr("instance_ids"),
+                        format!("Cannot detach key pair from instance {}", o.instance_id),
+                        e.to_string(),
+                    ),
+                }
+            }
+        }
+        Err(e) => diags.attribute_error(
+            attr("instance_ids"),
+            "Cannot detach key pair",
+            e.to_string(),
+        ),
+    }
+    done
+}
+
+/// ECS applies a key change only after a reboot; reboot what changed when asked to.
+async fn reboot_changed(
+    ctx: &Ctx,
+    state: &Value,
+    changed: &BTreeSet<String>,
+    diags: &mut Diagnostics,
+) {
+    if ctx.config.cloud != CloudKind::Ecs || !flag(state, "reboot") {
+        return;
+    }
+    for id in changed {
+        if let Err(e) = ctx.api.reboot_instance(id).await {
+            diags.warning(
+                format!("Cannot reboot instance {id}"),
+                format!("The key change takes effect at its next reboot: {e}"),
+            );
+        }
+    }
+}
+
+fn bind_options(v: &Value) -> BindOptions {
+    BindOptions {
+        force_stop: flag(v, "force_stop"),
+    }
+}
+
+#[async_trait]
+impl Resource for AttachmentResource {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+    fn identity_schema(&self) -> Option<&IdentitySchema> {
+        Some(&self.identity)
+    }
+    fn identity(&self, state: &Value) -> Option<Value> {
+        let id = text(state, "key_id")?;
+        Some(Value::Object(BTreeMap::from([(
+            "key_id".to_string(),
+            Value::string(id),
+        )])))
+    }
+    fn import_id_from_identity(&self, identity: &Value) -> Option<String> {
+        text(identity, "key_id")
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        let name = config.attr("key_pair_name").unwrap_or(&Value::Null);
+        let id = config.attr("key_id").unwrap_or(&Value::Null);
+        if name.is_null() && id.is_null() {
+            diags.attribute_error(
+                attr("key_pair_name"),
+                "Missing key pair",
+                "Set `key_pair_name` (or `key_id` on ENS and CVM).",
+            );
+        }
+        if let Some(ids) = config.attr("instance_ids").and_then(Value::elements) {
+            if ids.is_empty() {
+                diags.attribute_error(attr("instance_ids"), "Empty instance set", "`instance_ids` must list at least one instance; delete the attachment to detach the key from all.");
+            }
+        }
+    }
+
+    async fn modify_plan(&self, ctx: &Ctx, plan: &mut Plan, diags: &mut Diagnostics) {
+        if plan.is_destroy() {
+            return;
+        }
+        let kind = ctx.config.cloud;
+        if let Some(name) = text(&plan.config, "key_pair_name") {
+            if let Err(rule) = kind.validate_key_name(&name) {
+                diags.attribute_error(
+                    attr("key_pair_name"),
+                    "Invalid key pair name",
+                    format!("`key_pair_name` {name:?} breaks the {kind} rule: {rule}"),
+                );
+            }
+        }
+        if kind == CloudKind::Ecs
+            && text(&plan.config, "key_pair_name").is_none()
+            && !plan
+                .config
+                .attr("key_pair_name")
+                .is_some_and(Value::is_unknown)
+        {
+            diags.attribute_error(
+                attr("key_pair_name"),
+                "Missing key pair name",
+                "On ECS an attachment names its key pair with `key_pair_name`.",
+            );
+        }
+        if kind == CloudKind::Ecs {
+            // On ECS the name is the id: plan it so both are known.
+            if let Some(name) = text(&plan.config, "key_pair_name") {
+                set_attr(&mut plan.planned, "key_id", Value::string(&name));
+                set_attr(&mut plan.planned, "id", Value::string(&name));
+            }
+        } else if let Some(id) = text(&plan.config, "key_id") {
+            set_attr(&mut plan.planned, "id", Value::string(&id));
+        }
+        for name in ["reboot", "force_stop"] {
+            if plan.config.attr(name).is_none_or(Value::is_null) {
+                set_attr(&mut plan.planned, name, Value::Bool(false));
+            }
+        }
+        let ids = instance_set(&plan.config);
+        for id in &ids {
+            if let Err(rule) = kind.validate_instance_id(id) {
+                diags.attribute_error(
+                    AttributePath(vec![PathStep::Attribute("instance_ids".into())]),
+                    "Invalid instance id",
+                    format!("`instance_ids` contains {id:?}: {rule}"),
+                );
+            }
+        }
+        let key = text(&plan.config, "key_pair_name").or_else(|| text(&plan.config, "key_id"));
+        if let Some(key) = key {
+            let mut claims = self.claims.lock().unwrap_or_else(|p| p.into_inner());
+            for id in &ids {
+                match claims.get(id) {
+                    Some(other) if *other != key => diags.attribute_error(
+                        attr("instance_ids"),
+                        "Instance in two attachments",
+                        format!("Instance {id} is also attached to key pair {other:?} in this configuration. An instance holds one key pair; the attachments would overwrite each other."),
+                    ),
+                    _ => {
+                        claims.insert(id.clone(), key.clone());
+                    }
+                }
+            }
+        }
+    }
+
+    async fn create(&self, ctx: &Ctx, planned: &Value, diags: &mut Diagnostics) -> Outcome {
+        let mut state = planned.clone();
+        let key_id = resolve_key_id(ctx, &mut state, diags).await?;
+        let wanted = instance_set(planned);
+        let done = attach_chunked(ctx, &key_id, &wanted, &bind_options(planned), diags).await;
+        reboot_changed(ctx, planned, &done, diags).await;
+        if done.is_empty() {
+            return None;
+        }
+        Some(with_instances(&state, &done))
+    }
+
+    async fn read(&self, ctx: &Ctx, state: &Value, diags: &mut Diagnostics) -> Outcome {
+        let key_id = text(state, "key_id")?;
+        match ctx
+            .api
+            .describe_instances(&InstanceQuery::BoundTo(key_id))
+            .await
+        {
+            Ok(list) => {
+                let bound: BTreeSet<String> = list.into_iter().map(|i| i.id).collect();
+                let ours: BTreeSet<String> =
+                    instance_set(state).intersection(&bound).cloned().collect();
+                if ours.is_empty() {
+                    return None;
+                }
+                Some(with_instances(state, &ours))
+            }
+            Err(e) => {
+                diags.error("Cannot read key pair attachment", e.to_string());
+                Some(state.clone())
+            }
+        }
+    }
+
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        prior: &Value,
+        planned: &Value,
+        diags: &mut Diagnostics,
+    ) -> Outcome {
+        let Some(key_id) = text(prior, "key_id") else {
+            diags.error(
+                "Attachment state has no key_id",
+                "Remove it from state and import it again.",
+            );
+            return Some(prior.clone());
+        };
+        let old = instance_set(prior);
+        let new = instance_set(planned);
+        let opts = bind_options(planned);
+        let to_detach: BTreeSet<String> = old.difference(&new).cloned().collect();
+        let to_attach: BTreeSet<String> = new.difference(&old).cloned().collect();
+        let detached = detach_coalesced(ctx, &key_id, &to_detach, &opts, diags).await;
+        let attached = attach_chunked(ctx, &key_id, &to_attach, &opts, diags).await;
+        let now: BTreeSet<String> = old
+            .difference(&detached)
+            .cloned()
+            .chain(attached.iter().cloned())
+            .collect();
+        let changed: BTreeSet<String> = detached.union(&attached).cloned().collect();
+        reboot_changed(ctx, planned, &changed, diags).await;
+        Some(with_instances(planned, &now))
+    }
+
+    async fn delete(&self, ctx: &Ctx, prior: &Value, diags: &mut Diagnostics) -> Outcome {
+        let key_id = text(prior, "key_id")?;
+        let old = instance_set(prior);
+        let detached = detach_coalesced(ctx, &key_id, &old, &bind_options(prior), diags).await;
+        reboot_changed(ctx, prior, &detached, diags).await;
+        let left: BTreeSet<String> = old.difference(&detached).cloned().collect();
+        if left.is_empty() {
+            None
+        } else {
+            Some(with_instances(prior, &left))
+        }
+    }
+
+    async fn import(&self, ctx: &Ctx, id: &str, diags: &mut Diagnostics) -> Vec<Imported> {
+        let found = match ctx
+            .api
+            .describe_key_pairs(&KeyQuery::Ids(vec![id.to_string()]))
+            .await
+        {
+            Ok(found) => found.into_iter().find(|k| k.id == id),
+            Err(e) => {
+                diags.error("Cannot import key pair attachment", e.to_string());
+                return Vec::new();
+            }
+        };
+        let Some(kp) = found else {
+            diags.error(
+                "Key pair not found",
+                format!(
+                    "No key pair with id {id:?} in region {}.",
+                    ctx.config.region
+                ),
+            );
+            return Vec::new();
+        };
+        let bound: BTreeSet<String> = match ctx
+            .api
+            .describe_instances(&InstanceQuery::BoundTo(kp.id.clone()))
+            .await
+        {
+            Ok(list) => list.into_iter().map(|i| i.id).collect(),
+            Err(e) => {
+                diags.error(
+                    "Cannot list the instances holding the key pair",
+                    e.to_string(),
+                );
+                return Vec::new();
+            }
+        };
+        if bound.is_empty() {
+            diags.error(
+                "Nothing to import",
+                format!("Key pair {id:?} is not attached to any instance."),
+            );
+            return Vec::new();
+        }
+        let state = Value::Object(BTreeMap::from([
+            ("id".to_string(), Value::string(&kp.id)),
+            ("key_pair_name".to_string(), Value::string(&kp.name)),
+            ("key_id".to_string(), Value::string(&kp.id)),
+            (
+                "instance_ids".to_string(),
+                Value::Set(bound.iter().map(Value::string).collect()),
+            ),
+            ("reboot".to_string(), Value::Bool(false)),
+            ("force_stop".to_string(), Value::Bool(false)),
+        ]));
+        vec![Imported { state }]
+    }
+}
+
+/// Fills `key_id`, `key_pair_name` and `id` from whichever one the user gave.
+async fn resolve_key_id(ctx: &Ctx, state: &mut Value, diags: &mut Diagnostics) -> Option<String> {
+    let name = text(state, "key_pair_name");
+    let id = text(state, "key_id");
+    let query = match (&id, &name, ctx.config.cloud) {
+        (_, Some(n), CloudKind::Ecs) => KeyQuery::Ids(vec![n.clone()]),
+        (Some(i), _, _) => KeyQuery::Ids(vec![i.clone()]),
+        (None, Some(n), _) => KeyQuery::Names(vec![n.clone()]),
+        (None, None, _) => {
+            diags.attribute_error(
+                attr("key_pair_name"),
+                "Missing key pair",
+                "Set `key_pair_name` or `key_id`.",
+            );
+            return None;
+        }
+    };
+    let kp = match ctx.api.describe_key_pairs(&query).await {
+        Ok(found) => found
+            .into_iter()
+            .find(|k| Some(&k.id) == id.as_ref() || Some(&k.name) == name.as_ref()),
+        Err(e) => {
+            diags.error("Cannot look up the key pair", e.to_string());
+            return None;
+        }
+    };
+    let Some(kp) = kp else {
+        let which = id.or(name).unwrap_or_default();
+        diags.attribute_error(
+            attr("key_pair_name"),
+            "Key pair not found",
+            format!("No key pair {which:?} in region {}.", ctx.config.region),
+        );
+        return None;
+    };
+    set_attr(state, "key_id", Value::string(&kp.id));
+    set_attr(state, "key_pair_name", Value::string(&kp.name));
+    set_attr(state, "id", Value::string(&kp.id));
+    Some(kp.id)
+}

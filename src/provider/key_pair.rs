@@ -1,0 +1,411 @@
+//! `sshkey_key_pair`: one SSH key pair, created by the cloud or imported from a public key.
+//!
+//! Deletes go through the provider's [`crate::batch::DeleteCoalescer`], so a `terraform destroy`
+//! of hundreds of keys becomes a handful of DeleteKeyPairs calls. A key leaves state only when
+//! the coalescer has verified it gone.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+
+use crate::cloud::{BindOptions, CloudKind, InstanceQuery, KeyPair, KeyQuery, KeySpec};
+use crate::provider::diag::{attr, Diagnostics};
+use crate::provider::engine::require_replace;
+use crate::provider::resource::{Imported, Outcome, Plan, Resource};
+use crate::provider::rules::{parse_public_key, same_public_key};
+use crate::provider::Ctx;
+use crate::schema::{Attribute, Block, IdentityAttribute, IdentitySchema, Schema};
+use crate::value::{Type, Value};
+
+pub const TYPE_NAME: &str = "sshkey_key_pair";
+
+pub struct KeyPairResource {
+    schema: Schema,
+    identity: IdentitySchema,
+}
+
+impl Default for KeyPairResource {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl KeyPairResource {
+    pub fn new() -> Self {
+        KeyPairResource {
+            schema: schema(),
+            identity: identity_schema(),
+        }
+    }
+}
+
+pub fn schema() -> Schema {
+    let string_map = Type::Map(Box::new(Type::String));
+    Schema::new(
+        0,
+        Block::new(
+            "An SSH key pair. Created by the cloud (the private key is returned once, in `private_key`) or imported from `public_key`. Deletes are batched across resources.",
+            vec![
+                Attribute::required("name", Type::String).force_new().describe(
+                    "Key pair name. ECS/ENS: 2-128 characters, starting with a letter; letters, digits, `:`, `_`, `-`; not `http://` or `https://`. CVM: 1-25 letters, digits or `_`.",
+                ),
+                Attribute::optional("public_key", Type::String).describe(
+                    "OpenSSH public key to import (ssh-rsa, ssh-ed25519, ecdsa-sha2-nistp256/384/521). Comments and whitespace are not a change. Leave unset to let the cloud create the key.",
+                ),
+                Attribute::computed("private_key", Type::String).sensitive().describe(
+                    "PEM private key of a key pair created by the cloud (null for imported keys). The cloud returns it only once.",
+                ),
+                Attribute::computed("key_id", Type::String)
+                    .describe("Cloud id of the key pair: the name on ECS, `ssh-...` on ENS, `skey-...` on CVM."),
+                Attribute::computed("fingerprint", Type::String).describe("Key fingerprint as the cloud reports it."),
+                Attribute::computed("created_at", Type::String).describe("Creation time as the cloud reports it."),
+                Attribute::optional_computed("detach_on_destroy", Type::Bool).describe(
+                    "Detach the key from every instance before deleting it (default false). Without it a bound key fails to delete on ECS and CVM, and the error names the instances.",
+                ),
+                Attribute::optional("tags", string_map).force_new().describe("Tags (ECS and CVM)."),
+                Attribute::optional("resource_group_id", Type::String).force_new().describe("Resource group (ECS only)."),
+                Attribute::optional("project_id", Type::Number).force_new().describe("Project id (CVM only)."),
+            ],
+        ),
+    )
+}
+
+pub fn identity_schema() -> IdentitySchema {
+    IdentitySchema {
+        version: 0,
+        attributes: vec![IdentityAttribute {
+            name: "key_id",
+            ty: Type::String,
+            description: "Cloud id of the key pair (the name on ECS).",
+            required_for_import: true,
+        }],
+    }
+}
+
+/// Which optional attributes each cloud supports: data, not branches in three places.
+fn supports(kind: CloudKind, attribute: &str) -> bool {
+    matches!(
+        (kind, attribute),
+        (CloudKind::Ecs, "tags" | "resource_group_id") | (CloudKind::Cvm, "tags" | "project_id")
+    )
+}
+
+fn text(v: &Value, name: &str) -> Option<String> {
+    v.attr(name).and_then(Value::as_str).map(str::to_string)
+}
+
+fn is_set(v: &Value, name: &str) -> bool {
+    v.attr(name).is_some_and(|x| !x.is_null())
+}
+
+fn tags_of(v: &Value) -> BTreeMap<String, String> {
+    match v.attr("tags") {
+        Some(Value::Map(m)) => m
+            .iter()
+            .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+            .collect(),
+        _ => BTreeMap::new(),
+    }
+}
+
+/// Builds the state of a key pair from what the cloud reported and what the user configured.
+pub(crate) fn state_from(kp: &KeyPair, configured: &Value) -> Value {
+    let mut m: BTreeMap<String, Value> = BTreeMap::new();
+    let keep = |name: &str| configured.attr(name).cloned().unwrap_or(Value::Null);
+    m.insert("name".into(), Value::string(&kp.name));
+    m.insert("public_key".into(), keep("public_key"));
+    m.insert(
+        "private_key".into(),
+        match &kp.private_key {
+            Some(p) => Value::string(p),
+            // An imported key has no private half: the planned unknown resolves to null.
+            None => Some(keep("private_key"))
+                .filter(|v| !v.is_unknown())
+                .unwrap_or(Value::Null),
+        },
+    );
+    m.insert("key_id".into(), Value::string(&kp.id));
+    m.insert("fingerprint".into(), Value::string(&kp.fingerprint));
+    m.insert(
+        "created_at".into(),
+        kp.created_at
+            .as_deref()
+            .map(Value::string)
+            .unwrap_or(Value::Null),
+    );
+    m.insert(
+        "detach_on_destroy".into(),
+        match configured.attr("detach_on_destroy") {
+            Some(Value::Bool(b)) => Value::Bool(*b),
+            _ => Value::Bool(false),
+        },
+    );
+    m.insert("tags".into(), keep("tags"));
+    m.insert("resource_group_id".into(), keep("resource_group_id"));
+    m.insert("project_id".into(), keep("project_id"));
+    Value::Object(m)
+}
+
+#[async_trait]
+impl Resource for KeyPairResource {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+    fn schema(&self) -> &Schema {
+        &self.schema
+    }
+    fn identity_schema(&self) -> Option<&IdentitySchema> {
+        Some(&self.identity)
+    }
+    fn identity(&self, state: &Value) -> Option<Value> {
+        let id = text(state, "key_id")?;
+        Some(Value::Object(BTreeMap::from([(
+            "key_id".to_string(),
+            Value::string(id),
+        )])))
+    }
+    fn import_id_from_identity(&self, identity: &Value) -> Option<String> {
+        text(identity, "key_id")
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        if let Some(key) = text(config, "public_key") {
+            if let Err(why) = parse_public_key(&key) {
+                diags.attribute_error(
+                    attr("public_key"),
+                    "Invalid public key",
+                    format!("`public_key`: {why}."),
+                );
+            }
+        }
+    }
+
+    async fn modify_plan(&self, ctx: &Ctx, plan: &mut Plan, diags: &mut Diagnostics) {
+        if plan.is_destroy() {
+            return;
+        }
+        let kind = ctx.config.cloud;
+        if let Some(name) = text(&plan.config, "name") {
+            if let Err(rule) = kind.validate_key_name(&name) {
+                diags.attribute_error(
+                    attr("name"),
+                    "Invalid key pair name",
+                    format!("`name` {name:?} breaks the {kind} rule: {rule}"),
+                );
+            }
+        }
+        for optional in ["tags", "resource_group_id", "project_id"] {
+            if is_set(&plan.config, optional) && !supports(kind, optional) {
+                diags.attribute_error(
+                    attr(optional),
+                    "Attribute not supported by this cloud",
+                    format!("`{optional}` is not supported on {kind}; remove it."),
+                );
+            }
+        }
+        if !is_set(&plan.config, "detach_on_destroy") {
+            if let Some(slot) = plan.planned.attr_mut("detach_on_destroy") {
+                *slot = Value::Bool(false);
+            }
+        }
+        let configured_key = text(&plan.config, "public_key");
+        if plan.is_create() {
+            if configured_key.is_some() {
+                // Imported keys have no private half to report.
+                if let Some(slot) = plan.planned.attr_mut("private_key") {
+                    *slot = Value::Null;
+                }
+            }
+            return;
+        }
+        // Public keys compare by type and body: a comment or whitespace edit is an in-place
+        // update of state only, a different key is a new key pair.
+        let prior_key = text(&plan.prior, "public_key");
+        let planned_unknown = plan
+            .config
+            .attr("public_key")
+            .is_some_and(Value::is_unknown);
+        let different = planned_unknown
+            || match (&prior_key, &configured_key) {
+                (Some(a), Some(b)) => !same_public_key(a, b),
+                (None, None) => false,
+                _ => true,
+            };
+        if different {
+            require_replace(&self.schema, plan, "public_key");
+        }
+        if plan.is_replace() {
+            if configured_key.is_some() {
+                if let Some(slot) = plan.planned.attr_mut("private_key") {
+                    *slot = Value::Null;
+                }
+            }
+            if text(&plan.prior, "name").is_some()
+                && text(&plan.prior, "name") == text(&plan.config, "name")
+            {
+                diags.attribute_warning(
+                    attr("name"),
+                    "Replacement keeps the same key pair name",
+                    "The cloud frees a key pair name only after the old key pair is deleted. With `lifecycle { create_before_destroy = true }` the create would fail with a name conflict; leave create_before_destroy off for this resource or change `name`.",
+                );
+            }
+        }
+    }
+
+    async fn create(&self, ctx: &Ctx, planned: &Value, diags: &mut Diagnostics) -> Outcome {
+        let spec = KeySpec {
+            name: text(planned, "name").unwrap_or_default(),
+            public_key: text(planned, "public_key")
+                .map(|k| parse_public_key(&k).map(|p| p.canonical()).unwrap_or(k)),
+            tags: tags_of(planned),
+            resource_group_id: text(planned, "resource_group_id"),
+            project_id: planned.attr("project_id").and_then(Value::as_i64),
+        };
+        match ctx.api.create_key_pair(&spec).await {
+            Ok(kp) => Some(state_from(&kp, planned)),
+            Err(e) => {
+                diags.attribute_error(attr("name"), "Cannot create key pair", e.to_string());
+                None
+            }
+        }
+    }
+
+    async fn read(&self, ctx: &Ctx, state: &Value, diags: &mut Diagnostics) -> Outcome {
+        let id = text(state, "key_id")?;
+        match ctx
+            .api
+            .describe_key_pairs(&KeyQuery::Ids(vec![id.clone()]))
+            .await
+        {
+            Ok(found) => {
+                let kp = found.into_iter().find(|k| k.id == id)?;
+                let mut fresh = state_from(&kp, state);
+                // A cloud that reports the public key reveals drift; one that differs only in
+                // comment or whitespace is the same key.
+                if let (Some(cloud_key), Some(slot)) =
+                    (&kp.public_key, fresh.attr_mut("public_key"))
+                {
+                    let same = slot
+                        .as_str()
+                        .is_some_and(|ours| same_public_key(ours, cloud_key));
+                    if !slot.is_null() && !same {
+                        *slot = Value::string(cloud_key);
+                    }
+                }
+                Some(fresh)
+            }
+            Err(e) => {
+                diags.error("Cannot read key pair", e.to_string());
+                Some(state.clone())
+            }
+        }
+    }
+
+    async fn update(
+        &self,
+        _ctx: &Ctx,
+        _prior: &Value,
+        planned: &Value,
+        _diags: &mut Diagnostics,
+    ) -> Outcome {
+        // Only attributes without a cloud-side effect change in place (detach_on_destroy, the
+        // comment of public_key); everything else forces a replacement.
+        Some(planned.clone())
+    }
+
+    async fn delete(&self, ctx: &Ctx, prior: &Value, diags: &mut Diagnostics) -> Outcome {
+        let (Some(id), Some(name)) = (text(prior, "key_id"), text(prior, "name")) else {
+            return None;
+        };
+        if prior.attr("detach_on_destroy").and_then(Value::as_bool) == Some(true)
+            && !detach_everywhere(ctx, &id, diags).await
+        {
+            return Some(prior.clone());
+        }
+        match ctx.deletes.delete(id, name).await {
+            Ok(()) => None,
+            Err(e) => {
+                diags.error("Cannot delete key pair", e.to_string());
+                Some(prior.clone())
+            }
+        }
+    }
+
+    async fn import(&self, ctx: &Ctx, id: &str, diags: &mut Diagnostics) -> Vec<Imported> {
+        match ctx
+            .api
+            .describe_key_pairs(&KeyQuery::Ids(vec![id.to_string()]))
+            .await
+        {
+            Ok(found) => match found.into_iter().find(|k| k.id == id) {
+                Some(kp) => vec![Imported {
+                    state: state_from(&kp, &Value::Null),
+                }],
+                None => {
+                    let hint = match ctx.config.cloud {
+                        CloudKind::Ecs => "the key pair name",
+                        CloudKind::Ens => "the key pair id (ssh-...)",
+                        CloudKind::Cvm => "the key id (skey-...)",
+                    };
+                    diags.error(
+                        "Key pair not found",
+                        format!(
+                            "No key pair {id:?} in region {}. Import takes {hint}.",
+                            ctx.config.region
+                        ),
+                    );
+                    Vec::new()
+                }
+            },
+            Err(e) => {
+                diags.error("Cannot import key pair", e.to_string());
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// Detaches a key from every instance holding it, through the detach coalescer. True when no
+/// instance holds it any more.
+async fn detach_everywhere(ctx: &Ctx, key_id: &str, diags: &mut Diagnostics) -> bool {
+    let bound = match ctx
+        .api
+        .describe_instances(&InstanceQuery::BoundTo(key_id.to_string()))
+        .await
+    {
+        Ok(list) => list.into_iter().map(|i| i.id).collect::<Vec<_>>(),
+        Err(e) => {
+            diags.error(
+                "Cannot list the instances holding the key pair",
+                e.to_string(),
+            );
+            return false;
+        }
+    };
+    if bound.is_empty() {
+        return true;
+    }
+    match ctx
+        .detaches
+        .detach(key_id.to_string(), bound, BindOptions { force_stop: false })
+        .await
+    {
+        Ok(outcomes) => {
+            let mut ok = true;
+            for o in outcomes {
+                if let Err(e) = o.result {
+                    ok = false;
+                    diags.error(
+                        format!("Cannot detach key pair from instance {}", o.instance_id),
+                        e.to_string(),
+                    );
+                }
+            }
+            ok
+        }
+        Err(e) => {
+            diags.error("Cannot detach key pair before deleting it", e.to_string());
+            false
+        }
+    }
+}

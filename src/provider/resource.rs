@@ -1,0 +1,124 @@
+//! The small traits a resource, data source or list resource implements. Everything optional
+//! has a default, in the spirit of terraform-plugin-framework: a resource writes its CRUD and
+//! opts into the rest.
+
+use async_trait::async_trait;
+
+use crate::provider::diag::Diagnostics;
+use crate::provider::Ctx;
+use crate::schema::{IdentitySchema, Schema};
+use crate::value::Value;
+
+/// A plan being built for one resource instance. The engine fills it from Terraform's proposal
+/// (computed attributes unknown on create, `force_new` changes in `requires_replace`); the
+/// resource may refine it.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Null when the instance is being created.
+    pub prior: Value,
+    pub config: Value,
+    /// What will be applied. Null when the instance is being destroyed.
+    pub planned: Value,
+    pub requires_replace: Vec<crate::value::AttributePath>,
+}
+
+impl Plan {
+    pub fn is_create(&self) -> bool {
+        self.prior.is_null()
+    }
+    pub fn is_destroy(&self) -> bool {
+        self.planned.is_null()
+    }
+    pub fn is_replace(&self) -> bool {
+        !self.requires_replace.is_empty()
+    }
+}
+
+/// The result of an apply step that may be partial: `state` is what is true afterwards (None
+/// when nothing exists), errors are in the diagnostics. Never claims what did not happen.
+pub type Outcome = Option<Value>;
+
+/// One object found by an import.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    pub state: Value,
+}
+
+#[async_trait]
+pub trait Resource: Send + Sync {
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> &Schema;
+    fn identity_schema(&self) -> Option<&IdentitySchema> {
+        None
+    }
+    /// The identity of the object a state value describes.
+    fn identity(&self, _state: &Value) -> Option<Value> {
+        None
+    }
+
+    /// Checks that need only the configuration (ValidateResourceConfig runs before the provider
+    /// is configured, so the cloud may not be known yet).
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+
+    /// Refines the engine's plan with cloud-aware checks and computed values.
+    async fn modify_plan(&self, _ctx: &Ctx, _plan: &mut Plan, _diags: &mut Diagnostics) {}
+
+    async fn create(&self, ctx: &Ctx, planned: &Value, diags: &mut Diagnostics) -> Outcome;
+    /// Refreshes state from the cloud. `None` means the object is gone.
+    async fn read(&self, ctx: &Ctx, state: &Value, diags: &mut Diagnostics) -> Outcome;
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        prior: &Value,
+        planned: &Value,
+        diags: &mut Diagnostics,
+    ) -> Outcome;
+    /// Deletes the object. Returns what remains: `None` only when the object is verified gone.
+    async fn delete(&self, ctx: &Ctx, prior: &Value, diags: &mut Diagnostics) -> Outcome;
+
+    /// Finds existing objects for `terraform import` by the id the user typed.
+    async fn import(&self, _ctx: &Ctx, _id: &str, diags: &mut Diagnostics) -> Vec<Imported> {
+        diags.error(
+            format!("{} cannot be imported", self.type_name()),
+            "This resource type does not support import.",
+        );
+        Vec::new()
+    }
+
+    /// The import id carried by an identity (for `import { identity = {...} }` blocks).
+    fn import_id_from_identity(&self, _identity: &Value) -> Option<String> {
+        None
+    }
+}
+
+#[async_trait]
+pub trait DataSource: Send + Sync {
+    fn type_name(&self) -> &'static str;
+    fn schema(&self) -> &Schema;
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+    async fn read(&self, ctx: &Ctx, config: &Value, diags: &mut Diagnostics) -> Option<Value>;
+}
+
+/// One result of a list resource: what `terraform query` shows and can turn into import blocks.
+#[derive(Debug, Clone)]
+pub struct ListItem {
+    pub identity: Value,
+    pub display_name: String,
+    pub state: Option<Value>,
+}
+
+#[async_trait]
+pub trait ListResource: Send + Sync {
+    /// The managed resource type whose instances this lists.
+    fn type_name(&self) -> &'static str;
+    /// The schema of the `config` block inside a `list` block.
+    fn schema(&self) -> &Schema;
+    fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+    async fn list(
+        &self,
+        ctx: &Ctx,
+        config: &Value,
+        limit: usize,
+        diags: &mut Diagnostics,
+    ) -> Vec<ListItem>;
+}
