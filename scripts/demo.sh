@@ -25,7 +25,10 @@ bin_dir="$target_dir/$profile"
 [ -x "$bin_dir/terraform-provider-sshkey" ] || die "no provider binary in $bin_dir"
 [ -x "$bin_dir/sshkey-emulator" ] || die "no emulator binary in $bin_dir"
 
-if tf="$(command -v terraform)" || tf="$(command -v tofu)"; then
+if [ -n "${SSHKEY_DEMO_TERRAFORM:-}" ]; then
+  tf="$SSHKEY_DEMO_TERRAFORM"
+  say "using $tf (SSHKEY_DEMO_TERRAFORM)"
+elif tf="$(command -v terraform)" || tf="$(command -v tofu)"; then
   say "using $tf"
 else
   make --no-print-directory tools

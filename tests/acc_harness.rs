@@ -118,3 +118,38 @@ fn ansi_colours_are_stripped() {
         "Error: x"
     );
 }
+
+#[test]
+fn timed_out_runs_are_killed_with_their_children() {
+    let marker = tempfile::tempdir().unwrap();
+    let pid_file = marker.path().join("child.pid");
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c").arg(format!(
+        "sleep 30 >/dev/null 2>&1 & echo $! > {}; wait",
+        pid_file.display()
+    ));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        support::run_captured(
+            cmd,
+            vec!["sleep".into()],
+            std::time::Duration::from_millis(500),
+        )
+    }));
+    let message = *result.unwrap_err().downcast::<String>().unwrap();
+    assert!(message.contains("timed out"), "{message}");
+    let pid = std::fs::read_to_string(&pid_file).unwrap();
+    // A killed orphan may linger as a zombie until some reaper collects it; that is dead too.
+    let running = || {
+        std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
+            .map(|stat| {
+                let state = stat.rsplit(')').next().unwrap_or_default().trim_start();
+                !state.starts_with('Z') && !state.starts_with('X')
+            })
+            .unwrap_or(false)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while running() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(!running(), "grandchild {pid} survived the timeout");
+}

@@ -81,9 +81,9 @@ fn examples_validate_and_plan_1_0_3() {
 
 fn oversized_delete_batch_fails_at_plan(tf: Tf) {
     let emu = Emulator::start();
+    // Terraform skips an unused provider, so one resource makes it configure this one.
     let main_tf = format!(
-        // A resource makes Terraform use (and so validate) the provider block.
-        "{REQUIRED_PROVIDERS}\n{}\nresource \"sshkey_key_pair\" \"k\" {{\n  name = \"batch_check\"\n}}\n",
+        "{REQUIRED_PROVIDERS}\n{}\nresource \"sshkey_key_pair\" \"k\" {{\n  name = \"k1\"\n}}\n",
         support::provider_block(&emu, "ecs", "cn-hangzhou", "  max_delete_batch = 500\n")
     );
     let line = main_tf

@@ -9,6 +9,7 @@
 pub mod http;
 
 use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -123,11 +124,22 @@ impl Drop for KillOnDrop {
     }
 }
 
+/// Kills a process group. Terraform runs in its own group so that a timed-out run also takes
+/// down the provider plugins it started, which would otherwise outlive the test.
+fn kill_group(leader: u32) {
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{leader}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
 /// Runs `cmd` to completion (or kills it at `timeout`), capturing both streams.
 pub fn run_captured(mut cmd: Command, args: Vec<String>, timeout: Duration) -> Output {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stderr(Stdio::piped())
+        .process_group(0);
     let mut child = KillOnDrop(cmd.spawn().unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}")));
     let mut out = child.0.stdout.take().expect("piped stdout");
     let mut err = child.0.stderr.take().expect("piped stderr");
@@ -148,7 +160,7 @@ pub fn run_captured(mut cmd: Command, args: Vec<String>, timeout: Duration) -> O
             Ok(Some(status)) => break status.code(),
             Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
             Ok(None) => {
-                let _ = child.0.kill();
+                kill_group(child.0.id());
                 let _ = child.0.wait();
                 let stdout = out_reader.join().unwrap_or_default();
                 let stderr = err_reader.join().unwrap_or_default();
