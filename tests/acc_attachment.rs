@@ -1,0 +1,230 @@
+//! Issue 5 acceptance: `sshkey_key_pair_attachment` under real Terraform against the emulator.
+//! Changing `instance_ids` must be an in-place update that detaches and attaches only the
+//! difference, in calls chunked to each cloud's limit, with per-instance failures kept exact.
+
+mod support;
+
+use serde_json::{json, Value};
+use support::{provider_block, Emulator, Tf, Workspace, REQUIRED_PROVIDERS};
+
+struct Cloud {
+    name: &'static str,
+    region: &'static str,
+    detach_action: &'static str,
+    attach_action: &'static str,
+    /// How a key is referenced in an attachment on this cloud.
+    key_attr: &'static str,
+    instance: fn(usize) -> String,
+    status: &'static str,
+    limit: usize,
+}
+
+const ECS: Cloud = Cloud {
+    name: "ecs",
+    region: "cn-hangzhou",
+    detach_action: "DetachKeyPair",
+    attach_action: "AttachKeyPair",
+    key_attr: "key_pair_name = sshkey_key_pair.team.name",
+    instance: |i| format!("i-ecs{i:04}"),
+    status: "Running",
+    limit: 50,
+};
+const ENS: Cloud = Cloud {
+    name: "ens",
+    region: "cn-hangzhou",
+    detach_action: "DetachKeyPair",
+    attach_action: "AttachKeyPair",
+    key_attr: "key_id = sshkey_key_pair.team.key_id",
+    instance: |i| format!("i-ens{i:04}"),
+    // ENS binds keys only to stopped instances.
+    status: "Stopped",
+    limit: 30,
+};
+const CVM: Cloud = Cloud {
+    name: "cvm",
+    region: "ap-guangzhou",
+    detach_action: "DisassociateInstancesKeyPairs",
+    attach_action: "AssociateInstancesKeyPairs",
+    key_attr: "key_id = sshkey_key_pair.team.key_id",
+    instance: |i| format!("ins-{i:08}"),
+    status: "Stopped",
+    limit: 100,
+};
+
+fn config(emu: &Emulator, c: &Cloud, ids: &[String], extra: &str) -> String {
+    let list = ids.iter().map(|i| format!("\"{i}\"")).collect::<Vec<_>>().join(", ");
+    format!(
+        "{REQUIRED_PROVIDERS}\n{}\nresource \"sshkey_key_pair\" \"team\" {{\n  name = \"team_key\"\n}}\n\nresource \"sshkey_key_pair_attachment\" \"team\" {{\n  {}\n  instance_ids = [{list}]\n{extra}}}\n",
+        provider_block(emu, c.name, c.region, ""),
+        c.key_attr
+    )
+}
+
+fn seed(emu: &Emulator, c: &Cloud, n: usize, windows: &[usize]) -> Vec<String> {
+    let ids: Vec<String> = (0..n).map(c.instance).collect();
+    let instances: Vec<Value> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| json!({"id": id, "os": if windows.contains(&i) { "windows" } else { "linux" }, "status": c.status}))
+        .collect();
+    emu.instances(json!({"cloud": c.name, "region": c.region, "instances": instances}));
+    ids
+}
+
+/// Instance-id list sizes of each call of `action`.
+fn call_sizes(emu: &Emulator, action: &str) -> Vec<usize> {
+    emu.calls_of(action)
+        .iter()
+        .map(|c| {
+            let p = &c["params"]["InstanceIds"];
+            match p {
+                Value::String(s) => serde_json::from_str::<Vec<String>>(s).map_or(0, |v| v.len()),
+                Value::Array(a) => a.len(),
+                _ => 0,
+            }
+        })
+        .collect()
+}
+
+fn state_instances(ws: &Workspace) -> Vec<String> {
+    let shown = ws.show_json();
+    let resources = shown["values"]["root_module"]["resources"].as_array().cloned().unwrap_or_default();
+    let att = resources.iter().find(|r| r["type"] == "sshkey_key_pair_attachment").cloned().unwrap_or(Value::Null);
+    let mut ids: Vec<String> = att["values"]["instance_ids"].as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect()).unwrap_or_default();
+    ids.sort();
+    ids
+}
+
+fn in_place_update(c: &Cloud, tf: Tf) {
+    let emu = Emulator::start();
+    let all = seed(&emu, c, 125, &[]);
+    let ws = Workspace::with_main(tf, &config(&emu, c, &all[..120], ""));
+    ws.apply(&[]).assert_success();
+    assert_eq!(state_instances(&ws).len(), 120);
+    let attaches_before = emu.calls_of(c.attach_action).len();
+
+    // Keep 10, remove 110, add 5.
+    ws.write("main.tf", &config(&emu, c, &all[110..125], ""));
+    let plan = ws.plan(&[]);
+    plan.assert_success();
+    let text = plan.combined();
+    assert!(text.contains("will be updated in-place"), "{}: plan must be in-place: {plan}", c.name);
+    assert!(!text.contains("must be replaced"), "{}: no replacement: {plan}", c.name);
+    ws.apply(&[]).assert_success();
+
+    let mut detaches = call_sizes(&emu, c.detach_action);
+    detaches.sort_unstable();
+    let expected: Vec<usize> = {
+        let mut v = Vec::new();
+        let mut left = 110;
+        while left > 0 {
+            v.push(left.min(c.limit));
+            left -= left.min(c.limit);
+        }
+        v.sort_unstable();
+        v
+    };
+    eprintln!("{}: detach calls {detaches:?}, attach calls {}", c.name, emu.calls_of(c.attach_action).len() - attaches_before);
+    assert_eq!(detaches, expected, "{}: detach chunks", c.name);
+    assert_eq!(emu.calls_of(c.attach_action).len() - attaches_before, 1, "{}: one attach call for 5 instances", c.name);
+    let mut want: Vec<String> = all[110..125].to_vec();
+    want.sort();
+    assert_eq!(state_instances(&ws), want);
+    // Converged: nothing left to do.
+    let again = ws.plan(&["-detailed-exitcode"]);
+    assert_eq!(again.code, Some(0), "{}: {again}", c.name);
+    // Attachment and key pair destroyed together: detach, then delete.
+    ws.destroy(&[]).assert_success();
+    assert!(ws.state_list().is_empty());
+}
+
+#[test]
+fn ecs_update_is_in_place_and_chunked() {
+    in_place_update(&ECS, Tf::V1_15_5);
+}
+
+#[test]
+fn ens_update_is_in_place_and_chunked() {
+    in_place_update(&ENS, Tf::V1_15_5);
+}
+
+#[test]
+fn cvm_update_is_in_place_and_chunked() {
+    in_place_update(&CVM, Tf::V1_15_5);
+}
+
+#[test]
+fn ecs_update_works_on_terraform_1_0_3() {
+    in_place_update(&ECS, Tf::V1_0_3);
+}
+
+#[test]
+fn windows_instance_fails_alone_when_detaching() {
+    let emu = Emulator::start();
+    let c = &ECS;
+    let ids = seed(&emu, c, 61, &[]);
+    let ws = Workspace::with_main(Tf::V1_15_5, &config(&emu, c, &ids[..61], ""));
+    ws.apply(&[]).assert_success();
+    // The 31st instance turns out to run Windows (re-seeded; the binding stays).
+    emu.instances(json!({"cloud":"ecs","region":"cn-hangzhou","instances":[{"id": ids[30], "os":"windows","status":"Running"}]}));
+    // Detach 60 of them (keep ids[60]).
+    ws.write("main.tf", &config(&emu, c, &ids[60..61], ""));
+    let out = ws.apply(&[]);
+    out.assert_failure();
+    assert!(out.combined().contains(&ids[30]), "error must name the Windows instance: {out}");
+    let mut want = vec![ids[30].clone(), ids[60].clone()];
+    want.sort();
+    assert_eq!(state_instances(&ws), want, "state keeps exactly the Windows instance and the kept one");
+}
+
+#[test]
+fn update_converges_through_faults() {
+    let emu = Emulator::start();
+    let c = &ECS;
+    let ids = seed(&emu, c, 100, &[]);
+    let ws = Workspace::with_main(Tf::V1_15_5, &config(&emu, c, &ids[..80], ""));
+    ws.apply(&[]).assert_success();
+    emu.fault(json!({"action":"DetachKeyPair","kind":"throttle","count":2,"latency_ms":0}));
+    emu.fault(json!({"action":"AttachKeyPair","kind":"drop_after_commit","count":1,"latency_ms":0}));
+    ws.write("main.tf", &config(&emu, c, &ids[40..100], ""));
+    // The first apply may report the dropped answer; the second converges.
+    let _ = ws.apply(&[]);
+    ws.apply(&[]).assert_success();
+    let again = ws.plan(&["-detailed-exitcode"]);
+    assert_eq!(again.code, Some(0), "{again}");
+    let mut want: Vec<String> = ids[40..100].to_vec();
+    want.sort();
+    assert_eq!(state_instances(&ws), want);
+}
+
+#[test]
+fn instance_in_two_attachments_is_a_plan_error() {
+    let emu = Emulator::start();
+    let c = &ECS;
+    let ids = seed(&emu, c, 3, &[]);
+    let main_tf = format!(
+        "{}\nresource \"sshkey_key_pair\" \"other\" {{\n  name = \"other_key\"\n}}\n\nresource \"sshkey_key_pair_attachment\" \"other\" {{\n  key_pair_name = sshkey_key_pair.other.name\n  instance_ids  = [\"{}\"]\n}}\n",
+        config(&emu, c, &ids[..2], ""),
+        ids[1]
+    );
+    let ws = Workspace::with_main(Tf::V1_15_5, &main_tf);
+    let out = ws.plan(&[]);
+    out.assert_failure();
+    assert!(out.combined().contains("Instance in two attachments"), "{out}");
+    assert!(out.combined().contains(&ids[1]), "{out}");
+}
+
+#[test]
+fn import_attachment_by_key() {
+    let emu = Emulator::start();
+    let c = &ECS;
+    let ids = seed(&emu, c, 4, &[]);
+    let ws = Workspace::with_main(Tf::V1_15_5, &config(&emu, c, &ids, ""));
+    ws.apply(&[]).assert_success();
+    let other = Workspace::with_main(Tf::V1_15_5, &config(&emu, c, &ids, ""));
+    other.run(&["import", "-no-color", "sshkey_key_pair.team", "team_key"]).assert_success();
+    other.run(&["import", "-no-color", "sshkey_key_pair_attachment.team", "team_key"]).assert_success();
+    let mut want = ids.clone();
+    want.sort();
+    assert_eq!(state_instances(&other), want);
+}
