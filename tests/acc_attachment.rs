@@ -52,7 +52,11 @@ const CVM: Cloud = Cloud {
 };
 
 fn config(emu: &Emulator, c: &Cloud, ids: &[String], extra: &str) -> String {
-    let list = ids.iter().map(|i| format!("\"{i}\"")).collect::<Vec<_>>().join(", ");
+    let list = ids
+        .iter()
+        .map(|i| format!("\"{i}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
     format!(
         "{REQUIRED_PROVIDERS}\n{}\nresource \"sshkey_key_pair\" \"team\" {{\n  name = \"team_key\"\n}}\n\nresource \"sshkey_key_pair_attachment\" \"team\" {{\n  {}\n  instance_ids = [{list}]\n{extra}}}\n",
         provider_block(emu, c.name, c.region, ""),
@@ -88,9 +92,23 @@ fn call_sizes(emu: &Emulator, action: &str) -> Vec<usize> {
 
 fn state_instances(ws: &Workspace) -> Vec<String> {
     let shown = ws.show_json();
-    let resources = shown["values"]["root_module"]["resources"].as_array().cloned().unwrap_or_default();
-    let att = resources.iter().find(|r| r["type"] == "sshkey_key_pair_attachment").cloned().unwrap_or(Value::Null);
-    let mut ids: Vec<String> = att["values"]["instance_ids"].as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect()).unwrap_or_default();
+    let resources = shown["values"]["root_module"]["resources"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let att = resources
+        .iter()
+        .find(|r| r["type"] == "sshkey_key_pair_attachment")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let mut ids: Vec<String> = att["values"]["instance_ids"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
     ids.sort();
     ids
 }
@@ -108,8 +126,16 @@ fn in_place_update(c: &Cloud, tf: Tf) {
     let plan = ws.plan(&[]);
     plan.assert_success();
     let text = plan.combined();
-    assert!(text.contains("will be updated in-place"), "{}: plan must be in-place: {plan}", c.name);
-    assert!(!text.contains("must be replaced"), "{}: no replacement: {plan}", c.name);
+    assert!(
+        text.contains("will be updated in-place"),
+        "{}: plan must be in-place: {plan}",
+        c.name
+    );
+    assert!(
+        !text.contains("must be replaced"),
+        "{}: no replacement: {plan}",
+        c.name
+    );
     ws.apply(&[]).assert_success();
 
     let mut detaches = call_sizes(&emu, c.detach_action);
@@ -124,9 +150,18 @@ fn in_place_update(c: &Cloud, tf: Tf) {
         v.sort_unstable();
         v
     };
-    eprintln!("{}: detach calls {detaches:?}, attach calls {}", c.name, emu.calls_of(c.attach_action).len() - attaches_before);
+    eprintln!(
+        "{}: detach calls {detaches:?}, attach calls {}",
+        c.name,
+        emu.calls_of(c.attach_action).len() - attaches_before
+    );
     assert_eq!(detaches, expected, "{}: detach chunks", c.name);
-    assert_eq!(emu.calls_of(c.attach_action).len() - attaches_before, 1, "{}: one attach call for 5 instances", c.name);
+    assert_eq!(
+        emu.calls_of(c.attach_action).len() - attaches_before,
+        1,
+        "{}: one attach call for 5 instances",
+        c.name
+    );
     let mut want: Vec<String> = all[110..125].to_vec();
     want.sort();
     assert_eq!(state_instances(&ws), want);
@@ -171,10 +206,17 @@ fn windows_instance_fails_alone_when_detaching() {
     ws.write("main.tf", &config(&emu, c, &ids[60..61], ""));
     let out = ws.apply(&[]);
     out.assert_failure();
-    assert!(out.combined().contains(&ids[30]), "error must name the Windows instance: {out}");
+    assert!(
+        out.combined().contains(&ids[30]),
+        "error must name the Windows instance: {out}"
+    );
     let mut want = vec![ids[30].clone(), ids[60].clone()];
     want.sort();
-    assert_eq!(state_instances(&ws), want, "state keeps exactly the Windows instance and the kept one");
+    assert_eq!(
+        state_instances(&ws),
+        want,
+        "state keeps exactly the Windows instance and the kept one"
+    );
 }
 
 #[test]
@@ -185,7 +227,9 @@ fn update_converges_through_faults() {
     let ws = Workspace::with_main(Tf::V1_15_5, &config(&emu, c, &ids[..80], ""));
     ws.apply(&[]).assert_success();
     emu.fault(json!({"action":"DetachKeyPair","kind":"throttle","count":2,"latency_ms":0}));
-    emu.fault(json!({"action":"AttachKeyPair","kind":"drop_after_commit","count":1,"latency_ms":0}));
+    emu.fault(
+        json!({"action":"AttachKeyPair","kind":"drop_after_commit","count":1,"latency_ms":0}),
+    );
     ws.write("main.tf", &config(&emu, c, &ids[40..100], ""));
     // The first apply may report the dropped answer; the second converges.
     let _ = ws.apply(&[]);
@@ -210,7 +254,10 @@ fn instance_in_two_attachments_is_a_plan_error() {
     let ws = Workspace::with_main(Tf::V1_15_5, &main_tf);
     let out = ws.plan(&[]);
     out.assert_failure();
-    assert!(out.combined().contains("Instance in two attachments"), "{out}");
+    assert!(
+        out.combined().contains("Instance in two attachments"),
+        "{out}"
+    );
     assert!(out.combined().contains(&ids[1]), "{out}");
 }
 
@@ -222,8 +269,17 @@ fn import_attachment_by_key() {
     let ws = Workspace::with_main(Tf::V1_15_5, &config(&emu, c, &ids, ""));
     ws.apply(&[]).assert_success();
     let other = Workspace::with_main(Tf::V1_15_5, &config(&emu, c, &ids, ""));
-    other.run(&["import", "-no-color", "sshkey_key_pair.team", "team_key"]).assert_success();
-    other.run(&["import", "-no-color", "sshkey_key_pair_attachment.team", "team_key"]).assert_success();
+    other
+        .run(&["import", "-no-color", "sshkey_key_pair.team", "team_key"])
+        .assert_success();
+    other
+        .run(&[
+            "import",
+            "-no-color",
+            "sshkey_key_pair_attachment.team",
+            "team_key",
+        ])
+        .assert_success();
     let mut want = ids.clone();
     want.sort();
     assert_eq!(state_instances(&other), want);
