@@ -12,9 +12,11 @@ use async_trait::async_trait;
 use crate::batch::bind::{bind_chunk, BindOp};
 use crate::cloud::{BindOptions, CloudKind, InstanceQuery, KeyQuery};
 use crate::provider::diag::{attr, Diagnostics};
-use crate::provider::resource::{Imported, Outcome, Plan, Resource};
+use crate::provider::resource::{
+    key_id_identity, key_id_identity_schema, text, Imported, Outcome, Plan, Resource,
+};
 use crate::provider::Ctx;
-use crate::schema::{Attribute, Block, IdentityAttribute, IdentitySchema, Schema};
+use crate::schema::{Attribute, Block, IdentitySchema, Schema};
 use crate::value::{AttributePath, PathStep, Type, Value};
 
 pub const TYPE_NAME: &str = "sshkey_key_pair_attachment";
@@ -37,15 +39,9 @@ impl AttachmentResource {
     pub fn new() -> Self {
         AttachmentResource {
             schema: schema(),
-            identity: IdentitySchema {
-                version: 0,
-                attributes: vec![IdentityAttribute {
-                    name: "key_id",
-                    ty: Type::String,
-                    description: "Cloud id of the attached key pair (the name on ECS).",
-                    required_for_import: true,
-                }],
-            },
+            identity: key_id_identity_schema(
+                "Cloud id of the attached key pair (the name on ECS).",
+            ),
             claims: std::sync::Mutex::new(BTreeMap::new()),
         }
     }
@@ -74,10 +70,6 @@ fn schema() -> Schema {
             ],
         ),
     )
-}
-
-fn text(v: &Value, name: &str) -> Option<String> {
-    v.attr(name).and_then(Value::as_str).map(str::to_string)
 }
 
 fn flag(v: &Value, name: &str) -> bool {
@@ -221,11 +213,7 @@ impl Resource for AttachmentResource {
         Some(&self.identity)
     }
     fn identity(&self, state: &Value) -> Option<Value> {
-        let id = text(state, "key_id")?;
-        Some(Value::Object(BTreeMap::from([(
-            "key_id".to_string(),
-            Value::string(id),
-        )])))
+        key_id_identity(state)
     }
     fn import_id_from_identity(&self, identity: &Value) -> Option<String> {
         text(identity, "key_id")

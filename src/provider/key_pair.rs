@@ -12,9 +12,11 @@ use crate::cloud::public_key::{parse_public_key, same_public_key};
 use crate::cloud::{BindOptions, CloudKind, InstanceQuery, KeyPair, KeyQuery, KeySpec};
 use crate::provider::diag::{attr, Diagnostics};
 use crate::provider::engine::require_replace;
-use crate::provider::resource::{Imported, Outcome, Plan, Resource};
+use crate::provider::resource::{
+    key_id_identity, key_id_identity_schema, text, Imported, Outcome, Plan, Resource,
+};
 use crate::provider::Ctx;
-use crate::schema::{Attribute, Block, IdentityAttribute, IdentitySchema, Schema};
+use crate::schema::{Attribute, Block, IdentitySchema, Schema};
 use crate::value::{Type, Value};
 
 pub const TYPE_NAME: &str = "sshkey_key_pair";
@@ -71,15 +73,7 @@ pub fn schema() -> Schema {
 }
 
 pub fn identity_schema() -> IdentitySchema {
-    IdentitySchema {
-        version: 0,
-        attributes: vec![IdentityAttribute {
-            name: "key_id",
-            ty: Type::String,
-            description: "Cloud id of the key pair (the name on ECS).",
-            required_for_import: true,
-        }],
-    }
+    key_id_identity_schema("Cloud id of the key pair (the name on ECS).")
 }
 
 /// Which optional attributes each cloud supports: data, not branches in three places.
@@ -88,10 +82,6 @@ fn supports(kind: CloudKind, attribute: &str) -> bool {
         (kind, attribute),
         (CloudKind::Ecs, "tags" | "resource_group_id") | (CloudKind::Cvm, "tags" | "project_id")
     )
-}
-
-fn text(v: &Value, name: &str) -> Option<String> {
-    v.attr(name).and_then(Value::as_str).map(str::to_string)
 }
 
 fn is_set(v: &Value, name: &str) -> bool {
@@ -158,11 +148,7 @@ impl Resource for KeyPairResource {
         Some(&self.identity)
     }
     fn identity(&self, state: &Value) -> Option<Value> {
-        let id = text(state, "key_id")?;
-        Some(Value::Object(BTreeMap::from([(
-            "key_id".to_string(),
-            Value::string(id),
-        )])))
+        key_id_identity(state)
     }
     fn import_id_from_identity(&self, identity: &Value) -> Option<String> {
         text(identity, "key_id")

@@ -6,7 +6,8 @@ use async_trait::async_trait;
 
 use crate::provider::diag::Diagnostics;
 use crate::provider::Ctx;
-use crate::schema::{IdentitySchema, Schema};
+use crate::schema::{IdentityAttribute, IdentitySchema, Schema};
+use crate::value::Type;
 use crate::value::Value;
 
 /// A plan being built for one resource instance. The engine fills it from Terraform's proposal
@@ -121,4 +122,31 @@ pub trait ListResource: Send + Sync {
         limit: usize,
         diags: &mut Diagnostics,
     ) -> Vec<ListItem>;
+}
+
+/// A string attribute of an object value, when it is set and known.
+pub(crate) fn text(v: &Value, name: &str) -> Option<String> {
+    v.attr(name).and_then(Value::as_str).map(str::to_string)
+}
+
+/// Both managed types find their remote object by the key pair's cloud id (the name on ECS),
+/// so one identity shape serves both.
+pub(crate) fn key_id_identity_schema(description: &'static str) -> IdentitySchema {
+    IdentitySchema {
+        version: 0,
+        attributes: vec![IdentityAttribute {
+            name: "key_id",
+            ty: Type::String,
+            description,
+            required_for_import: true,
+        }],
+    }
+}
+
+/// The `key_id` identity of a state value.
+pub(crate) fn key_id_identity(state: &Value) -> Option<Value> {
+    Some(Value::object([(
+        "key_id",
+        Value::string(text(state, "key_id")?),
+    )]))
 }

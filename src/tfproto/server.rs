@@ -11,6 +11,7 @@ use tonic::{Request, Response, Status};
 
 use crate::provider::diag::Diagnostics;
 use crate::provider::engine::Engine;
+use crate::schema::Schema;
 use crate::tfproto::convert::*;
 use crate::tfproto::wire;
 use crate::tfproto::wire::provider_server::Provider;
@@ -62,6 +63,27 @@ impl ProviderService {
                 None
             }
         }
+    }
+
+    /// Decodes a configuration with its type's schema and runs `check` on it. Without a schema
+    /// (an unknown type name) `check` runs on null and reports the unknown type itself.
+    fn validate_config(
+        &self,
+        schema: Option<&Schema>,
+        config: Option<&wire::DynamicValue>,
+        what: &str,
+        check: impl FnOnce(&Value, &mut Diagnostics),
+    ) -> Vec<wire::Diagnostic> {
+        let mut diags = Diagnostics::new();
+        match schema {
+            Some(schema) => {
+                if let Some(v) = dynamic_from_wire(config, &schema.value_type(), what, &mut diags) {
+                    check(&v, &mut diags);
+                }
+            }
+            None => check(&Value::Null, &mut diags),
+        }
+        diagnostics_to_wire(&diags)
     }
 
     fn identity_type(&self, type_name: &str) -> Option<Type> {
@@ -202,21 +224,14 @@ impl Provider for ProviderService {
     ) -> Result<Response<wire::validate_resource_config::Response>, Status> {
         let req = req.into_inner();
         rpc("ValidateResourceConfig", async {
-            let mut diags = Diagnostics::new();
-            if let Some(ty) = self.resource_type(&req.type_name, &mut diags) {
-                if let Some(config) = dynamic_from_wire(
-                    req.config.as_ref(),
-                    &ty,
-                    "resource configuration",
-                    &mut diags,
-                ) {
-                    self.engine
-                        .validate_resource(&req.type_name, &config, &mut diags);
-                }
-            }
-            wire::validate_resource_config::Response {
-                diagnostics: diagnostics_to_wire(&diags),
-            }
+            let schema = self.engine.resource(&req.type_name).map(|r| r.schema());
+            let diagnostics = self.validate_config(
+                schema,
+                req.config.as_ref(),
+                "resource configuration",
+                |config, diags| self.engine.validate_resource(&req.type_name, config, diags),
+            );
+            wire::validate_resource_config::Response { diagnostics }
         })
         .await
     }
@@ -227,27 +242,17 @@ impl Provider for ProviderService {
     ) -> Result<Response<wire::validate_data_resource_config::Response>, Status> {
         let req = req.into_inner();
         rpc("ValidateDataResourceConfig", async {
-            let mut diags = Diagnostics::new();
-            match self.engine.data_source(&req.type_name) {
-                Some(ds) => {
-                    let ty = ds.schema().value_type();
-                    if let Some(config) = dynamic_from_wire(
-                        req.config.as_ref(),
-                        &ty,
-                        "data source configuration",
-                        &mut diags,
-                    ) {
-                        self.engine
-                            .validate_data_source(&req.type_name, &config, &mut diags);
-                    }
-                }
-                None => self
-                    .engine
-                    .validate_data_source(&req.type_name, &Value::Null, &mut diags),
-            }
-            wire::validate_data_resource_config::Response {
-                diagnostics: diagnostics_to_wire(&diags),
-            }
+            let schema = self.engine.data_source(&req.type_name).map(|d| d.schema());
+            let diagnostics = self.validate_config(
+                schema,
+                req.config.as_ref(),
+                "data source configuration",
+                |config, diags| {
+                    self.engine
+                        .validate_data_source(&req.type_name, config, diags)
+                },
+            );
+            wire::validate_data_resource_config::Response { diagnostics }
         })
         .await
     }
@@ -258,27 +263,17 @@ impl Provider for ProviderService {
     ) -> Result<Response<wire::validate_list_resource_config::Response>, Status> {
         let req = req.into_inner();
         rpc("ValidateListResourceConfig", async {
-            let mut diags = Diagnostics::new();
-            match self.engine.list_resource(&req.type_name) {
-                Some(l) => {
-                    let ty = l.schema().value_type();
-                    if let Some(config) = dynamic_from_wire(
-                        req.config.as_ref(),
-                        &ty,
-                        "list configuration",
-                        &mut diags,
-                    ) {
-                        self.engine
-                            .validate_list(&req.type_name, &config, &mut diags);
-                    }
-                }
-                None => self
-                    .engine
-                    .validate_list(&req.type_name, &Value::Null, &mut diags),
-            }
-            wire::validate_list_resource_config::Response {
-                diagnostics: diagnostics_to_wire(&diags),
-            }
+            let schema = self
+                .engine
+                .list_resource(&req.type_name)
+                .map(|l| l.schema());
+            let diagnostics = self.validate_config(
+                schema,
+                req.config.as_ref(),
+                "list configuration",
+                |config, diags| self.engine.validate_list(&req.type_name, config, diags),
+            );
+            wire::validate_list_resource_config::Response { diagnostics }
         })
         .await
     }
