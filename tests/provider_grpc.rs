@@ -843,3 +843,101 @@ async fn empty_instance_set_and_bad_ids_are_rejected() {
     assert_eq!(errors(&resp.diagnostics).len(), 1);
     let _ = AttributePath(vec![PathStep::Attribute("x".into())]);
 }
+
+#[tokio::test]
+async fn replacing_a_key_with_the_same_name_warns_at_plan() {
+    let mut h = Harness::start("ecs").await;
+    let ed_a =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGj9dLQfZZgk2XbS0aHgG4V6nN3Q5VjS8yEo0x7Rr1mN a@x";
+    let ed_b = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let cfg = |k: &str| {
+        object(
+            &key_type(),
+            &[
+                ("name", Value::string("same")),
+                ("public_key", Value::string(k)),
+            ],
+        )
+    };
+    let state = h.create(&key_type(), "sshkey_key_pair", cfg(ed_a)).await;
+    assert!(
+        state.attr("private_key").is_some_and(Value::is_null),
+        "imported keys have no private key"
+    );
+
+    // Only the comment changes: no replacement, no warning.
+    let cosmetic = h
+        .plan(
+            &key_type(),
+            "sshkey_key_pair",
+            &state,
+            &cfg(&ed_a.replace("a@x", "other comment")),
+        )
+        .await;
+    assert!(cosmetic.requires_replace.is_empty());
+    assert!(
+        cosmetic.diagnostics.is_empty(),
+        "{:?}",
+        cosmetic.diagnostics
+    );
+
+    // A different key with the same name: replacement, and a warning on `name`.
+    let plan = h
+        .plan(&key_type(), "sshkey_key_pair", &state, &cfg(ed_b))
+        .await;
+    assert_eq!(plan.requires_replace.len(), 1);
+    let warning = plan
+        .diagnostics
+        .iter()
+        .find(|d| d.severity == wire::diagnostic::Severity::Warning as i32)
+        .expect("warning");
+    assert_eq!(path_of(warning), vec!["name"]);
+    assert!(warning.detail.contains("create_before_destroy"));
+}
+
+#[tokio::test]
+async fn reboot_and_force_stop_are_checked_per_cloud_and_reboot_changed_instances() {
+    let mut h = Harness::start("ecs").await;
+    h.create_key("team").await;
+    h.admin_post("instances", serde_json::json!({"cloud":"ecs","region":"cn-hangzhou","instances":[
+        {"id":"i-r1","os":"linux","status":"Running"},{"id":"i-r2","os":"linux","status":"Running"}]})).await;
+    let ids = Value::Set(vec![Value::string("i-r1"), Value::string("i-r2")]);
+    let bad = object(
+        &attachment_type(),
+        &[
+            ("key_pair_name", Value::string("team")),
+            ("instance_ids", ids.clone()),
+            ("force_stop", Value::Bool(true)),
+        ],
+    );
+    let plan = h
+        .plan(
+            &attachment_type(),
+            "sshkey_key_pair_attachment",
+            &Value::Null,
+            &bad,
+        )
+        .await;
+    let errs = errors(&plan.diagnostics);
+    assert_eq!(errs.len(), 1, "{:?}", plan.diagnostics);
+    assert_eq!(path_of(errs[0]), vec!["force_stop"]);
+
+    let cfg = object(
+        &attachment_type(),
+        &[
+            ("key_pair_name", Value::string("team")),
+            ("instance_ids", ids),
+            ("reboot", Value::Bool(true)),
+        ],
+    );
+    h.create(&attachment_type(), "sshkey_key_pair_attachment", cfg)
+        .await;
+    let state = h.admin_get("state").await;
+    let reboots: Vec<i64> = state["ecs"]["cn-hangzhou"]["instances"]
+        .as_array()
+        .expect("instances")
+        .iter()
+        .map(|i| i["reboots"].as_i64().unwrap_or(0))
+        .collect();
+    assert_eq!(reboots, vec![1, 1], "{state}");
+}

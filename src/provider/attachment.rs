@@ -66,7 +66,7 @@ fn schema() -> Schema {
                 Attribute::optional_computed("reboot", Type::Bool)
                     .describe("ECS: reboot the instances whose key changed so the change takes effect (default false)."),
                 Attribute::optional_computed("force_stop", Type::Bool)
-                    .describe("CVM: let the cloud stop running instances to (dis)associate the key (ForceStop; default false)."),
+                    .describe("CVM only: let the cloud stop running instances to (dis)associate the key (ForceStop; default false). ENS binds keys only to stopped instances: stop them first."),
             ],
         ),
     )
@@ -271,6 +271,19 @@ impl Resource for AttachmentResource {
             }
         } else if let Some(id) = text(&plan.config, "key_id") {
             set_attr(&mut plan.planned, "id", Value::string(&id));
+        }
+        // Options that exist on one cloud only: elsewhere they would silently do nothing.
+        for (name, only, why) in [
+            ("reboot", CloudKind::Ecs, "ECS applies a key change at the next reboot; ENS and CVM need no reboot"),
+            ("force_stop", CloudKind::Cvm, "only CVM can stop instances itself (ForceStop); on ENS stop the instances before changing their key pair"),
+        ] {
+            if flag(&plan.config, name) && kind != only {
+                diags.attribute_error(
+                    attr(name),
+                    format!("`{name}` is not supported on {kind}"),
+                    format!("`{name}` works on {only} only: {why}."),
+                );
+            }
         }
         for name in ["reboot", "force_stop"] {
             if plan.config.attr(name).is_none_or(Value::is_null) {
