@@ -29,7 +29,7 @@ pub use detach::{BatchError, DetachCoalescer};
 
 /// Default gather window: long enough for Terraform's parallel RPCs to arrive together, short
 /// enough not to be noticed on a single delete.
-pub const DEFAULT_GATHER_WINDOW: Duration = Duration::from_millis(100);
+pub const DEFAULT_GATHER_WINDOW: Duration = Duration::from_millis(250);
 
 /// How a coalescer forms batches.
 #[derive(Debug, Clone, PartialEq, Eq)]

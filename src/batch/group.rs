@@ -144,14 +144,16 @@ impl<E: Executor> Worker<E> {
         }
     }
 
-    /// Gathers companions for the first request of an idle coalescer: the window restarts with
-    /// every arrival (Terraform releases deletes in bursts and trickles, not all at once), ends
-    /// early when a batch is full, and never stretches past [`MAX_WINDOWS`] windows. Returns true
-    /// when cancelled.
+    /// Gathers companions for the first request of an idle coalescer. Terraform releases
+    /// deletes in a burst and then a trickle whose pace depends on how busy it is, so the wait
+    /// after each arrival is the gather window or three times the mean gap seen so far,
+    /// whichever is longer; a full batch goes at once, and no batch waits more than
+    /// [`MAX_WINDOWS`] windows in all. Returns true when cancelled.
     async fn gather(&mut self) -> bool {
         let started = tokio::time::Instant::now();
         let hard_stop = started + self.gather_window * MAX_WINDOWS;
         let mut deadline = started + self.gather_window;
+        let mut arrivals: u32 = 0;
         while self.pending.len() < self.max_items {
             tokio::select! {
                 biased;
@@ -159,7 +161,11 @@ impl<E: Executor> Worker<E> {
                 job = self.rx.recv() => match job {
                     Some(job) => {
                         self.pending.push_back(job);
-                        deadline = (tokio::time::Instant::now() + self.gather_window).min(hard_stop);
+                        arrivals += 1;
+                        let now = tokio::time::Instant::now();
+                        let mean_gap = (now - started) / arrivals;
+                        let wait = self.gather_window.max(mean_gap * 3);
+                        deadline = (now + wait).min(hard_stop);
                     }
                     None => return false,
                 },

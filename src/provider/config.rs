@@ -64,7 +64,7 @@ pub fn schema() -> Schema {
                     "Most instances per attach/detach call: 1..50 on ecs, 1..30 on ens, 1..100 on cvm. Default: the cloud's limit.",
                 ),
                 Attribute::optional("batch_window", Type::String).describe(
-                    "How long a batch waits for the next delete or detach before it is sent, e.g. `100ms` (default; every arrival restarts it, up to 20 windows). At most 5s.",
+                    "How long a batch waits for the next delete or detach before it is sent, e.g. `250ms` (default; every arrival restarts it, up to 20 windows). At most 5s.",
                 ),
                 Attribute::optional("request_timeout", Type::String)
                     .describe("Timeout of one API request, e.g. `30s` (default)."),
