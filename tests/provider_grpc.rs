@@ -941,3 +941,69 @@ async fn reboot_and_force_stop_are_checked_per_cloud_and_reboot_changed_instance
         .collect();
     assert_eq!(reboots, vec![1, 1], "{state}");
 }
+
+#[tokio::test]
+async fn stop_provider_lets_in_flight_deletes_finish_and_cancels_queued_ones() {
+    let mut h = Harness::start("ecs").await;
+    let mut states = Vec::new();
+    for i in 0..150 {
+        states.push(h.create_key(&format!("stop_{i:03}")).await);
+    }
+    // The first batch (100 keys) stays in flight for a second.
+    h.admin_post(
+        "faults",
+        serde_json::json!({"action":"DeleteKeyPairs","kind":"latency","count":1,"latency_ms":1500}),
+    )
+    .await;
+    let tasks: Vec<_> = states
+        .into_iter()
+        .map(|s| {
+            let mut c = h.client.clone();
+            tokio::spawn(async move {
+                c.apply_resource_change(wire::apply_resource_change::Request {
+                    type_name: "sshkey_key_pair".into(),
+                    prior_state: dv(&s, &key_type()),
+                    planned_state: dv(&Value::Null, &key_type()),
+                    config: dv(&Value::Null, &key_type()),
+                    ..Default::default()
+                })
+                .await
+                .expect("apply")
+                .into_inner()
+            })
+        })
+        .collect();
+    // The first batch leaves after the gather window (250 ms) and is held 1.5 s by the
+    // emulator: stop while it is in flight and the other 50 wait in the queue.
+    tokio::time::sleep(std::time::Duration::from_millis(900)).await;
+    h.client
+        .stop_provider(wire::stop_provider::Request {})
+        .await
+        .expect("stop");
+    let (mut deleted, mut cancelled) = (0, 0);
+    for t in tasks {
+        let r = t.await.expect("join");
+        let gone = undv(&r.new_state, &key_type()).is_null();
+        if gone {
+            assert!(errors(&r.diagnostics).is_empty());
+            deleted += 1;
+        } else {
+            let text = format!("{:?}", r.diagnostics);
+            assert!(
+                text.contains("stopping") || text.contains("cancel"),
+                "{text}"
+            );
+            cancelled += 1;
+        }
+    }
+    assert_eq!(deleted + cancelled, 150);
+    assert_eq!(deleted, 100, "the batch in flight finishes");
+    let state = h.admin_get("state").await;
+    let left = state["ecs"]["cn-hangzhou"]["keys"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(
+        left, cancelled,
+        "every key kept in state still exists, every key dropped is gone"
+    );
+}
