@@ -277,6 +277,34 @@ impl Harness {
     }
 }
 
+/// Sends a destroy (ApplyResourceChange with a null plan) for every state at once, the way
+/// Terraform's parallel walk does; each task yields its prior state and the answer.
+fn destroy_concurrently(
+    h: &Harness,
+    states: Vec<Value>,
+) -> Vec<tokio::task::JoinHandle<(Value, wire::apply_resource_change::Response)>> {
+    states
+        .into_iter()
+        .map(|s| {
+            let mut c = h.client.clone();
+            tokio::spawn(async move {
+                let r = c
+                    .apply_resource_change(wire::apply_resource_change::Request {
+                        type_name: "sshkey_key_pair".into(),
+                        prior_state: dv(&s, &key_type()),
+                        planned_state: dv(&Value::Null, &key_type()),
+                        config: dv(&Value::Null, &key_type()),
+                        ..Default::default()
+                    })
+                    .await
+                    .expect("apply")
+                    .into_inner();
+                (s, r)
+            })
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn schema_lists_every_type_with_sensitive_secrets() {
     let mut client = serve_provider().await;
@@ -488,26 +516,8 @@ async fn concurrent_deletes_are_batched_on_ecs_and_cvm() {
         for i in 0..250 {
             states.push(h.create_key(&format!("batch_{i:03}")).await);
         }
-        let tasks: Vec<_> = states
-            .into_iter()
-            .map(|s| {
-                let mut c = h.client.clone();
-                tokio::spawn(async move {
-                    c.apply_resource_change(wire::apply_resource_change::Request {
-                        type_name: "sshkey_key_pair".into(),
-                        prior_state: dv(&s, &key_type()),
-                        planned_state: dv(&Value::Null, &key_type()),
-                        config: dv(&Value::Null, &key_type()),
-                        ..Default::default()
-                    })
-                    .await
-                    .expect("apply")
-                    .into_inner()
-                })
-            })
-            .collect();
-        for t in tasks {
-            let r = t.await.expect("join");
+        for t in destroy_concurrently(&h, states) {
+            let (_, r) = t.await.expect("join");
             assert!(
                 errors(&r.diagnostics).is_empty(),
                 "{cloud}: {:?}",
@@ -549,34 +559,14 @@ async fn ecs_reject_mode_fails_only_the_bound_keys() {
             {"id":"i-hold3","os":"linux","status":"Running","keys":["rej_42"]}]}),
     )
     .await;
-    let tasks: Vec<_> = states
-        .into_iter()
-        .map(|s| {
-            let mut c = h.client.clone();
-            tokio::spawn(async move {
-                let name = s
-                    .attr("name")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string();
-                let r = c
-                    .apply_resource_change(wire::apply_resource_change::Request {
-                        type_name: "sshkey_key_pair".into(),
-                        prior_state: dv(&s, &key_type()),
-                        planned_state: dv(&Value::Null, &key_type()),
-                        config: dv(&Value::Null, &key_type()),
-                        ..Default::default()
-                    })
-                    .await
-                    .expect("apply")
-                    .into_inner();
-                (name, r)
-            })
-        })
-        .collect();
     let mut failed = Vec::new();
-    for t in tasks {
-        let (name, r) = t.await.expect("join");
+    for t in destroy_concurrently(&h, states) {
+        let (prior, r) = t.await.expect("join");
+        let name = prior
+            .attr("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         let errs = errors(&r.diagnostics);
         if errs.is_empty() {
             assert!(undv(&r.new_state, &key_type()).is_null(), "{name}");
@@ -955,24 +945,7 @@ async fn stop_provider_lets_in_flight_deletes_finish_and_cancels_queued_ones() {
         serde_json::json!({"action":"DeleteKeyPairs","kind":"latency","count":1,"latency_ms":1500}),
     )
     .await;
-    let tasks: Vec<_> = states
-        .into_iter()
-        .map(|s| {
-            let mut c = h.client.clone();
-            tokio::spawn(async move {
-                c.apply_resource_change(wire::apply_resource_change::Request {
-                    type_name: "sshkey_key_pair".into(),
-                    prior_state: dv(&s, &key_type()),
-                    planned_state: dv(&Value::Null, &key_type()),
-                    config: dv(&Value::Null, &key_type()),
-                    ..Default::default()
-                })
-                .await
-                .expect("apply")
-                .into_inner()
-            })
-        })
-        .collect();
+    let tasks = destroy_concurrently(&h, states);
     // The first batch leaves after the gather window (250 ms) and is held 1.5 s by the
     // emulator: stop while it is in flight and the other 50 wait in the queue.
     tokio::time::sleep(std::time::Duration::from_millis(900)).await;
@@ -982,7 +955,7 @@ async fn stop_provider_lets_in_flight_deletes_finish_and_cancels_queued_ones() {
         .expect("stop");
     let (mut deleted, mut cancelled) = (0, 0);
     for t in tasks {
-        let r = t.await.expect("join");
+        let (_, r) = t.await.expect("join");
         let gone = undv(&r.new_state, &key_type()).is_null();
         if gone {
             assert!(errors(&r.diagnostics).is_empty());
