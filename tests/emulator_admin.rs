@@ -164,6 +164,50 @@ async fn configured_rate_and_latency() {
 }
 
 #[tokio::test]
+async fn snapshot_restores_keys_and_instances_and_forgets_calls() {
+    let emu = start().await;
+    seed(&emu, "ecs", R, json!([{"id": "i-1", "status": "Stopped"}])).await;
+    ecs(
+        &emu,
+        "CreateKeyPair",
+        &[("RegionId", R), ("KeyPairName", "keep")],
+    )
+    .await;
+    let snapshot = admin_get(&emu, "snapshot").await;
+    let before = admin_get(&emu, "state").await;
+    ecs(
+        &emu,
+        "DeleteKeyPairs",
+        &[("RegionId", R), ("KeyPairNames", "[\"keep\"]")],
+    )
+    .await;
+    ecs(
+        &emu,
+        "CreateKeyPair",
+        &[("RegionId", R), ("KeyPairName", "later")],
+    )
+    .await;
+    assert_ne!(admin_get(&emu, "state").await, before);
+
+    let restored = admin_post(&emu, "snapshot", snapshot).await;
+    assert_eq!(restored.status, 200);
+    assert_eq!(admin_get(&emu, "state").await, before);
+    assert_eq!(admin_get(&emu, "calls").await, json!([]));
+    // The restored key is a real key again: deleting it works once.
+    let gone = ecs(
+        &emu,
+        "DeleteKeyPairs",
+        &[("RegionId", R), ("KeyPairNames", "[\"keep\"]")],
+    )
+    .await;
+    assert_eq!(gone.status, 200);
+
+    let bad = admin_post(&emu, "snapshot", json!({"keys": 3})).await;
+    assert_eq!(bad.status, 400);
+    emu.shutdown().await;
+}
+
+#[tokio::test]
 async fn calls_reset_instances_and_state() {
     let emu = start().await;
     let bad = admin_post(

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use super::profile::{is_cvm_instance_id, Cloud};
 use super::server::{ConnInfo, Fault, Shared};
-use super::store::{Instance, Os, Status};
+use super::store::{Instance, Os, Status, Store};
 
 /// The admin routes (state type [`Shared`]).
 pub(super) fn routes() -> Router<Arc<Shared>> {
@@ -27,6 +27,7 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
         .route("/_emulator/instances", post(instances))
         .route("/_emulator/state", get(state))
         .route("/_emulator/faults", post(faults))
+        .route("/_emulator/snapshot", get(snapshot).post(restore))
         .route_layer(middleware::from_fn(loopback_only))
 }
 
@@ -55,6 +56,26 @@ async fn reset(State(shared): State<Arc<Shared>>) -> Response {
     shared.reset();
     tracing::info!("emulator reset");
     Json(json!({"ok": true})).into_response()
+}
+
+/// The whole store in `--state-file` format, so a benchmark or test can set up a large fleet
+/// once and restore it before every run instead of recreating it through the API.
+async fn snapshot(State(shared): State<Arc<Shared>>) -> Response {
+    let store = shared.lock().store.clone();
+    Json(store).into_response()
+}
+
+/// Replaces the store with a snapshot and forgets calls, faults and rate windows, so counting
+/// starts afresh (`reset`, then the snapshot's keys and instances).
+async fn restore(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {
+    let store: Store = match serde_json::from_slice(&body) {
+        Ok(s) => s,
+        Err(e) => return bad_request(format!("not a snapshot: {e}")),
+    };
+    let (keys, instances) = (store.keys.len(), store.instances.len());
+    shared.restore(store);
+    tracing::info!(keys, instances, "emulator restored from snapshot");
+    Json(json!({"ok": true, "keys": keys, "instances": instances})).into_response()
 }
 
 #[derive(Debug, Deserialize)]

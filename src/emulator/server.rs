@@ -130,6 +130,17 @@ impl Shared {
         self.auth.reset();
     }
 
+    /// Clears everything, then installs `store` (admin restore).
+    pub fn restore(&self, store: Store) {
+        let mut inner = self.lock();
+        *inner = Inner {
+            store,
+            ..Inner::default()
+        };
+        self.persist(&inner.store);
+        self.auth.reset();
+    }
+
     /// Writes the store to `--state-file` atomically (temp file + rename), if configured.
     pub fn persist(&self, store: &Store) {
         let Some(path) = &self.config.state_file else {
