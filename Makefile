@@ -6,7 +6,7 @@ export SSHKEY_TOOLS_DIR := $(abspath $(TOOLS))
 # Built binaries live in cargo's target directory, which CARGO_TARGET_DIR or a config may move.
 TARGET_DIR = $(or $(CARGO_TARGET_DIR),$(shell $(CARGO) metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])'))
 
-.PHONY: all build tools test test-rust test-sdk lint demo clean-tools
+.PHONY: all build tools test test-rust test-sdk lint demo bench clean-tools
 
 all: build
 
@@ -36,6 +36,11 @@ lint:
 
 demo:
 	bash scripts/demo.sh
+
+# Real Terraform against the emulator, batched versus one call per resource; writes
+# BENCHMARKS.md. Takes about 40 minutes; SSHKEY_BENCH_SIZES/RUNS/ATTACH shrink it.
+bench: tools
+	$(CARGO) bench --bench terraform
 
 clean-tools:
 	rm -rf "$(SSHKEY_TOOLS_DIR)"

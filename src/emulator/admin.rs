@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -19,6 +19,9 @@ use super::profile::{is_cvm_instance_id, Cloud};
 use super::server::{ConnInfo, Fault, Shared};
 use super::store::{Instance, Os, Status, Store};
 
+/// A snapshot of 10 000 keys is about 8 MiB; axum's default body limit is 2 MiB.
+const SNAPSHOT_LIMIT: usize = 64 << 20;
+
 /// The admin routes (state type [`Shared`]).
 pub(super) fn routes() -> Router<Arc<Shared>> {
     Router::new()
@@ -27,7 +30,12 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
         .route("/_emulator/instances", post(instances))
         .route("/_emulator/state", get(state))
         .route("/_emulator/faults", post(faults))
-        .route("/_emulator/snapshot", get(snapshot).post(restore))
+        .route(
+            "/_emulator/snapshot",
+            get(snapshot)
+                .post(restore)
+                .layer(DefaultBodyLimit::max(SNAPSHOT_LIMIT)),
+        )
         .route_layer(middleware::from_fn(loopback_only))
 }
 

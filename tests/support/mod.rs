@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+pub mod bench;
 pub mod http;
 
 use std::io::{BufRead, BufReader, Read};
@@ -295,6 +296,16 @@ impl Emulator {
 
     pub fn state(&self) -> Value {
         self.admin("GET", "state", None)
+    }
+
+    /// The whole store, for [`Emulator::restore`].
+    pub fn snapshot(&self) -> Value {
+        self.admin("GET", "snapshot", None)
+    }
+
+    /// Replaces the store with `snapshot` and forgets calls and faults.
+    pub fn restore(&self, snapshot: &Value) {
+        self.admin("POST", "snapshot", Some(snapshot));
     }
 
     /// Arms a fault: `{"action","kind","count","latency_ms"}`.
