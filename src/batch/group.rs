@@ -6,6 +6,13 @@
 //! requests queue up and form the next batch, so a burst of N requests costs about
 //! `N / max_items` calls, and a lone request costs one call after the gather window.
 //!
+//! The core also learns how many requests the caller keeps outstanding: Terraform holds at
+//! most `-parallelism` applies in flight, and every one of them is waiting on us, so once a
+//! batch as large as the largest so far has gathered, nothing more is coming until we answer.
+//! That batch goes at once instead of sitting out the window; without this, each round of a
+//! `-parallelism=10` destroy would wait the whole window for an eleventh request that cannot
+//! arrive.
+//!
 //! Cancellation (StopProvider): a batch already running finishes and its callers get its real
 //! results; everything still queued, and everything sent afterwards, is answered
 //! [`Outcome::Cancelled`] without reaching the cloud.
@@ -18,10 +25,10 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot, watch};
 
-/// Runs one batch: answers must come back in request order, one per request.
 /// The longest a batch gathers, in gather windows, however steady the arrivals.
 const MAX_WINDOWS: u32 = 20;
 
+/// Runs one batch: answers must come back in request order, one per request.
 pub(crate) trait Executor: Send + Sync + 'static {
     type Req: Send + 'static;
     type Resp: Send + 'static;
@@ -64,6 +71,7 @@ impl<E: Executor> GroupCommit<E> {
             pending: VecDeque::new(),
             max_items: max_items.max(1),
             gather_window,
+            learned: 0,
         };
         tokio::spawn(worker.run());
         Self { tx, cancel }
@@ -94,16 +102,19 @@ struct Worker<E: Executor> {
     pending: VecDeque<Job<E>>,
     max_items: usize,
     gather_window: Duration,
+    /// The largest batch sent so far: how many requests the caller has shown it keeps
+    /// outstanding at once (0 until the first batch).
+    learned: usize,
 }
 
 impl<E: Executor> Worker<E> {
     async fn run(mut self) {
         loop {
-            // Requests that arrived while the last batch ran go out at once, without a window.
+            // Requests that arrived while the last batch ran start the next one.
             while let Ok(job) = self.rx.try_recv() {
                 self.pending.push_back(job);
             }
-            if self.pending.is_empty() {
+            let gather = if self.pending.is_empty() {
                 // Idle: wait for the first request of the next group, then gather briefly.
                 let job = tokio::select! {
                     biased;
@@ -119,10 +130,15 @@ impl<E: Executor> Worker<E> {
                     Some(Some(job)) => job,
                 };
                 self.pending.push_back(job);
-                if !self.gather_window.is_zero() && self.gather().await {
-                    self.fail_all().await;
-                    return;
-                }
+                true
+            } else {
+                // Fewer than a round's worth: the caller gets the rest of its slots back only
+                // now that the last batch answered, so the rest of the round is still coming.
+                self.pending.len() < self.learned
+            };
+            if gather && !self.gather_window.is_zero() && self.gather().await {
+                self.fail_all().await;
+                return;
             }
             if *self.cancel.borrow() {
                 self.fail_all().await;
@@ -133,6 +149,7 @@ impl<E: Executor> Worker<E> {
                 self.pending.push_back(job);
             }
             let take = self.pending.len().min(self.max_items);
+            self.learned = self.learned.max(take);
             let (reqs, replies): (Vec<_>, Vec<_>) =
                 self.pending.drain(..take).map(|j| (j.req, j.reply)).unzip();
             tracing::debug!(batch = take, queued = self.pending.len(), "running batch");
@@ -144,17 +161,22 @@ impl<E: Executor> Worker<E> {
         }
     }
 
-    /// Gathers companions for the first request of an idle coalescer. Terraform releases
-    /// deletes in a burst and then a trickle whose pace depends on how busy it is, so the wait
-    /// after each arrival is the gather window or three times the mean gap seen so far,
-    /// whichever is longer; a full batch goes at once, and no batch waits more than
-    /// [`MAX_WINDOWS`] windows in all. Returns true when cancelled.
+    /// Gathers companions for the requests already pending. Terraform releases deletes in a
+    /// burst and then a trickle whose pace depends on how busy it is, so the wait after each
+    /// arrival is the gather window or three times the mean gap seen so far, whichever is
+    /// longer; a full batch, or one as large as the largest so far, goes at once, and no batch
+    /// waits more than [`MAX_WINDOWS`] windows in all. Returns true when cancelled.
     async fn gather(&mut self) -> bool {
         let started = tokio::time::Instant::now();
         let hard_stop = started + self.gather_window * MAX_WINDOWS;
         let mut deadline = started + self.gather_window;
         let mut arrivals: u32 = 0;
-        while self.pending.len() < self.max_items {
+        let enough = if self.learned > 0 {
+            self.learned.min(self.max_items)
+        } else {
+            self.max_items
+        };
+        while self.pending.len() < enough {
             tokio::select! {
                 biased;
                 _ = self.cancel.wait_for(|c| *c) => return true,

@@ -428,3 +428,53 @@ async fn detach_cancel() {
     assert!(matches!(r, Err(BatchError::Cancelled { .. })));
     assert!(api.state.lock().unwrap().detach_calls.is_empty());
 }
+
+/// Terraform's destroy walk in miniature: `n` deletes behind `parallelism` permits, handed out
+/// by one dispatcher that spends `gap` per node (Terraform's own bookkeeping); a permit comes
+/// back when its delete is answered. Returns the elapsed time.
+async fn terraform_walk(
+    c: &Arc<DeleteCoalescer>,
+    n: usize,
+    parallelism: usize,
+    gap: Duration,
+) -> Duration {
+    let permits = Arc::new(tokio::sync::Semaphore::new(parallelism));
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for id in keys(n) {
+        let permit = Arc::clone(&permits).acquire_owned().await.unwrap();
+        tokio::time::sleep(gap).await;
+        let c = Arc::clone(c);
+        tasks.push(tokio::spawn(async move {
+            let result = c.delete(id.clone(), id).await;
+            drop(permit);
+            result
+        }));
+    }
+    for t in tasks {
+        assert!(t.await.unwrap().is_ok());
+    }
+    start.elapsed()
+}
+
+#[tokio::test(start_paused = true)]
+async fn rounds_as_large_as_terraforms_parallelism_go_without_the_window() {
+    let window = Duration::from_millis(250);
+    let settings = |max_batch| BatchSettings {
+        max_batch,
+        gather_window: window,
+    };
+    for parallelism in [10, 100] {
+        let api = Double::new(CloudKind::Ecs, 1000, 20);
+        let c = Arc::new(DeleteCoalescer::new(api.clone(), settings(100)));
+        let took = terraform_walk(&c, 1000, parallelism, Duration::from_millis(1)).await;
+        let calls = api.delete_calls().len();
+        let rounds = 1000 / parallelism;
+        assert!(calls <= rounds * 12 / 10, "p={parallelism}: {calls} calls");
+        // Each round costs the dispatcher's gap per node plus one call; the window is paid
+        // only while learning (first round) and at the tail.
+        let per_round = Duration::from_millis(parallelism as u64 + 20 + 5);
+        let bound = per_round * rounds as u32 + window * 3;
+        assert!(took <= bound, "p={parallelism}: {took:?} > {bound:?}");
+    }
+}
