@@ -6,7 +6,7 @@ export SSHKEY_TOOLS_DIR := $(abspath $(TOOLS))
 # Built binaries live in cargo's target directory, which CARGO_TARGET_DIR or a config may move.
 TARGET_DIR = $(or $(CARGO_TARGET_DIR),$(shell $(CARGO) metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])'))
 
-.PHONY: all build tools test test-rust test-sdk lint demo clean-tools
+.PHONY: all build tools test test-rust test-sdk lint demo clean-tools install release
 
 all: build
 
@@ -39,3 +39,15 @@ demo:
 
 clean-tools:
 	rm -rf "$(SSHKEY_TOOLS_DIR)"
+
+# Terraform's implied local mirror: a plain `terraform init` finds the provider here.
+PLUGIN_DIR ?= $(HOME)/.terraform.d/plugins
+DIST ?= dist
+
+install:
+	$(CARGO) build --release --bin terraform-provider-sshkey
+	bash scripts/package.sh install "$(TARGET_DIR)/release/terraform-provider-sshkey" "$(PLUGIN_DIR)"
+
+release:
+	$(CARGO) build --release --bin terraform-provider-sshkey
+	bash scripts/package.sh release "$(TARGET_DIR)/release/terraform-provider-sshkey" "$(DIST)"
