@@ -6,7 +6,7 @@ export SSHKEY_TOOLS_DIR := $(abspath $(TOOLS))
 # Built binaries live in cargo's target directory, which CARGO_TARGET_DIR or a config may move.
 TARGET_DIR = $(or $(CARGO_TARGET_DIR),$(shell $(CARGO) metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])'))
 
-.PHONY: all build tools test test-rust test-sdk lint demo bench clean-tools
+.PHONY: all build tools test test-rust test-sdk lint demo bench clean-tools install release
 
 all: build
 
@@ -44,3 +44,21 @@ bench: tools
 
 clean-tools:
 	rm -rf "$(SSHKEY_TOOLS_DIR)"
+
+# Terraform's implied local mirror: a plain `terraform init` finds the provider here.
+PLUGIN_DIR ?= $(HOME)/.terraform.d/plugins
+DIST ?= dist
+
+# Users get the release build. The acceptance tests package the debug build they already
+# have (PROFILE=dev): the packaging is the same, and a release build would add minutes to CI.
+PROFILE ?= release
+PROFILE_DIR = $(if $(filter dev,$(PROFILE)),debug,$(PROFILE))
+BUILT = $(TARGET_DIR)/$(PROFILE_DIR)/terraform-provider-sshkey
+
+install:
+	$(CARGO) build --profile $(PROFILE) --bin terraform-provider-sshkey
+	bash scripts/package.sh install "$(BUILT)" "$(PLUGIN_DIR)"
+
+release:
+	$(CARGO) build --profile $(PROFILE) --bin terraform-provider-sshkey
+	bash scripts/package.sh release "$(BUILT)" "$(DIST)"

@@ -303,11 +303,12 @@ fn terraform_1_0_3_applies_and_batches_destroy() {
     assert!(ws.state_list().is_empty());
 }
 
-#[test]
-fn secrets_never_reach_the_trace_log() {
+/// `TF_LOG=trace` over a full apply and destroy of a cloud-generated key pair: the provider's own
+/// trace lines are in the log, the credentials and the generated private key are not.
+fn secrets_never_reach_the_trace_log(tf: Tf) {
     let emu = Emulator::start();
     let body = "resource \"sshkey_key_pair\" \"k\" {\n  name = \"trace_me\"\n}\n";
-    let mut ws = Workspace::with_main(Tf::V1_15_5, &keys_config(&emu, "ecs", body));
+    let mut ws = Workspace::with_main(tf, &keys_config(&emu, "ecs", body));
     ws.set_env("TF_LOG", "trace");
     let applied = ws.apply(&[]);
     applied.assert_success();
@@ -319,20 +320,113 @@ fn secrets_never_reach_the_trace_log() {
         .as_str()
         .expect("private key")
         .to_string();
+    // The PEM body lines are the secret; the armour lines are the same for every key.
+    let key_lines: Vec<&str> = private_key
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with("-----"))
+        .collect();
+    assert!(!key_lines.is_empty(), "{private_key}");
     let destroyed = ws.destroy(&[]);
     destroyed.assert_success();
-    for out in [&applied, &destroyed] {
+    for (out, provider_line) in [
+        (&applied, "provider configured"),
+        (&destroyed, "DeleteKeyPairs"),
+    ] {
         let text = out.combined();
         assert!(
-            text.contains("sshkey"),
-            "the trace log must include provider output"
+            text.contains(provider_line) && text.contains("[TRACE]"),
+            "the trace log must include the provider's own lines ({provider_line:?})"
         );
         assert!(!text.contains(SECRET_KEY), "secret key leaked into the log");
-        let body_line = private_key.lines().nth(1).unwrap_or_default();
-        assert!(
-            !body_line.is_empty() && !text.contains(body_line),
-            "private key leaked into the log"
+        assert!(!text.contains(ACCESS_KEY), "access key leaked into the log");
+        for line in &key_lines {
+            assert!(!text.contains(line), "private key leaked into the log");
+        }
+    }
+}
+
+#[test]
+fn secrets_never_reach_the_trace_log_on_terraform_1_15_5() {
+    secrets_never_reach_the_trace_log(Tf::V1_15_5);
+}
+
+#[test]
+fn secrets_never_reach_the_trace_log_on_terraform_1_0_3() {
+    secrets_never_reach_the_trace_log(Tf::V1_0_3);
+}
+
+/// `private_key` is sensitive to Terraform: marked in the schema and `show -json`, redacted in the
+/// `terraform output` listing, and an output that exposes it without saying so is refused.
+fn private_key_is_sensitive(tf: Tf) {
+    let emu = Emulator::start();
+    let key = "resource \"sshkey_key_pair\" \"k\" {\n  name = \"sensitive_me\"\n}\n";
+    let output = |sensitive: bool| {
+        format!(
+            "{key}\noutput \"pk\" {{\n  value = sshkey_key_pair.k.private_key\n{}}}\n",
+            if sensitive {
+                "  sensitive = true\n"
+            } else {
+                ""
+            }
+        )
+    };
+    let ws = Workspace::with_main(tf, &keys_config(&emu, "ecs", &output(true)));
+    let applied = ws.apply(&[]);
+    applied.assert_success();
+
+    let shown = ws.show_json();
+    let resource = &shown["values"]["root_module"]["resources"][0];
+    assert_eq!(resource["address"], "sshkey_key_pair.k", "{shown}");
+    let schema = ws.providers_schema();
+    let attr = &schema["provider_schemas"]["registry.terraform.io/sshkey/sshkey"]
+        ["resource_schemas"]["sshkey_key_pair"]["block"]["attributes"]["private_key"];
+    assert_eq!(attr["sensitive"], true, "schema: {attr}");
+    // Terraform 1.0 fills sensitive_values from configuration marks only, not from schemas.
+    if tf != Tf::V1_0_3 {
+        assert_eq!(
+            resource["sensitive_values"]["private_key"], true,
+            "private_key must be in sensitive_values: {resource}"
         );
     }
-    let _ = ACCESS_KEY;
+    let private_key = resource["values"]["private_key"]
+        .as_str()
+        .expect("show -json carries the value itself")
+        .to_string();
+    let body_line = private_key
+        .lines()
+        .find(|l| !l.is_empty() && !l.starts_with("-----"))
+        .expect("PEM body");
+    assert!(
+        !applied.combined().contains(body_line),
+        "apply printed the key"
+    );
+
+    // The listing redacts; `terraform output pk` (one output by name) prints the value by
+    // Terraform's design, like -raw and -json.
+    let all = ws.run(&["output", "-no-color"]);
+    all.assert_success();
+    assert!(all.stdout.contains("pk = <sensitive>"), "{all}");
+    assert!(!all.combined().contains(body_line), "{all}");
+
+    ws.write("main.tf", &keys_config(&emu, "ecs", &output(false)));
+    let refused = ws.plan(&[]);
+    refused.assert_failure();
+    assert!(
+        refused
+            .combined()
+            .contains("Output refers to sensitive values"),
+        "{refused}"
+    );
+    ws.write("main.tf", &keys_config(&emu, "ecs", &output(true)));
+    ws.destroy(&[]).assert_success();
+}
+
+#[test]
+fn private_key_is_sensitive_on_terraform_1_15_5() {
+    private_key_is_sensitive(Tf::V1_15_5);
+}
+
+#[test]
+fn private_key_is_sensitive_on_terraform_1_0_3() {
+    private_key_is_sensitive(Tf::V1_0_3);
 }

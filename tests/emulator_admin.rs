@@ -393,19 +393,45 @@ fn binary_prints_the_bound_address_first() {
     assert!(!bad.status.success());
 }
 
+/// This machine's non-loopback IPv4 address: the source address the OS would use towards a
+/// documentation-range address (a UDP connect sends nothing).
+fn non_loopback_ipv4() -> Option<std::net::IpAddr> {
+    let probe = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    probe.connect("192.0.2.1:9").ok()?;
+    let ip = probe.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+/// A client that never goes through a proxy: the peer address is what is under test.
+fn direct_client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+async fn status_of(method: &str, url: &str) -> (u16, String) {
+    let req = match method {
+        "GET" => direct_client().get(url),
+        _ => direct_client().post(url).json(&json!({})),
+    };
+    let resp = req.send().await.unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
+/// Every admin route, a wrong method on one, and an unknown admin path.
+const ADMIN_REQUESTS: [(&str, &str); 7] = [
+    ("GET", "calls"),
+    ("POST", "reset"),
+    ("POST", "instances"),
+    ("GET", "state"),
+    ("POST", "faults"),
+    ("GET", "reset"),
+    ("GET", "no-such-thing"),
+];
+
 #[tokio::test]
-async fn admin_api_refuses_non_loopback_clients() {
-    // Needs a non-loopback address on this machine; find one by asking the OS for a route.
-    let probe = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
-    let local_ip = match probe
-        .connect("192.0.2.1:9")
-        .and_then(|_| probe.local_addr())
-    {
-        Ok(addr) if !addr.ip().is_loopback() && !addr.ip().is_unspecified() => addr.ip(),
-        other => {
-            eprintln!("skipping: no non-loopback address ({other:?})");
-            return;
-        }
+async fn admin_api_refuses_non_loopback_clients_and_the_cloud_api_does_not() {
+    let Some(local_ip) = non_loopback_ipv4() else {
+        eprintln!("skipping: this machine has no non-loopback IPv4 address");
+        return;
     };
     let emu = sshkey::emulator::start(EmulatorConfig {
         listen: "0.0.0.0:0".parse().unwrap(),
@@ -414,17 +440,81 @@ async fn admin_api_refuses_non_loopback_clients() {
     .await
     .unwrap();
     let port = emu.addr().port();
-    let remote = client()
-        .get(format!("http://{local_ip}:{port}/_emulator/calls"))
-        .send()
+    for (method, path) in ADMIN_REQUESTS {
+        let (status, body) = status_of(
+            method,
+            &format!("http://{local_ip}:{port}/_emulator/{path}"),
+        )
+        .await;
+        assert_eq!(
+            status, 403,
+            "{method} /_emulator/{path} from {local_ip}: {body}"
+        );
+        assert!(body.contains("loopback only"), "{body}");
+    }
+
+    // The cloud API answers the same remote peer, signed as usual.
+    let api = sshkey::cloud::new_client(sshkey::cloud::ClientConfig {
+        kind: sshkey::cloud::CloudKind::Ecs,
+        region: R.into(),
+        credentials: sshkey::cloud::Credentials {
+            access_key: ID.into(),
+            secret_key: sshkey::cloud::Secret::new(SECRET.into()),
+        },
+        endpoint: Some(format!("http://{local_ip}:{port}").parse().unwrap()),
+        request_timeout: Duration::from_secs(5),
+        max_retries: 0,
+        retry_deadline: Duration::from_secs(5),
+    })
+    .unwrap();
+    let created = api
+        .create_key_pair(&sshkey::cloud::KeySpec {
+            name: "remote".into(),
+            ..Default::default()
+        })
         .await
-        .unwrap();
-    assert_eq!(remote.status(), 403);
-    let local = client()
-        .get(format!("http://127.0.0.1:{port}/_emulator/calls"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(local.status(), 200);
+        .expect("CreateKeyPair from a non-loopback peer");
+    assert_eq!(created.name, "remote");
+
+    // Loopback still reaches everything, and the refused reset changed nothing.
+    let (status, body) =
+        status_of("GET", &format!("http://127.0.0.1:{port}/_emulator/calls")).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("CreateKeyPair"), "{body}");
+    let (status, body) = status_of(
+        "GET",
+        &format!("http://127.0.0.1:{port}/_emulator/no-such-thing"),
+    )
+    .await;
+    assert_eq!(status, 404, "{body}");
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn admin_api_answers_ipv4_loopback_on_a_dual_stack_listener() {
+    let emu = match sshkey::emulator::start(EmulatorConfig {
+        listen: "[::]:0".parse().unwrap(),
+        ..Default::default()
+    })
+    .await
+    {
+        Ok(emu) => emu,
+        Err(e) => {
+            eprintln!("skipping: no IPv6 listener on this machine ({e})");
+            return;
+        }
+    };
+    let port = emu.addr().port();
+    // An IPv4 client of a dual-stack socket is seen as ::ffff:127.0.0.1.
+    match std::net::TcpStream::connect(("127.0.0.1", port)) {
+        Ok(_) => {
+            let (status, body) =
+                status_of("GET", &format!("http://127.0.0.1:{port}/_emulator/calls")).await;
+            assert_eq!(status, 200, "IPv4-mapped loopback: {body}");
+        }
+        Err(e) => eprintln!("not checking IPv4-mapped loopback: IPv6-only socket ({e})"),
+    }
+    let (status, body) = status_of("GET", &format!("http://[::1]:{port}/_emulator/calls")).await;
+    assert_eq!(status, 200, "IPv6 loopback: {body}");
     emu.shutdown().await;
 }

@@ -1,6 +1,6 @@
 //! The provider binary started as Terraform starts it (cookie, protocol versions, a P-521
 //! client certificate): GetProviderSchema and ValidateProviderConfig over the pinned mTLS
-//! channel, and a different client certificate refused.
+//! channel; a different client certificate, or none, refused before any provider call.
 
 mod common;
 
@@ -50,13 +50,37 @@ async fn schema_and_config_validation_over_pinned_mtls() {
     assert!(resp.diagnostics[0].detail.contains("at most 100"));
 
     let stranger = ClientCert::generate();
-    let refused = match provider.connect_with(Some(&stranger)).await {
+    assert!(
+        schema_refused(&provider, Some(&stranger)).await,
+        "a different client certificate must be refused"
+    );
+    assert!(provider.shutdown().await.success());
+}
+
+/// Whether GetProviderSchema fails for a client presenting `cert`. With TLS 1.3 the client
+/// may finish its side of the handshake before the server refuses, so the refusal shows either
+/// at connect or at the first call.
+async fn schema_refused(provider: &plugin::ProviderProcess, cert: Option<&ClientCert>) -> bool {
+    match provider.connect_with(cert).await {
         Err(_) => true,
         Ok(channel) => ProviderClient::new(channel)
             .get_provider_schema(wire::get_provider_schema::Request {})
             .await
             .is_err(),
-    };
-    assert!(refused, "a different client certificate must be refused");
+    }
+}
+
+#[tokio::test]
+async fn a_client_without_a_certificate_gets_no_schema() {
+    let provider = plugin::start_provider().await;
+    assert!(
+        schema_refused(&provider, None).await,
+        "a client without a certificate must be refused"
+    );
+    // The refusal is per connection: Terraform's own client still gets through.
+    let schema = ProviderClient::new(provider.channel())
+        .get_provider_schema(wire::get_provider_schema::Request {})
+        .await;
+    assert!(schema.is_ok(), "{schema:?}");
     assert!(provider.shutdown().await.success());
 }

@@ -10,7 +10,7 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -36,14 +36,21 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
                 .post(restore)
                 .layer(DefaultBodyLimit::max(SNAPSHOT_LIMIT)),
         )
+        // Unknown admin paths get their answer here, behind the loopback check, instead of
+        // falling through to the cloud API handler: a remote peer learns nothing about them.
+        .route("/_emulator/{*rest}", any(unknown))
         .route_layer(middleware::from_fn(loopback_only))
 }
 
+/// The admin API can reset and rewrite all state, so it answers only this machine. The cloud
+/// APIs stay open: they check signatures like the real clouds do.
 async fn loopback_only(req: Request, next: Next) -> Response {
+    // On a dual-stack socket an IPv4 loopback peer arrives as ::ffff:127.0.0.1, which
+    // `is_loopback` alone does not count as loopback.
     let loopback = req
         .extensions()
         .get::<ConnInfo>()
-        .is_some_and(|c| c.peer.ip().is_loopback());
+        .is_some_and(|c| c.peer.ip().to_canonical().is_loopback());
     if loopback {
         next.run(req).await
     } else {
@@ -53,6 +60,14 @@ async fn loopback_only(req: Request, next: Next) -> Response {
         )
             .into_response()
     }
+}
+
+async fn unknown() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({"error": "no such admin endpoint; see docs/emulator.md"})),
+    )
+        .into_response()
 }
 
 async fn calls(State(shared): State<Arc<Shared>>) -> Response {

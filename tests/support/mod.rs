@@ -1,7 +1,8 @@
 //! Acceptance-test harness: drives real Terraform CLIs against the built provider and the
 //! emulator binary, the way a user would. Terraform finds the provider through a `dev_overrides`
 //! CLI configuration pointing at cargo's freshly built binary, so no registry and no
-//! `terraform init` are involved. The CLIs come from `make tools`; a missing CLI is a failure
+//! `terraform init` are involved ([`Workspace::with_cli_config`] is the exception, for tests of
+//! how users install the provider). The CLIs come from `make tools`; a missing CLI is a failure
 //! (with the command to fix it), never a silent skip, so CI cannot pass without running them.
 
 #![allow(dead_code)]
@@ -73,6 +74,8 @@ pub fn provider_dir() -> PathBuf {
 /// What one CLI run produced.
 #[derive(Debug)]
 pub struct Output {
+    /// The program's file name, e.g. `terraform-1.15.5` or `make`.
+    pub program: String,
     pub args: Vec<String>,
     pub code: Option<i32>,
     pub stdout: String,
@@ -106,7 +109,8 @@ impl std::fmt::Display for Output {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "`terraform {}` exit {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            "`{} {}` exit {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.program,
             self.args.join(" "),
             self.code,
             self.stdout,
@@ -137,6 +141,10 @@ fn kill_group(leader: u32) {
 
 /// Runs `cmd` to completion (or kills it at `timeout`), capturing both streams.
 pub fn run_captured(mut cmd: Command, args: Vec<String>, timeout: Duration) -> Output {
+    let program = Path::new(cmd.get_program())
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -166,7 +174,7 @@ pub fn run_captured(mut cmd: Command, args: Vec<String>, timeout: Duration) -> O
                 let stdout = out_reader.join().unwrap_or_default();
                 let stderr = err_reader.join().unwrap_or_default();
                 panic!(
-                    "`terraform {}` timed out after {timeout:?}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}",
+                    "`{program} {}` timed out after {timeout:?}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}",
                     args.join(" ")
                 );
             }
@@ -174,6 +182,7 @@ pub fn run_captured(mut cmd: Command, args: Vec<String>, timeout: Duration) -> O
         }
     };
     Output {
+        program,
         args,
         code,
         stdout: strip_ansi(&out_reader.join().unwrap_or_default()),
@@ -318,23 +327,36 @@ impl Emulator {
 pub struct Workspace {
     dir: tempfile::TempDir,
     tf: Tf,
-    cli_config: PathBuf,
+    /// `TF_CLI_CONFIG_FILE`; `None` leaves Terraform to its defaults.
+    cli_config: Option<PathBuf>,
     env: Vec<(String, String)>,
     pub timeout: Duration,
 }
 
 impl Workspace {
+    /// A workspace whose CLI configuration points `sshkey/sshkey` at cargo's build through
+    /// `dev_overrides`: no `terraform init` needed.
     pub fn new(tf: Tf) -> Workspace {
-        let dir = tempfile::Builder::new()
-            .prefix("sshkey-acc-")
-            .tempdir()
-            .expect("create workspace tempdir");
-        let cli_config = dir.path().join("terraform.rc");
         let config = format!(
             "provider_installation {{\n  dev_overrides {{\n    \"sshkey/sshkey\" = {}\n  }}\n  direct {{}}\n}}\n",
             hcl_string(&provider_dir().to_string_lossy())
         );
-        std::fs::write(&cli_config, config).expect("write CLI config");
+        Workspace::with_cli_config(tf, Some(&config))
+    }
+
+    /// A workspace with the given CLI configuration, or with none at all: then Terraform
+    /// installs providers as it does for a user, from `$HOME`'s implied local mirrors or a
+    /// registry (so set `HOME` to keep the developer's own plugins out).
+    pub fn with_cli_config(tf: Tf, config: Option<&str>) -> Workspace {
+        let dir = tempfile::Builder::new()
+            .prefix("sshkey-acc-")
+            .tempdir()
+            .expect("create workspace tempdir");
+        let cli_config = config.map(|text| {
+            let path = dir.path().join("terraform.rc");
+            std::fs::write(&path, text).expect("write CLI config");
+            path
+        });
         Workspace {
             dir,
             tf,
@@ -402,8 +424,10 @@ impl Workspace {
                 }
             }
         }
-        cmd.env("TF_CLI_CONFIG_FILE", &self.cli_config)
-            .env("TF_IN_AUTOMATION", "1")
+        if let Some(config) = &self.cli_config {
+            cmd.env("TF_CLI_CONFIG_FILE", config);
+        }
+        cmd.env("TF_IN_AUTOMATION", "1")
             .env("CHECKPOINT_DISABLE", "1")
             .env("NO_COLOR", "1");
         for (k, v) in &self.env {
@@ -414,6 +438,11 @@ impl Workspace {
             args.iter().map(|a| a.to_string()).collect(),
             self.timeout,
         )
+    }
+
+    /// `terraform init`; only workspaces without `dev_overrides` need it.
+    pub fn init(&self) -> Output {
+        self.run(&["init", "-input=false", "-no-color"])
     }
 
     pub fn validate(&self) -> Output {
