@@ -208,6 +208,7 @@ impl Running {
             if Instant::now() >= deadline {
                 kill_group(self.pid());
                 let _ = self.child.0.wait();
+                self.exited = Some(None);
                 let (stdout, stderr) = self.streams();
                 panic!(
                     "`terraform {}` timed out after {timeout:?}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}",
