@@ -32,7 +32,11 @@ test-sdk: tools
 
 # 20 apply/destroy cycles of 200 keys under random faults (SSHKEY_SOAK_SEED replays a run).
 soak: tools
-	SSHKEY_SOAK=1 $(CARGO) nextest run --test acc_reliability --no-capture soak_
+	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
+	  SSHKEY_SOAK=1 $(CARGO) nextest run --test acc_reliability --no-capture soak_; \
+	else \
+	  SSHKEY_SOAK=1 $(CARGO) test --test acc_reliability soak_ -- --nocapture; \
+	fi
 
 lint:
 	$(CARGO) fmt --all -- --check
