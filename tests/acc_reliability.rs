@@ -136,7 +136,9 @@ fn crash_mid_destroy(cloud: &str) {
     let t = Instant::now();
     assert_eq!(cloud_names(&emu, cloud, "crash_").len(), 300);
 
-    // Every delete call is held for a while, so a second one is in flight when the kill lands.
+    // The first delete call commits but its answer is lost; the retry is held for a while, and
+    // the kill lands during it: the cloud has deleted keys that Terraform was never told about.
+    emu.fault(json!({"action":"DeleteKeyPairs","kind":"drop_after_commit","count":1}));
     emu.fault(json!({"action":"DeleteKeyPairs","kind":"latency","count":4,"latency_ms":1500}));
     // No refresh: the crash, not the refresh, is under test here; the next destroy refreshes.
     let run = ws.spawn(&[
@@ -170,6 +172,10 @@ fn crash_mid_destroy(cloud: &str) {
     assert!(in_cloud < 300, "{cloud}: the first delete call committed");
     assert!(in_state > 0, "{cloud}: the crash came mid-destroy");
     let stale = assert_nothing_orphaned(&emu, &ws, cloud, "crash_");
+    assert!(
+        stale > 0,
+        "{cloud}: keys deleted in the cloud but not yet answered are still in state"
+    );
     eprintln!(
         "{cloud}: killed {killed} provider process(es) mid-destroy; {in_cloud} keys left in the cloud, {in_state} in state ({stale} already gone)"
     );
