@@ -346,14 +346,10 @@ fn cvm_attachment_update_converges_after_provider_crash() {
 
 /// Ctrl-C in a terminal: SIGINT to Terraform's whole process group while a batched destroy is
 /// in flight. Terraform must stop within a bounded time, and what it leaves must converge.
-#[test]
-fn ctrl_c_mid_destroy_leaves_state_true() {
+fn ctrl_c_mid_destroy(tf: Tf) {
     let emu = Emulator::start();
     let cloud = "ecs";
-    let ws = Workspace::with_main(
-        Tf::V1_15_5,
-        &config(&emu, cloud, &generated_keys("intr", 200)),
-    );
+    let ws = Workspace::with_main(tf, &config(&emu, cloud, &generated_keys("intr", 200)));
     ws.apply(&["-parallelism=50"]).assert_success();
     emu.fault(json!({"action":"DeleteKeyPairs","kind":"latency","count":3,"latency_ms":2000}));
     let run = ws.spawn(&[
@@ -375,7 +371,8 @@ fn ctrl_c_mid_destroy_leaves_state_true() {
     let out = run.wait(Duration::from_secs(120));
     let took = sent.elapsed();
     eprintln!(
-        "Ctrl-C: Terraform exited {:?} {:.1}s after SIGINT",
+        "Ctrl-C: Terraform {} exited {:?} {:.1}s after SIGINT",
+        tf.version(),
         out.code,
         took.as_secs_f64()
     );
@@ -407,6 +404,16 @@ fn ctrl_c_mid_destroy_leaves_state_true() {
         "nothing orphaned"
     );
     assert!(ws.state_list().is_empty());
+}
+
+#[test]
+fn ctrl_c_mid_destroy_leaves_state_true() {
+    ctrl_c_mid_destroy(Tf::V1_15_5);
+}
+
+#[test]
+fn ctrl_c_mid_destroy_leaves_state_true_on_terraform_1_0_3() {
+    ctrl_c_mid_destroy(Tf::V1_0_3);
 }
 
 /// A generated key whose CreateKeyPair answer is lost after the cloud made it: the apply fails,
