@@ -6,7 +6,7 @@ export SSHKEY_TOOLS_DIR := $(abspath $(TOOLS))
 # Built binaries live in cargo's target directory, which CARGO_TARGET_DIR or a config may move.
 TARGET_DIR = $(or $(CARGO_TARGET_DIR),$(shell $(CARGO) metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])'))
 
-.PHONY: all build tools test test-rust test-sdk lint demo bench clean-tools install release
+.PHONY: all build tools test test-rust test-sdk soak lint demo bench clean-tools install release
 
 all: build
 
@@ -29,6 +29,14 @@ test-sdk: tools
 	$(CARGO) build --bin sshkey-emulator
 	SSHKEY_EMULATOR_BIN="$(TARGET_DIR)/debug/sshkey-emulator" \
 	  "$(SSHKEY_TOOLS_DIR)/venv-sdk/bin/python" tests/sdk/test_official_sdks.py
+
+# 20 apply/destroy cycles of 200 keys under random faults (SSHKEY_SOAK_SEED replays a run).
+soak: tools
+	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
+	  SSHKEY_SOAK=1 $(CARGO) nextest run --test acc_reliability --no-capture soak_; \
+	else \
+	  SSHKEY_SOAK=1 $(CARGO) test --test acc_reliability soak_ -- --nocapture; \
+	fi
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -980,3 +980,101 @@ async fn stop_provider_lets_in_flight_deletes_finish_and_cancels_queued_ones() {
         "every key kept in state still exists, every key dropped is gone"
     );
 }
+
+/// A CreateKeyPair whose answer is lost after the cloud committed it: the retry hears "already
+/// exists" and the private key is gone for good. The key must not be left in the cloud behind
+/// Terraform's back: the provider reports an error and returns the key as state (Terraform
+/// records it tainted, and the next apply replaces it with a key whose private half it has).
+#[tokio::test]
+async fn generated_key_whose_create_answer_is_lost_stays_tracked() {
+    for cloud in ["ecs", "cvm"] {
+        let mut h = Harness::start(cloud).await;
+        h.admin_post(
+            "faults",
+            serde_json::json!({"action":"CreateKeyPair","kind":"drop_after_commit","count":1}),
+        )
+        .await;
+        let ty = key_type();
+        let config = object(&ty, &[("name", Value::string("lost_answer"))]);
+        let plan = h.plan(&ty, "sshkey_key_pair", &Value::Null, &config).await;
+        let planned = undv(&plan.planned_state, &ty);
+        let applied = h
+            .apply(&ty, "sshkey_key_pair", &Value::Null, &planned, &config)
+            .await;
+        let text = format!("{:?}", applied.diagnostics);
+        assert!(
+            !errors(&applied.diagnostics).is_empty() && text.contains("private key"),
+            "{cloud}: the lost private key is an error: {text}"
+        );
+        let state = undv(&applied.new_state, &ty);
+        let cloud_keys = h.admin_get("state").await;
+        let region = if cloud == "cvm" {
+            "ap-guangzhou"
+        } else {
+            "cn-hangzhou"
+        };
+        let in_cloud = cloud_keys[cloud][region]["keys"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(in_cloud.len(), 1, "{cloud}: the first attempt committed");
+        assert_eq!(
+            state.attr("key_id").and_then(Value::as_str),
+            in_cloud[0]["id"].as_str(),
+            "{cloud}: the key in the cloud is in state, not orphaned"
+        );
+        assert!(
+            state.attr("private_key").is_some_and(Value::is_null),
+            "{cloud}: no private key is claimed"
+        );
+        // Destroying the tracked key removes it from the cloud.
+        let (_, r) = destroy_concurrently(&h, vec![state])
+            .pop()
+            .expect("one task")
+            .await
+            .expect("join");
+        assert!(errors(&r.diagnostics).is_empty(), "{:?}", r.diagnostics);
+        let after = h.admin_get("state").await;
+        assert!(
+            after[cloud][region]["keys"]
+                .as_array()
+                .is_none_or(Vec::is_empty),
+            "{cloud}: nothing orphaned"
+        );
+    }
+}
+
+/// The same lost answer when a key of that name existed long before the create was sent: that
+/// key cannot be ours, so it is neither adopted (a later destroy would delete someone else's
+/// key) nor touched.
+#[tokio::test]
+async fn lost_create_answer_never_adopts_an_older_key() {
+    let mut h = Harness::start("ecs").await;
+    h.create_key("old_key").await;
+    // Age the existing key beyond any clock skew the cloud accepts.
+    {
+        let mut inner = h.emu.shared().lock();
+        for k in inner.store.keys.iter_mut() {
+            k.creation_time = "2020-01-01T00:00:00Z".into();
+        }
+    }
+    h.admin_post(
+        "faults",
+        serde_json::json!({"action":"CreateKeyPair","kind":"server_error","count":1}),
+    )
+    .await;
+    let ty = key_type();
+    let config = object(&ty, &[("name", Value::string("old_key"))]);
+    let plan = h.plan(&ty, "sshkey_key_pair", &Value::Null, &config).await;
+    let planned = undv(&plan.planned_state, &ty);
+    let applied = h
+        .apply(&ty, "sshkey_key_pair", &Value::Null, &planned, &config)
+        .await;
+    assert!(!errors(&applied.diagnostics).is_empty());
+    assert!(
+        undv(&applied.new_state, &ty).is_null(),
+        "an older key of the same name is not adopted"
+    );
+    let text = format!("{:?}", applied.diagnostics);
+    assert!(text.contains("already exists"), "{text}");
+}

@@ -332,6 +332,8 @@ impl KeyPairApi for AlibabaClient {
             params.push(p(&format!("Tag.{}.Key", i + 1), k.clone()));
             params.push(p(&format!("Tag.{}.Value", i + 1), v.clone()));
         }
+        // Ownership of a key found after a lost answer is judged against this time.
+        let sent_at = time::OffsetDateTime::now_utc();
         let Attempted {
             result,
             may_have_committed,
@@ -364,7 +366,7 @@ impl KeyPairApi for AlibabaClient {
                 let found = self
                     .describe_key_pairs(&KeyQuery::Names(vec![spec.name.clone()]))
                     .await?;
-                idempotent::resolve_duplicate(spec, found.into_iter().next(), e)
+                idempotent::resolve_duplicate(spec, found.into_iter().next(), e, sent_at)
             }
             Err(e) => Err(e),
         }

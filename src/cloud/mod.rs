@@ -275,7 +275,9 @@ pub struct InstanceOutcome {
 pub trait KeyPairApi: Send + Sync + 'static {
     /// Which cloud this client talks to.
     fn kind(&self) -> CloudKind;
-    /// Creates a key pair, or imports `spec.public_key` when set.
+    /// Creates a key pair, or imports `spec.public_key` when set. A generated key comes back
+    /// without `private_key` only when the cloud created it but the answer was lost (see
+    /// [`idempotent::resolve_duplicate`]): the key exists and its private half is gone.
     async fn create_key_pair(&self, spec: &KeySpec) -> Result<KeyPair, CloudError>;
     /// Describes key pairs (all pages).
     async fn describe_key_pairs(&self, q: &KeyQuery) -> Result<Vec<KeyPair>, CloudError>;

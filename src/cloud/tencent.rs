@@ -226,6 +226,8 @@ impl KeyPairApi for TencentClient {
                 json!({"KeyName": spec.name, "ProjectId": project}),
             ),
         };
+        // Ownership of a key found after a lost answer is judged against this time.
+        let sent_at = time::OffsetDateTime::now_utc();
         let Attempted {
             result,
             may_have_committed,
@@ -252,7 +254,7 @@ impl KeyPairApi for TencentClient {
                 let found = self
                     .describe_key_pairs(&KeyQuery::Names(vec![spec.name.clone()]))
                     .await?;
-                idempotent::resolve_duplicate(spec, found.into_iter().next(), e)
+                idempotent::resolve_duplicate(spec, found.into_iter().next(), e, sent_at)
             }
             Err(e) => Err(e),
         }

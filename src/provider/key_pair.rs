@@ -248,6 +248,20 @@ impl Resource for KeyPairResource {
             project_id: planned.attr("project_id").and_then(Value::as_i64),
         };
         match ctx.api.create_key_pair(&spec).await {
+            Ok(kp) if spec.public_key.is_none() && kp.private_key.is_none() => {
+                // The cloud created the key but its answer, the only copy of the private key,
+                // was lost. Returning the key with an error keeps it in state (Terraform marks
+                // it tainted and the next apply replaces it) instead of orphaning it.
+                diags.attribute_error(
+                    attr("private_key"),
+                    "Private key of the new key pair was lost",
+                    format!(
+                        "The cloud created key pair {:?} ({}), but the answer carrying its private key was lost and the cloud never returns it again. The key pair is kept in state as tainted so it is not orphaned; the next apply replaces it with a new key pair.",
+                        kp.name, kp.id
+                    ),
+                );
+                Some(state_from(&kp, planned))
+            }
             Ok(kp) => Some(state_from(&kp, planned)),
             Err(e) => {
                 diags.attribute_error(attr("name"), "Cannot create key pair", e.to_string());

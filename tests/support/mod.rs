@@ -132,15 +132,16 @@ impl Drop for KillOnDrop {
 /// Kills a process group. Terraform runs in its own group so that a timed-out run also takes
 /// down the provider plugins it started, which would otherwise outlive the test.
 fn kill_group(leader: u32) {
-    let _ = Command::new("kill")
-        .args(["-KILL", "--", &format!("-{leader}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
+    send_signal("KILL", &format!("-{leader}"));
 }
 
 /// Runs `cmd` to completion (or kills it at `timeout`), capturing both streams.
-pub fn run_captured(mut cmd: Command, args: Vec<String>, timeout: Duration) -> Output {
+pub fn run_captured(cmd: Command, args: Vec<String>, timeout: Duration) -> Output {
+    spawn_captured(cmd, args).wait(timeout)
+}
+
+/// Starts `cmd` in its own process group with both streams captured, without waiting.
+pub fn spawn_captured(mut cmd: Command, args: Vec<String>) -> Running {
     let program = Path::new(cmd.get_program())
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -163,31 +164,169 @@ pub fn run_captured(mut cmd: Command, args: Vec<String>, timeout: Duration) -> O
         let _ = err.read_to_string(&mut s);
         s
     });
-    let deadline = Instant::now() + timeout;
-    let code = loop {
-        match child.0.try_wait() {
-            Ok(Some(status)) => break status.code(),
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
-            Ok(None) => {
-                kill_group(child.0.id());
-                let _ = child.0.wait();
-                let stdout = out_reader.join().unwrap_or_default();
-                let stderr = err_reader.join().unwrap_or_default();
-                panic!(
-                    "`{program} {}` timed out after {timeout:?}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}",
-                    args.join(" ")
-                );
-            }
-            Err(e) => panic!("wait for {args:?}: {e}"),
-        }
-    };
-    Output {
+    Running {
+        child,
         program,
         args,
-        code,
-        stdout: strip_ansi(&out_reader.join().unwrap_or_default()),
-        stderr: strip_ansi(&err_reader.join().unwrap_or_default()),
+        out_reader: Some(out_reader),
+        err_reader: Some(err_reader),
+        exited: None,
     }
+}
+
+/// A CLI run in progress. Tests that crash or interrupt Terraform mid-run hold one of these;
+/// dropping it kills the whole process group, provider plugins included.
+pub struct Running {
+    child: KillOnDrop,
+    program: String,
+    args: Vec<String>,
+    out_reader: Option<std::thread::JoinHandle<String>>,
+    err_reader: Option<std::thread::JoinHandle<String>>,
+    exited: Option<Option<i32>>,
+}
+
+impl Running {
+    /// The process id of Terraform, which is also its process group id.
+    pub fn pid(&self) -> u32 {
+        self.child.0.id()
+    }
+
+    /// Whether the process is still running (reaps it once it has exited).
+    pub fn is_running(&mut self) -> bool {
+        if self.exited.is_some() {
+            return false;
+        }
+        match self.child.0.try_wait() {
+            Ok(Some(status)) => {
+                self.exited = Some(status.code());
+                false
+            }
+            Ok(None) => true,
+            Err(e) => panic!("wait for {:?}: {e}", self.args),
+        }
+    }
+
+    /// Sends `signal` (a name such as `INT`) to Terraform's whole process group, the way a
+    /// terminal delivers Ctrl-C to the foreground job.
+    pub fn signal_group(&self, signal: &str) {
+        send_signal(signal, &format!("-{}", self.pid()));
+    }
+
+    /// Waits for the exit (or kills the group at `timeout` and panics with the transcript).
+    pub fn wait(mut self, timeout: Duration) -> Output {
+        let deadline = Instant::now() + timeout;
+        while self.is_running() {
+            if Instant::now() >= deadline {
+                kill_group(self.pid());
+                let _ = self.child.0.wait();
+                self.exited = Some(None);
+                let (stdout, stderr) = self.streams();
+                panic!(
+                    "`{} {}` timed out after {timeout:?}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}",
+                    self.program,
+                    self.args.join(" ")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let code = self.exited.flatten();
+        let (stdout, stderr) = self.streams();
+        Output {
+            program: std::mem::take(&mut self.program),
+            args: std::mem::take(&mut self.args),
+            code,
+            stdout: strip_ansi(&stdout),
+            stderr: strip_ansi(&stderr),
+        }
+    }
+
+    /// Joins the stream readers; they end once every holder of the pipes has exited.
+    fn streams(&mut self) -> (String, String) {
+        let out = self
+            .out_reader
+            .take()
+            .map(|h| h.join().unwrap_or_default())
+            .unwrap_or_default();
+        let err = self
+            .err_reader
+            .take()
+            .map(|h| h.join().unwrap_or_default())
+            .unwrap_or_default();
+        (out, err)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // Only a run that has not been reaped still owns its group id.
+        if self.exited.is_none() {
+            kill_group(self.pid());
+        }
+    }
+}
+
+/// Runs `kill -SIGNAL -- target` (a pid, or `-pgid` for a group).
+pub fn send_signal(signal: &str, target: &str) {
+    let _ = Command::new("kill")
+        .args([&format!("-{signal}"), "--", target])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// Every process descending from `root`, found through `/proc/*/stat` parent links.
+pub fn descendants(root: u32) -> Vec<u32> {
+    let mut parents: Vec<(u32, u32)> = Vec::new();
+    if let Ok(entries) = std::fs::read_dir("/proc") {
+        for entry in entries.flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                continue;
+            };
+            // `pid (comm) state ppid ...`: comm may contain spaces and parentheses.
+            let ppid = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                .and_then(|p| p.parse::<u32>().ok());
+            if let Some(ppid) = ppid {
+                parents.push((pid, ppid));
+            }
+        }
+    }
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(
+            parents
+                .iter()
+                .filter(|(_, pp)| *pp == parent)
+                .map(|(p, _)| *p),
+        );
+        i += 1;
+    }
+    found.remove(0);
+    found
+}
+
+/// The `terraform-provider-sshkey` processes Terraform (pid `root`) has started.
+pub fn provider_pids(root: u32) -> Vec<u32> {
+    descendants(root)
+        .into_iter()
+        .filter(|pid| {
+            std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| {
+                exe.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("terraform-provider-sshkey"))
+            })
+        })
+        .collect()
 }
 
 /// Removes ANSI colour sequences: some commands (`providers schema`) have no `-no-color` and
@@ -414,6 +553,12 @@ impl Workspace {
 
     /// Runs `terraform <args>` in the workspace.
     pub fn run(&self, args: &[&str]) -> Output {
+        self.spawn(args).wait(self.timeout)
+    }
+
+    /// Starts `terraform <args>` in the workspace and returns at once, for tests that crash or
+    /// interrupt a run in the middle.
+    pub fn spawn(&self, args: &[&str]) -> Running {
         let mut cmd = Command::new(self.tf.path());
         cmd.args(args).current_dir(self.dir.path());
         // A developer's own Terraform settings must not leak into tests.
@@ -433,11 +578,7 @@ impl Workspace {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        run_captured(
-            cmd,
-            args.iter().map(|a| a.to_string()).collect(),
-            self.timeout,
-        )
+        spawn_captured(cmd, args.iter().map(|a| a.to_string()).collect())
     }
 
     /// `terraform init`; only workspaces without `dev_overrides` need it.
