@@ -17,7 +17,8 @@ mod support;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use support::bench::{self, AttachmentFleet, Cloud, DataFleet, KeyFleet, Mode, Run, CVM, ECS, ENS};
+use support::bench::{self, AttachmentFleet, DataFleet, KeyFleet, Mode, Run};
+use support::clouds::{Cloud, CVM, ECS, ENS};
 use support::Emulator;
 
 /// Emulator latency for the side-by-side runs: a round trip to a cloud API region.

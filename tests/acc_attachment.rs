@@ -5,51 +5,8 @@
 mod support;
 
 use serde_json::{json, Value};
+use support::clouds::{Cloud, CVM, ECS, ENS};
 use support::{provider_block, Emulator, Tf, Workspace, REQUIRED_PROVIDERS};
-
-struct Cloud {
-    name: &'static str,
-    region: &'static str,
-    detach_action: &'static str,
-    attach_action: &'static str,
-    /// How a key is referenced in an attachment on this cloud.
-    key_attr: &'static str,
-    instance: fn(usize) -> String,
-    status: &'static str,
-    limit: usize,
-}
-
-const ECS: Cloud = Cloud {
-    name: "ecs",
-    region: "cn-hangzhou",
-    detach_action: "DetachKeyPair",
-    attach_action: "AttachKeyPair",
-    key_attr: "key_pair_name = sshkey_key_pair.team.name",
-    instance: |i| format!("i-ecs{i:04}"),
-    status: "Running",
-    limit: 50,
-};
-const ENS: Cloud = Cloud {
-    name: "ens",
-    region: "cn-hangzhou",
-    detach_action: "DetachKeyPair",
-    attach_action: "AttachKeyPair",
-    key_attr: "key_id = sshkey_key_pair.team.key_id",
-    instance: |i| format!("i-ens{i:04}"),
-    // ENS binds keys only to stopped instances.
-    status: "Stopped",
-    limit: 30,
-};
-const CVM: Cloud = Cloud {
-    name: "cvm",
-    region: "ap-guangzhou",
-    detach_action: "DisassociateInstancesKeyPairs",
-    attach_action: "AssociateInstancesKeyPairs",
-    key_attr: "key_id = sshkey_key_pair.team.key_id",
-    instance: |i| format!("ins-{i:08}"),
-    status: "Stopped",
-    limit: 100,
-};
 
 fn config(emu: &Emulator, c: &Cloud, ids: &[String], extra: &str) -> String {
     let list = ids
@@ -60,16 +17,16 @@ fn config(emu: &Emulator, c: &Cloud, ids: &[String], extra: &str) -> String {
     format!(
         "{REQUIRED_PROVIDERS}\n{}\nresource \"sshkey_key_pair\" \"team\" {{\n  name = \"team_key\"\n}}\n\nresource \"sshkey_key_pair_attachment\" \"team\" {{\n  {}\n  instance_ids = [{list}]\n{extra}}}\n",
         provider_block(emu, c.name, c.region, ""),
-        c.key_attr
+        c.key_ref("team")
     )
 }
 
 fn seed(emu: &Emulator, c: &Cloud, n: usize, windows: &[usize]) -> Vec<String> {
-    let ids: Vec<String> = (0..n).map(c.instance).collect();
+    let ids = c.instance_ids(n);
     let instances: Vec<Value> = ids
         .iter()
         .enumerate()
-        .map(|(i, id)| json!({"id": id, "os": if windows.contains(&i) { "windows" } else { "linux" }, "status": c.status}))
+        .map(|(i, id)| json!({"id": id, "os": if windows.contains(&i) { "windows" } else { "linux" }, "status": c.bind_status}))
         .collect();
     emu.instances(json!({"cloud": c.name, "region": c.region, "instances": instances}));
     ids
@@ -119,7 +76,7 @@ fn in_place_update(c: &Cloud, tf: Tf) {
     let ws = Workspace::with_main(tf, &config(&emu, c, &all[..120], ""));
     ws.apply(&[]).assert_success();
     assert_eq!(state_instances(&ws).len(), 120);
-    let attaches_before = emu.calls_of(c.attach_action).len();
+    let attaches_before = emu.calls_of(c.attach).len();
 
     // Keep 10, remove 110, add 5.
     ws.write("main.tf", &config(&emu, c, &all[110..125], ""));
@@ -138,14 +95,14 @@ fn in_place_update(c: &Cloud, tf: Tf) {
     );
     ws.apply(&[]).assert_success();
 
-    let mut detaches = call_sizes(&emu, c.detach_action);
+    let mut detaches = call_sizes(&emu, c.detach);
     detaches.sort_unstable();
     let expected: Vec<usize> = {
         let mut v = Vec::new();
         let mut left = 110;
         while left > 0 {
-            v.push(left.min(c.limit));
-            left -= left.min(c.limit);
+            v.push(left.min(c.bind_limit));
+            left -= left.min(c.bind_limit);
         }
         v.sort_unstable();
         v
@@ -153,11 +110,11 @@ fn in_place_update(c: &Cloud, tf: Tf) {
     eprintln!(
         "{}: detach calls {detaches:?}, attach calls {}",
         c.name,
-        emu.calls_of(c.attach_action).len() - attaches_before
+        emu.calls_of(c.attach).len() - attaches_before
     );
     assert_eq!(detaches, expected, "{}: detach chunks", c.name);
     assert_eq!(
-        emu.calls_of(c.attach_action).len() - attaches_before,
+        emu.calls_of(c.attach).len() - attaches_before,
         1,
         "{}: one attach call for 5 instances",
         c.name

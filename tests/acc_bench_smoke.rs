@@ -3,12 +3,13 @@
 
 mod support;
 
-use support::bench::{delete_call_target, AttachmentFleet, KeyFleet, Mode, CVM, ECS, ENS};
+use support::bench::{delete_call_target, AttachmentFleet, KeyFleet, Mode};
+use support::clouds::{Cloud, CVM, ECS, ENS};
 use support::Emulator;
 
 const N: usize = 50;
 
-fn destroy_counts(cloud: support::bench::Cloud) {
+fn destroy_counts(cloud: Cloud) {
     let emu = Emulator::start_with(&["--latency-ms", "20"]);
     let fleet = KeyFleet::create(&emu, cloud, N);
     for p in [10, 100] {

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
+use support::clouds::{Cloud, CVM, ECS};
 use support::{
     provider_block, provider_pids, send_signal, Emulator, Output, Running, Tf, Workspace,
     REQUIRED_PROVIDERS,
@@ -203,40 +204,15 @@ fn cvm_destroy_converges_after_provider_crash() {
     crash_mid_destroy("cvm");
 }
 
-struct AttachCloud {
-    name: &'static str,
-    detach_action: &'static str,
-    key_attr: &'static str,
-    instance: fn(usize) -> String,
-    status: &'static str,
-    /// Instances attached first; all but [`KEPT`] are then removed, in at least three calls.
-    total: usize,
-}
-
 /// Instances that stay attached after the update.
 const KEPT: usize = 20;
 
-const ECS: AttachCloud = AttachCloud {
-    name: "ecs",
-    detach_action: "DetachKeyPair",
-    key_attr: "key_pair_name = sshkey_key_pair.team.name",
-    instance: |i| format!("i-crash{i:04}"),
-    status: "Running",
-    // Detach takes at most 50 instances per call.
-    total: 120,
-};
+/// Instances attached first: all but [`KEPT`] are then removed, in three detach calls.
+fn total(c: &Cloud) -> usize {
+    3 * c.bind_limit + KEPT
+}
 
-const CVM: AttachCloud = AttachCloud {
-    name: "cvm",
-    detach_action: "DisassociateInstancesKeyPairs",
-    key_attr: "key_id = sshkey_key_pair.team.key_id",
-    instance: |i| format!("ins-{i:08}"),
-    status: "Stopped",
-    // Disassociate takes at most 100 instances per call.
-    total: 320,
-};
-
-fn attachment_config(emu: &Emulator, c: &AttachCloud, ids: &[String]) -> String {
+fn attachment_config(emu: &Emulator, c: &Cloud, ids: &[String]) -> String {
     let list = ids
         .iter()
         .map(|i| format!("\"{i}\""))
@@ -247,15 +223,15 @@ fn attachment_config(emu: &Emulator, c: &AttachCloud, ids: &[String]) -> String 
         c.name,
         &format!(
             "resource \"sshkey_key_pair\" \"team\" {{\n  name = \"team_key\"\n}}\n\nresource \"sshkey_key_pair_attachment\" \"team\" {{\n  {}\n  instance_ids = [{list}]\n}}\n",
-            c.key_attr
+            c.key_ref("team")
         ),
     )
 }
 
 /// Instances the emulator has bound to the key pair named `team_key`.
-fn bound_instances(emu: &Emulator, c: &AttachCloud) -> BTreeSet<String> {
+fn bound_instances(emu: &Emulator, c: &Cloud) -> BTreeSet<String> {
     let state = emu.state();
-    let region = &state[c.name][region(c.name)];
+    let region = &state[c.name][c.region];
     let key = region["keys"]
         .as_array()
         .into_iter()
@@ -281,35 +257,36 @@ fn bound_instances(emu: &Emulator, c: &AttachCloud) -> BTreeSet<String> {
         .collect()
 }
 
-fn crash_mid_attachment_update(c: &AttachCloud) {
+fn crash_mid_attachment_update(c: &Cloud) {
     let emu = Emulator::start();
-    let ids: Vec<String> = (0..c.total).map(c.instance).collect();
+    let total = total(c);
+    let ids = c.instance_ids(total);
     let instances: Vec<Value> = ids
         .iter()
-        .map(|id| json!({"id": id, "os": "linux", "status": c.status}))
+        .map(|id| json!({"id": id, "os": "linux", "status": c.bind_status}))
         .collect();
-    emu.instances(json!({"cloud": c.name, "region": region(c.name), "instances": instances}));
+    emu.instances(json!({"cloud": c.name, "region": c.region, "instances": instances}));
     let ws = Workspace::with_main(Tf::V1_15_5, &attachment_config(&emu, c, &ids));
     ws.apply(&[]).assert_success();
-    assert_eq!(bound_instances(&emu, c).len(), c.total);
+    assert_eq!(bound_instances(&emu, c).len(), total);
 
     // Remove all but KEPT instances; each detach call is held so the kill lands mid-update.
-    emu.fault(json!({"action": c.detach_action, "kind":"latency","count":3,"latency_ms":1500}));
-    let kept = &ids[c.total - KEPT..];
+    emu.fault(json!({"action": c.detach, "kind":"latency","count":3,"latency_ms":1500}));
+    let kept = &ids[total - KEPT..];
     let keep: BTreeSet<String> = kept.iter().cloned().collect();
     ws.write("main.tf", &attachment_config(&emu, c, kept));
     let run = ws.spawn(&["apply", "-input=false", "-auto-approve", "-no-color"]);
     let run = wait_until(
         run,
-        &format!("the first {}", c.detach_action),
+        &format!("the first {}", c.detach),
         Duration::from_secs(120),
-        || !emu.calls_of(c.detach_action).is_empty(),
+        || !emu.calls_of(c.detach).is_empty(),
     );
     kill_providers(&run);
     run.wait(Duration::from_secs(120)).assert_failure();
     let midway = bound_instances(&emu, c).len();
     assert!(
-        midway < c.total && midway > keep.len(),
+        midway < total && midway > keep.len(),
         "{}: {midway} bound after the crash",
         c.name
     );

@@ -18,65 +18,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use super::clouds::Cloud;
 use super::{provider_block, Emulator, Output, Tf, Workspace, REQUIRED_PROVIDERS};
 
 /// The Terraform version benchmarks run (the newest we support).
 pub const TF: Tf = Tf::V1_15_5;
-
-/// A cloud as the benchmarks see it: where its keys live and what its calls are named.
-#[derive(Clone, Copy, Debug)]
-pub struct Cloud {
-    pub name: &'static str,
-    pub region: &'static str,
-    pub detach: &'static str,
-    pub attach: &'static str,
-    /// Per-call instance limit of attach/detach.
-    pub bind_limit: usize,
-    /// `format()` pattern for instance ids the cloud accepts.
-    instance_format: &'static str,
-}
-
-pub const ECS: Cloud = Cloud {
-    name: "ecs",
-    region: "cn-hangzhou",
-    detach: "DetachKeyPair",
-    attach: "AttachKeyPair",
-    bind_limit: 50,
-    instance_format: "i-bench%05d",
-};
-
-pub const ENS: Cloud = Cloud {
-    name: "ens",
-    region: "cn-hangzhou",
-    detach: "DetachKeyPair",
-    attach: "AttachKeyPair",
-    bind_limit: 30,
-    instance_format: "i-bench%05d",
-};
-
-pub const CVM: Cloud = Cloud {
-    name: "cvm",
-    region: "ap-guangzhou",
-    detach: "DisassociateInstancesKeyPairs",
-    attach: "AssociateInstancesKeyPairs",
-    bind_limit: 100,
-    instance_format: "ins-b%07d",
-};
-
-impl Cloud {
-    /// The instance ids a fleet of `n` uses, as the config's `format()` produces them.
-    pub fn instance_ids(&self, n: usize) -> Vec<String> {
-        let prefix = self.instance_format.split('%').next().unwrap_or_default();
-        let width: usize = self
-            .instance_format
-            .trim_start_matches(prefix)
-            .trim_start_matches("%0")
-            .trim_end_matches('d')
-            .parse()
-            .unwrap_or(5);
-        (0..n).map(|i| format!("{prefix}{i:0width$}")).collect()
-    }
-}
 
 /// How the provider is told to call the cloud.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -274,23 +220,24 @@ resource \"sshkey_key_pair\" \"k\" {{
 }}
 
 resource \"sshkey_key_pair_attachment\" \"a\" {{
-  key_pair_name = sshkey_key_pair.k.name
-  instance_ids  = toset(slice(local.instances, 0, {keep}))
+  {key_ref}
+  instance_ids = toset(slice(local.instances, 0, {keep}))
 }}
 ",
         provider_block(emu, cloud.name, cloud.region, mode.provider_extra()),
-        fmt = cloud.instance_format,
+        fmt = cloud.instance_format(),
+        key_ref = cloud.key_ref("k"),
     )
 }
 
 impl AttachmentFleet {
-    /// Seeds `n` stopped Linux instances and attaches one key to all of them.
+    /// Seeds `n` Linux instances the cloud can bind and attaches one key to all of them.
     pub fn create(emu: &Emulator, cloud: Cloud, n: usize) -> AttachmentFleet {
         emu.reset();
         let instances: Vec<Value> = cloud
             .instance_ids(n)
             .into_iter()
-            .map(|id| json!({"id": id, "os": "linux", "status": "Stopped"}))
+            .map(|id| json!({"id": id, "os": "linux", "status": cloud.bind_status}))
             .collect();
         emu.instances(json!({"cloud": cloud.name, "region": cloud.region, "instances": instances}));
         let ws = Workspace::with_main(TF, &attachment_config(emu, &cloud, n, n, Mode::Batched));

@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod bench;
+pub mod clouds;
 pub mod http;
 
 use std::io::{BufRead, BufReader, Read};
