@@ -315,11 +315,19 @@ impl Report {
             })
             .unwrap_or_else(|| "unknown CPU".into());
         let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+        let commit = std::process::Command::new("git")
+            .args(["rev-parse", "--short", "HEAD"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_else(|| "unknown".into());
         let _ = writeln!(
             text,
             "# Benchmarks\n\nWritten by `make bench` (`benches/terraform.rs`; scenarios in \
-             `tests/support/bench.rs`). Every number is a real `terraform` {} run against the \
-             emulator on this machine: {cores} cores, {cpu}. Wall times are the median of {} runs \
+             `tests/support/bench.rs`) at commit {commit}. Every number is a real `terraform` {} \
+             run against the emulator on this machine: {cores} cores, {cpu}. Wall times are the median of {} runs \
              (each run listed); calls are counted by the emulator. \"One call per resource\" is \
              this provider with `max_delete_batch = 1` / `max_detach_batch = 1`, which is how the \
              official providers call the APIs, measured in the same run on the same emulator.\n",

@@ -345,7 +345,8 @@ async fn schema_lists_every_type_with_sensitive_secrets() {
         .contains_key("sshkey_key_pair_attachment"));
     assert!(resp.data_source_schemas.contains_key("sshkey_key_pairs"));
     assert!(resp.list_resource_schemas.contains_key("sshkey_key_pair"));
-    assert!(resp.server_capabilities.expect("caps").plan_destroy);
+    // Destroys are planned by Terraform alone: one RPC fewer per destroyed resource.
+    assert!(!resp.server_capabilities.expect("caps").plan_destroy);
     let ids = client
         .get_resource_identity_schemas(wire::get_resource_identity_schemas::Request {})
         .await

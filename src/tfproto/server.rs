@@ -45,8 +45,9 @@ async fn rpc<T>(
 
 fn server_capabilities() -> wire::ServerCapabilities {
     wire::ServerCapabilities {
-        // Destroy plans reach PlanResourceChange, so plan-time checks cover destroys too.
-        plan_destroy: true,
+        // No plan_destroy: our resources have nothing to add to a destroy plan, and asking
+        // would cost Terraform one more RPC per destroyed resource (1000 on a large destroy).
+        plan_destroy: false,
         ..Default::default()
     }
 }
