@@ -6,7 +6,7 @@ export SSHKEY_TOOLS_DIR := $(abspath $(TOOLS))
 # Built binaries live in cargo's target directory, which CARGO_TARGET_DIR or a config may move.
 TARGET_DIR = $(or $(CARGO_TARGET_DIR),$(shell $(CARGO) metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])'))
 
-.PHONY: all build tools test test-rust test-sdk soak lint demo bench fuzz clean-tools install release
+.PHONY: all build tools test test-rust test-sdk soak lint demo bench clean-tools install release
 
 all: build
 
@@ -49,19 +49,6 @@ demo:
 # BENCHMARKS.md. Takes about 40 minutes; SSHKEY_BENCH_SIZES/RUNS/ATTACH shrink it.
 bench: tools
 	$(CARGO) bench --bench terraform
-
-# Each cargo-fuzz target for FUZZ_SECONDS (nightly toolchain; not part of CI). Findings land in
-# fuzz/artifacts/TARGET; keep each as a regression test next to the code it broke.
-FUZZ_SECONDS ?= 60
-FUZZ_TARGETS = dynamic_value sign_roundtrip emulator_request
-
-fuzz:
-	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz
-	@for t in $(FUZZ_TARGETS); do \
-	  mkdir -p fuzz/corpus/$$t; \
-	  echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
-	  $(CARGO) +nightly fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=65536 || exit 1; \
-	done
 
 clean-tools:
 	rm -rf "$(SSHKEY_TOOLS_DIR)"
