@@ -32,6 +32,43 @@ const V2_COMMON: [&str; 9] = [
     "Version",
 ];
 
+/// An HTTP request as the server received it (body already read, size limit applied).
+#[derive(Debug, Clone, Copy)]
+pub struct Received<'a> {
+    /// The request method.
+    pub method: &'a http::Method,
+    /// The request target; its authority stands in for a missing `Host` header.
+    pub uri: &'a http::Uri,
+    /// The request headers.
+    pub headers: &'a http::HeaderMap,
+    /// The whole body.
+    pub body: &'a [u8],
+}
+
+impl Received<'_> {
+    /// Headers as `(name, value)` text. Values that are not UTF-8 are decoded lossily: a
+    /// signature over them then simply fails to match instead of the request being dropped.
+    fn header_pairs(&self) -> Vec<(String, String)> {
+        let mut headers: Vec<(String, String)> = self
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        // HTTP/1.1 carries Host as a header; keep it visible to signature checks under HTTP/2.
+        if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
+            if let Some(authority) = self.uri.authority() {
+                headers.push(("host".to_string(), authority.to_string()));
+            }
+        }
+        headers
+    }
+}
+
 /// A request that failed before reaching an operation, with what could be decoded of it.
 #[derive(Debug, Clone)]
 pub struct Rejected {
@@ -85,6 +122,24 @@ impl Authenticator {
                 true
             }
         }
+    }
+
+    /// Routes and authenticates one request as the HTTP server received it. This is the whole
+    /// path from the wire to an [`ApiRequest`], without a socket, so it can be fuzzed.
+    pub fn authenticate_http(
+        &self,
+        received: &Received<'_>,
+        now: i64,
+    ) -> Result<ApiRequest, Box<Rejected>> {
+        let headers = received.header_pairs();
+        let request = RequestParts {
+            method: received.method.as_str(),
+            path: received.uri.path(),
+            raw_query: received.uri.query().unwrap_or(""),
+            headers: &headers,
+            body: received.body,
+        };
+        self.authenticate(&request, now)
     }
 
     /// Routes and authenticates one request.
