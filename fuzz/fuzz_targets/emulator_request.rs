@@ -2,9 +2,11 @@
 //! `Authenticator::authenticate_http` (routing, parameter decoding, signature, timestamp and
 //! nonce checks) and, for requests that pass, `ops::handle` against a seeded store.
 //!
-//! Raw requests almost never carry a valid signature, so each input also describes a few calls
-//! that the harness signs with the client's own signers: those must authenticate (any rejection
-//! is a client/emulator disagreement) and then exercise parameter parsing and the operations.
+//! The first byte picks the mode. Even: the rest is an HTTP/1.1 request as bytes, parsed with
+//! `httparse` like hyper does (the committed seeds are valid signed requests, so mutations stay
+//! close to the deep paths). Odd: the rest describes a few calls that the harness signs with the
+//! client's own signers; those must authenticate (a rejection is a client/emulator disagreement)
+//! and then exercise parameter parsing and the operations.
 #![no_main]
 
 use arbitrary::Arbitrary;
@@ -34,14 +36,6 @@ const ACTIONS: [&str; 10] = [
 ];
 
 #[derive(Arbitrary, Debug)]
-struct Raw {
-    method: Vec<u8>,
-    uri: Vec<u8>,
-    headers: Vec<(Vec<u8>, Vec<u8>)>,
-    body: Vec<u8>,
-}
-
-#[derive(Arbitrary, Debug)]
 enum Scheme {
     EcsAcs3,
     EnsAcs3,
@@ -60,16 +54,31 @@ struct Call {
 
 #[derive(Arbitrary, Debug)]
 struct Input {
-    raw: Raw,
     calls: Vec<Call>,
     bound_delete: u8,
 }
 
-fuzz_target!(|input: Input| {
-    let auth = Authenticator::new(Credentials::new(
-        DEFAULT_ACCESS_KEY_ID,
-        DEFAULT_ACCESS_KEY_SECRET,
-    ));
+fuzz_target!(|data: &[u8]| {
+    let Some((mode, rest)) = data.split_first() else {
+        return;
+    };
+    if mode % 2 == 0 {
+        let auth = authenticator();
+        let mut store = seeded_store();
+        if let Some(request) = parse_http(rest) {
+            receive(&auth, &mut store, &OpsConfig::default(), &request, false);
+        }
+    } else if let Ok(input) = Input::arbitrary_take_rest(arbitrary::Unstructured::new(rest)) {
+        signed_calls(&input);
+    }
+});
+
+fn authenticator() -> Authenticator {
+    Authenticator::new(creds())
+}
+
+fn signed_calls(input: &Input) {
+    let auth = authenticator();
     let mut store = seeded_store();
     let cfg = OpsConfig {
         ecs_bound_delete: match input.bound_delete % 3 {
@@ -78,16 +87,13 @@ fuzz_target!(|input: Input| {
             _ => BoundDelete::KeepSilently,
         },
     };
-    if let Some(request) = raw_request(&input.raw) {
-        receive(&auth, &mut store, &cfg, &request, false);
-    }
     for (i, call) in input.calls.iter().take(8).enumerate() {
         let Some(request) = signed_request(call, i) else {
             continue;
         };
         receive(&auth, &mut store, &cfg, &request, true);
     }
-});
+}
 
 struct Request {
     method: http::Method,
@@ -106,6 +112,9 @@ fn receive(auth: &Authenticator, store: &mut Store, cfg: &OpsConfig, r: &Request
     let now = time::OffsetDateTime::from_unix_timestamp(NOW).expect("fixed time is valid");
     match auth.authenticate_http(&received, NOW) {
         Ok(call) => {
+            if std::env::var_os("SSHKEY_FUZZ_DEBUG").is_some() {
+                eprintln!("accepted: {:?} {}", call.cloud, call.action);
+            }
             let outcome = ops::handle(store, &call, cfg, now);
             let _ = match outcome {
                 Ok(body) => render_ok(call.cloud, body, "req"),
@@ -113,6 +122,9 @@ fn receive(auth: &Authenticator, store: &mut Store, cfg: &OpsConfig, r: &Request
             };
         }
         Err(rejected) => {
+            if std::env::var_os("SSHKEY_FUZZ_DEBUG").is_some() {
+                eprintln!("rejected: {:?}", rejected.error);
+            }
             assert!(
                 !signed,
                 "a request our client signed was rejected: {:?}",
@@ -182,21 +194,27 @@ fn seeded_store() -> Store {
     store
 }
 
-fn raw_request(raw: &Raw) -> Option<Request> {
-    // The same validation hyper applies before a request reaches the handler.
-    let method = http::Method::from_bytes(&raw.method).ok()?;
-    let uri = http::Uri::try_from(raw.uri.as_slice()).ok()?;
+/// Parses an HTTP/1.1 request the way hyper does (httparse), with the same validation of the
+/// method, target and headers the `http` types apply before the handler sees them.
+fn parse_http(bytes: &[u8]) -> Option<Request> {
+    let mut slots = [httparse::EMPTY_HEADER; 64];
+    let mut parsed = httparse::Request::new(&mut slots);
+    let httparse::Status::Complete(head_len) = parsed.parse(bytes).ok()? else {
+        return None;
+    };
+    let method = http::Method::from_bytes(parsed.method?.as_bytes()).ok()?;
+    let uri = http::Uri::try_from(parsed.path?).ok()?;
     let mut headers = http::HeaderMap::new();
-    for (name, value) in &raw.headers {
-        let name = http::HeaderName::from_bytes(name).ok()?;
-        let value = http::HeaderValue::from_bytes(value).ok()?;
+    for h in parsed.headers.iter() {
+        let name = http::HeaderName::from_bytes(h.name.as_bytes()).ok()?;
+        let value = http::HeaderValue::from_bytes(h.value).ok()?;
         headers.append(name, value);
     }
     Some(Request {
         method,
         uri,
         headers,
-        body: raw.body.clone(),
+        body: bytes[head_len..].to_vec(),
     })
 }
 

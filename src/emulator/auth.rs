@@ -449,4 +449,82 @@ mod tests {
         a.reset();
         assert!(a.use_nonce("n", 5000));
     }
+
+    fn signed_acs3(nonce: &str) -> (http::HeaderMap, http::Uri) {
+        let query = vec![("RegionId".to_string(), "cn-hangzhou".to_string())];
+        let headers = acs3::sign_request(
+            &acs3::SignInput {
+                method: "POST",
+                host: "127.0.0.1:8080",
+                query: &query,
+                body: b"",
+                action: "DescribeKeyPairs",
+                version: "2014-05-26",
+                date: "2024-01-01T00:00:00Z",
+                nonce,
+            },
+            &Credentials::new("id", "s"),
+        );
+        let mut map = http::HeaderMap::new();
+        for (name, value) in headers {
+            map.append(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                http::HeaderValue::from_str(&value).unwrap(),
+            );
+        }
+        let uri = http::Uri::from_static("http://127.0.0.1:8080/?RegionId=cn-hangzhou");
+        (map, uri)
+    }
+
+    const JAN_2024: i64 = 1_704_067_200;
+
+    #[test]
+    fn http_request_without_host_header_uses_the_uri_authority() {
+        let a = Authenticator::new(Credentials::new("id", "s"));
+        let (mut headers, uri) = signed_acs3("n1");
+        // HTTP/2 carries the host as :authority, which hyper puts in the URI, not in headers.
+        headers.remove(http::header::HOST);
+        let received = Received {
+            method: &http::Method::POST,
+            uri: &uri,
+            headers: &headers,
+            body: b"",
+        };
+        let call = a.authenticate_http(&received, JAN_2024).unwrap();
+        assert_eq!(
+            (call.cloud, call.action.as_str()),
+            (Cloud::Ecs, "DescribeKeyPairs")
+        );
+        assert_eq!(call.region, "cn-hangzhou");
+
+        // Without either, the signed host header is missing.
+        let (mut headers, _) = signed_acs3("n2");
+        headers.remove(http::header::HOST);
+        let origin_form = http::Uri::from_static("/?RegionId=cn-hangzhou");
+        let received = Received {
+            uri: &origin_form,
+            headers: &headers,
+            ..received
+        };
+        let rejected = a.authenticate_http(&received, JAN_2024).unwrap_err();
+        assert_eq!(rejected.error.code, "IncompleteSignature");
+    }
+
+    #[test]
+    fn non_utf8_header_values_fail_the_signature_instead_of_panicking() {
+        let a = Authenticator::new(Credentials::new("id", "s"));
+        let (mut headers, uri) = signed_acs3("n3");
+        headers.insert(
+            "x-acs-action",
+            http::HeaderValue::from_bytes(b"Describe\xffKeyPairs").unwrap(),
+        );
+        let received = Received {
+            method: &http::Method::POST,
+            uri: &uri,
+            headers: &headers,
+            body: b"",
+        };
+        let rejected = a.authenticate_http(&received, JAN_2024).unwrap_err();
+        assert_eq!(rejected.error.code, "SignatureDoesNotMatch");
+    }
 }
