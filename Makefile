@@ -6,7 +6,7 @@ export SSHKEY_TOOLS_DIR := $(abspath $(TOOLS))
 # Built binaries live in cargo's target directory, which CARGO_TARGET_DIR or a config may move.
 TARGET_DIR = $(or $(CARGO_TARGET_DIR),$(shell $(CARGO) metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])'))
 
-.PHONY: all build tools test test-rust test-sdk soak lint demo bench clean-tools install release
+.PHONY: all build tools test test-rust test-sdk soak lint demo bench clean-tools install release fuzz
 
 all: build
 
@@ -70,3 +70,17 @@ install:
 release:
 	$(CARGO) build --profile $(PROFILE) --bin terraform-provider-sshkey
 	bash scripts/package.sh release "$(BUILT)" "$(DIST)"
+
+# Fuzzing (not run by CI): each target runs FUZZ_SECONDS on nightly with libFuzzer. Committed
+# seeds are in fuzz/seeds/TARGET; what the fuzzer learns accumulates in fuzz/corpus/TARGET and
+# crashing inputs land in fuzz/artifacts/TARGET (both git-ignored). See docs/design/fuzzing.md.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= value_decode sign emulator_request
+fuzz:
+	@$(CARGO) fuzz --version >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$t fuzz/seeds/$$t; \
+	  echo "== fuzz $$t for $(FUZZ_SECONDS)s"; \
+	  (cd fuzz && $(CARGO) +nightly fuzz run --sanitizer none $$t corpus/$$t seeds/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10) || exit 1; \
+	done

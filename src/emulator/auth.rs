@@ -32,6 +32,43 @@ const V2_COMMON: [&str; 9] = [
     "Version",
 ];
 
+/// An HTTP request as the server received it (body already read, size limit applied).
+#[derive(Debug, Clone, Copy)]
+pub struct Received<'a> {
+    /// The request method.
+    pub method: &'a http::Method,
+    /// The request target; its authority stands in for a missing `Host` header.
+    pub uri: &'a http::Uri,
+    /// The request headers.
+    pub headers: &'a http::HeaderMap,
+    /// The whole body.
+    pub body: &'a [u8],
+}
+
+impl Received<'_> {
+    /// Headers as `(name, value)` text. Values that are not UTF-8 are decoded lossily: a
+    /// signature over them then simply fails to match instead of the request being dropped.
+    fn header_pairs(&self) -> Vec<(String, String)> {
+        let mut headers: Vec<(String, String)> = self
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        // HTTP/1.1 carries Host as a header; keep it visible to signature checks under HTTP/2.
+        if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
+            if let Some(authority) = self.uri.authority() {
+                headers.push(("host".to_string(), authority.to_string()));
+            }
+        }
+        headers
+    }
+}
+
 /// A request that failed before reaching an operation, with what could be decoded of it.
 #[derive(Debug, Clone)]
 pub struct Rejected {
@@ -85,6 +122,24 @@ impl Authenticator {
                 true
             }
         }
+    }
+
+    /// Routes and authenticates one request as the HTTP server received it. This is the whole
+    /// path from the wire to an [`ApiRequest`], without a socket, so it can be fuzzed.
+    pub fn authenticate_http(
+        &self,
+        received: &Received<'_>,
+        now: i64,
+    ) -> Result<ApiRequest, Box<Rejected>> {
+        let headers = received.header_pairs();
+        let request = RequestParts {
+            method: received.method.as_str(),
+            path: received.uri.path(),
+            raw_query: received.uri.query().unwrap_or(""),
+            headers: &headers,
+            body: received.body,
+        };
+        self.authenticate(&request, now)
     }
 
     /// Routes and authenticates one request.
@@ -393,5 +448,83 @@ mod tests {
         assert!(a.use_nonce("n", 1000 + 2 * ALIBABA_SKEW_SECS + 1));
         a.reset();
         assert!(a.use_nonce("n", 5000));
+    }
+
+    fn signed_acs3(nonce: &str) -> (http::HeaderMap, http::Uri) {
+        let query = vec![("RegionId".to_string(), "cn-hangzhou".to_string())];
+        let headers = acs3::sign_request(
+            &acs3::SignInput {
+                method: "POST",
+                host: "127.0.0.1:8080",
+                query: &query,
+                body: b"",
+                action: "DescribeKeyPairs",
+                version: "2014-05-26",
+                date: "2024-01-01T00:00:00Z",
+                nonce,
+            },
+            &Credentials::new("id", "s"),
+        );
+        let mut map = http::HeaderMap::new();
+        for (name, value) in headers {
+            map.append(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                http::HeaderValue::from_str(&value).unwrap(),
+            );
+        }
+        let uri = http::Uri::from_static("http://127.0.0.1:8080/?RegionId=cn-hangzhou");
+        (map, uri)
+    }
+
+    const JAN_2024: i64 = 1_704_067_200;
+
+    #[test]
+    fn http_request_without_host_header_uses_the_uri_authority() {
+        let a = Authenticator::new(Credentials::new("id", "s"));
+        let (mut headers, uri) = signed_acs3("n1");
+        // HTTP/2 carries the host as :authority, which hyper puts in the URI, not in headers.
+        headers.remove(http::header::HOST);
+        let received = Received {
+            method: &http::Method::POST,
+            uri: &uri,
+            headers: &headers,
+            body: b"",
+        };
+        let call = a.authenticate_http(&received, JAN_2024).unwrap();
+        assert_eq!(
+            (call.cloud, call.action.as_str()),
+            (Cloud::Ecs, "DescribeKeyPairs")
+        );
+        assert_eq!(call.region, "cn-hangzhou");
+
+        // Without either, the signed host header is missing.
+        let (mut headers, _) = signed_acs3("n2");
+        headers.remove(http::header::HOST);
+        let origin_form = http::Uri::from_static("/?RegionId=cn-hangzhou");
+        let received = Received {
+            uri: &origin_form,
+            headers: &headers,
+            ..received
+        };
+        let rejected = a.authenticate_http(&received, JAN_2024).unwrap_err();
+        assert_eq!(rejected.error.code, "IncompleteSignature");
+    }
+
+    #[test]
+    fn non_utf8_header_values_fail_the_signature_instead_of_panicking() {
+        let a = Authenticator::new(Credentials::new("id", "s"));
+        let (mut headers, uri) = signed_acs3("n3");
+        headers.insert(
+            "x-acs-action",
+            http::HeaderValue::from_bytes(b"Describe\xffKeyPairs").unwrap(),
+        );
+        let received = Received {
+            method: &http::Method::POST,
+            uri: &uri,
+            headers: &headers,
+            body: b"",
+        };
+        let rejected = a.authenticate_http(&received, JAN_2024).unwrap_err();
+        assert_eq!(rejected.error.code, "SignatureDoesNotMatch");
     }
 }

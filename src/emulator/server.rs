@@ -25,13 +25,12 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 
-use super::auth::Authenticator;
+use super::auth::{Authenticator, Received};
 use super::ops::{self, OpsConfig};
 use super::profile::Cloud;
 use super::store::Store;
 use super::wire::{render_error, render_ok, ApiError, ApiRequest};
 use super::{admin, EmulatorConfig, EmulatorError};
-use crate::cloud::sign::RequestParts;
 
 /// One entry of `GET /_emulator/calls`.
 #[derive(Debug, Clone, Serialize)]
@@ -311,33 +310,15 @@ async fn api(
     if shared.config.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(shared.config.latency_ms)).await;
     }
-    let headers: Vec<(String, String)> = parts
-        .headers
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    // HTTP/1.1 carries Host as a header; keep it visible to signature checks under HTTP/2 too.
-    let mut headers = headers;
-    if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
-        if let Some(auth) = parts.uri.authority() {
-            headers.push(("host".to_string(), auth.to_string()));
-        }
-    }
-    let request = RequestParts {
-        method: parts.method.as_str(),
-        path: parts.uri.path(),
-        raw_query: parts.uri.query().unwrap_or(""),
-        headers: &headers,
-        body: &body,
-    };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let request_id = request_id();
-    let call = match shared.auth.authenticate(&request, now) {
+    let received = Received {
+        method: &parts.method,
+        uri: &parts.uri,
+        headers: &parts.headers,
+        body: &body,
+    };
+    let call = match shared.auth.authenticate_http(&received, now) {
         Ok(call) => call,
         Err(rejected) => {
             tracing::warn!(cloud = rejected.cloud.as_str(), action = %rejected.action, code = %rejected.error.code, "request rejected");

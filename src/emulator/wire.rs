@@ -72,7 +72,16 @@ impl Params {
     pub fn from_pairs(pairs: &[(String, String)]) -> Self {
         let mut map = Map::new();
         for (k, v) in pairs {
-            insert_path(&mut map, k, Value::String(v.clone()));
+            let value = Value::String(v.clone());
+            // Folding recurses once per segment, and these pairs are decoded before the
+            // signature is checked: a megabyte key of `A.1.A.1...` would overflow the stack
+            // of whoever sent it. No API nests deeper than `Filters.N.Values.N`, so a deeper
+            // key is kept verbatim as a parameter no operation reads.
+            if k.split('.').count() > MAX_KEY_SEGMENTS {
+                map.insert(k.clone(), value);
+            } else {
+                insert_path(&mut map, k, value);
+            }
         }
         finalize(&mut map);
         Params(map)
@@ -169,6 +178,9 @@ fn bad_value(name: &str) -> ApiError {
         format!("The specified parameter \"{name}\" is not valid."),
     )
 }
+
+/// Most `.`-separated segments a parameter name may have and still be folded.
+const MAX_KEY_SEGMENTS: usize = 16;
 
 // Folds `A.1.B.2=v` into {"A":[{"B":[v]}]}. Indices only order the elements (Alibaba counts
 // from 1, Tencent from 0), so they are kept sorted by their numeric value.
@@ -321,6 +333,21 @@ mod tests {
         assert_eq!(f[0]["Name"], "key-name");
         assert_eq!(f[0]["Values"], serde_json::json!(["x"]));
         assert_eq!(p.int("Limit").unwrap(), Some(5));
+    }
+
+    #[test]
+    fn deeply_indexed_keys_are_not_folded() {
+        // Found while writing the emulator fuzz target: folding recursed once per segment, so
+        // one unauthenticated request with an 800 kB key overflowed the server's stack.
+        let deep = "A.1.".repeat(200_000) + "B";
+        let p = Params::from_pairs(&pairs(&[(deep.as_str(), "v"), ("C.1.D.2", "w")]));
+        assert_eq!(p.0.get(&deep), Some(&Value::String("v".into())));
+        assert!(!p.0.contains_key("A"));
+        assert_eq!(p.0["C"], serde_json::json!([{ "D": ["w"] }]));
+        // At the limit, keys still fold.
+        let limit = "A.1.".repeat((MAX_KEY_SEGMENTS - 1) / 2) + "B";
+        let p = Params::from_pairs(&pairs(&[(limit.as_str(), "v")]));
+        assert!(p.0.contains_key("A"));
     }
 
     #[test]

@@ -75,18 +75,18 @@ fn from_json(
             other => Err(mismatch(path, ty, &other)),
         },
         Type::Number => match &j {
-            Json::Number(n) => Ok(Value::Number(match (n.as_i64(), n.as_f64()) {
-                (Some(i), _) => Number::Int(i),
-                (None, Some(f)) => Number::Float(f),
+            Json::Number(n) => Ok(Value::Number(match (n.as_i64(), n.as_u64(), n.as_f64()) {
+                (Some(i), _, _) => Number::Int(i),
+                // Above i64::MAX: exact as text, where the f64 would round.
+                (None, Some(u), _) => Number::Decimal(u.to_string()),
+                (None, None, Some(f)) => Number::Float(f),
                 _ => Number::Decimal(n.to_string()),
             })),
-            // cty writes numbers as JSON numbers, but a decimal string is unambiguous.
-            Json::String(s) if s.parse::<f64>().is_ok() => {
-                Ok(Value::Number(match s.parse::<i64>() {
-                    Ok(i) => Number::Int(i),
-                    Err(_) => Number::Decimal(s.clone()),
-                }))
-            }
+            // cty writes numbers as JSON numbers, but a decimal string is unambiguous (and is
+            // how we write numbers a JSON number would round).
+            Json::String(s) => Number::from_decimal_text(s)
+                .map(Value::Number)
+                .ok_or_else(|| mismatch(path, ty, &j)),
             other => Err(mismatch(path, ty, other)),
         },
         Type::List(e) | Type::Set(e) => {
@@ -203,10 +203,11 @@ fn to_json(v: &Value, ty: &Type, path: &AttributePath, depth: usize) -> Result<J
             Number::Float(f) => serde_json::Number::from_f64(*f)
                 .map(Json::Number)
                 .ok_or_else(wrong)?,
-            Number::Decimal(s) => serde_json::from_str::<Json>(s)
-                .ok()
-                .filter(Json::is_number)
-                .unwrap_or_else(|| Json::from(s.as_str())),
+            // serde_json would read any other decimal through an f64 and round it.
+            Number::Decimal(s) => match s.parse::<u64>() {
+                Ok(u) => Json::from(u),
+                Err(_) => Json::from(s.as_str()),
+            },
         }),
         (Value::List(items), Type::List(e)) | (Value::Set(items), Type::Set(e)) => Ok(Json::Array(
             items
@@ -302,6 +303,32 @@ mod tests {
         let v = decode_lenient(raw, &ty()).expect("lenient");
         assert_eq!(v.attr("name"), Some(&Value::string("a")));
         assert_eq!(v.attr("n").and_then(Value::as_i64), Some(2));
+    }
+
+    #[test]
+    fn numbers_as_text_follow_json_grammar() {
+        // Rust's float parser accepts these; cty does not, and they cannot round-trip.
+        for bad in [
+            &br#""NaN""#[..],
+            br#""inf""#,
+            br#""+1""#,
+            br#""1.""#,
+            br#""abc""#,
+        ] {
+            assert!(
+                decode(bad, &Type::Number).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        assert_eq!(decode(br#""12""#, &Type::Number), Ok(Value::int(12)));
+        // Above i64::MAX a JSON number stays exact instead of rounding through f64.
+        let max = decode(b"18446744073709551615", &Type::Number).expect("decode");
+        assert_eq!(max, Value::Number(Number::Decimal(u64::MAX.to_string())));
+        assert_eq!(
+            encode(&max, &Type::Number).expect("encode"),
+            b"18446744073709551615"
+        );
     }
 
     #[test]

@@ -37,6 +37,64 @@ impl PartialEq for Number {
     }
 }
 
+impl Number {
+    /// A finite float as a number; NaN and infinities are not numbers we can store or send.
+    pub fn from_f64(f: f64) -> Option<Number> {
+        f.is_finite().then_some(Number::Float(f))
+    }
+
+    /// Reads a number written as decimal text (cty sends numbers too large for msgpack's ints
+    /// and floats this way; JSON state may hold them as strings). Only the JSON number grammar
+    /// counts: Rust's float parser would also take `NaN`, `inf`, `+1` or `1.`.
+    pub fn from_decimal_text(s: &str) -> Option<Number> {
+        if !is_json_number(s) {
+            return None;
+        }
+        if let Ok(n) = s.parse::<i64>() {
+            return Some(Number::Int(n));
+        }
+        Some(match s.parse::<f64>() {
+            Ok(f) if f.is_finite() && format!("{f}") == s => Number::Float(f),
+            _ => Number::Decimal(s.to_string()),
+        })
+    }
+}
+
+/// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, without a regex on a hot path.
+fn is_json_number(s: &str) -> bool {
+    fn digits(b: &[u8]) -> usize {
+        b.iter().take_while(|c| c.is_ascii_digit()).count()
+    }
+    let mut b = s.as_bytes();
+    if let [b'-', rest @ ..] = b {
+        b = rest;
+    }
+    let int = digits(b);
+    if int == 0 || (int > 1 && b[0] == b'0') {
+        return false;
+    }
+    b = &b[int..];
+    if let [b'.', rest @ ..] = b {
+        let frac = digits(rest);
+        if frac == 0 {
+            return false;
+        }
+        b = &rest[frac..];
+    }
+    if let [b'e' | b'E', rest @ ..] = b {
+        let rest = match rest {
+            [b'+' | b'-', r @ ..] => r,
+            r => r,
+        };
+        let exp = digits(rest);
+        if exp == 0 {
+            return false;
+        }
+        b = &rest[exp..];
+    }
+    b.is_empty()
+}
+
 /// What Terraform already knows about an unknown value (msgpack extension 12).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Refinements {
@@ -230,6 +288,50 @@ mod tests {
             Value::List(vec![Value::string("x"), Value::string("y")]),
             Value::List(vec![Value::string("y"), Value::string("x")])
         );
+    }
+
+    #[test]
+    fn decimal_text_is_json_number_grammar() {
+        for ok in [
+            "0",
+            "-0",
+            "7",
+            "-12",
+            "1.5",
+            "1e3",
+            "1E-3",
+            "2.5e+10",
+            "123456789012345678901234567890",
+        ] {
+            assert!(Number::from_decimal_text(ok).is_some(), "{ok}");
+        }
+        for bad in [
+            "",
+            "-",
+            "abc",
+            "NaN",
+            "inf",
+            "-infinity",
+            "+1",
+            "1.",
+            ".5",
+            "01",
+            "1e",
+            "1e+",
+            "0x10",
+            " 1",
+            "1 ",
+        ] {
+            assert_eq!(Number::from_decimal_text(bad), None, "{bad}");
+        }
+        assert_eq!(Number::from_decimal_text("42"), Some(Number::Int(42)));
+        assert_eq!(Number::from_decimal_text("0.25"), Some(Number::Float(0.25)));
+        assert_eq!(
+            Number::from_decimal_text("1e400"),
+            Some(Number::Decimal("1e400".into()))
+        );
+        assert_eq!(Number::from_f64(f64::NAN), None);
+        assert_eq!(Number::from_f64(f64::NEG_INFINITY), None);
     }
 
     #[test]

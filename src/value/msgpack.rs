@@ -71,31 +71,32 @@ fn text(mp: Mp, path: &AttributePath) -> Result<String, ValueError> {
     }
 }
 
+/// A number, or `None` for anything cty could not have sent as one: NaN and infinities (which
+/// no encoding of ours can carry back) and strings that are not decimal numbers.
 fn number_from_mp(mp: &Mp) -> Option<Number> {
     match mp {
-        Mp::Integer(i) => Some(match i.as_i64() {
-            Some(n) => Number::Int(n),
-            None => Number::Decimal(i.as_u64().map(|u| u.to_string()).unwrap_or_default()),
+        Mp::Integer(i) => Some(match (i.as_i64(), i.as_u64()) {
+            (Some(n), _) => Number::Int(n),
+            (None, Some(u)) => Number::Decimal(u.to_string()),
+            (None, None) => return None,
         }),
-        Mp::F32(f) => Some(Number::Float(f64::from(*f))),
-        Mp::F64(f) => Some(Number::Float(*f)),
-        Mp::String(s) => s.as_str().map(parse_decimal),
+        Mp::F32(f) => Number::from_f64(f64::from(*f)),
+        Mp::F64(f) => Number::from_f64(*f),
+        Mp::String(s) => s.as_str().and_then(Number::from_decimal_text),
         _ => None,
     }
 }
 
-fn parse_decimal(s: &str) -> Number {
-    if let Ok(n) = s.parse::<i64>() {
-        return Number::Int(n);
+fn not_a_number(path: &AttributePath, ty: &Type, found: &Mp) -> ValueError {
+    let reason = match found {
+        Mp::F32(_) | Mp::F64(_) => "number is NaN or infinite",
+        Mp::String(_) => "string is not a decimal number",
+        other => return mismatch(path, ty, other),
+    };
+    ValueError::Malformed {
+        path: path.clone(),
+        reason: reason.into(),
     }
-    match s.parse::<f64>() {
-        Ok(f) if f.is_finite() && format_float(f) == s => Number::Float(f),
-        _ => Number::Decimal(s.to_string()),
-    }
-}
-
-fn format_float(f: f64) -> String {
-    format!("{f}")
 }
 
 fn number_to_mp(n: &Number) -> Mp {
@@ -104,7 +105,11 @@ fn number_to_mp(n: &Number) -> Mp {
         // Whole floats travel as integers, the way cty writes them.
         Number::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Mp::from(*f as i64),
         Number::Float(f) => Mp::F64(*f),
-        Number::Decimal(s) => Mp::from(s.as_str()),
+        // Integers above i64::MAX still fit msgpack's uint 64; anything else travels as text.
+        Number::Decimal(s) => match s.parse::<u64>() {
+            Ok(u) => Mp::from(u),
+            Err(_) => Mp::from(s.as_str()),
+        },
     }
 }
 
@@ -128,7 +133,7 @@ fn from_mp(mp: Mp, ty: &Type, path: &AttributePath, depth: usize) -> Result<Valu
         },
         Type::Number => number_from_mp(&mp)
             .map(Value::Number)
-            .ok_or_else(|| mismatch(path, ty, &mp)),
+            .ok_or_else(|| not_a_number(path, ty, &mp)),
         Type::List(elem) | Type::Set(elem) => {
             let Mp::Array(items) = mp else {
                 return Err(mismatch(path, ty, &mp));
@@ -505,6 +510,49 @@ pub(crate) mod tests {
             decode(&b, &Type::Number),
             Ok(Value::Number(Number::Decimal(u64::MAX.to_string())))
         );
+    }
+
+    // Found by the value_decode fuzz target's round-trip invariant: each of these decoded, but
+    // the value could not be written to state JSON, or came back from it as a different number.
+    #[test]
+    fn numbers_cty_cannot_send_are_rejected() {
+        let cases: [(&[u8], &str); 4] = [
+            (&[0xa3, b'a', b'b', b'c'], "string is not a decimal number"),
+            (&[0xa3, b'N', b'a', b'N'], "string is not a decimal number"),
+            (
+                &[0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0],
+                "number is NaN or infinite",
+            ),
+            (&[0xca, 0x7f, 0x80, 0, 0], "number is NaN or infinite"),
+        ];
+        for (bytes, reason) in cases {
+            match decode(bytes, &Type::Number) {
+                Err(ValueError::Malformed { reason: r, .. }) => assert_eq!(r, reason, "{bytes:x?}"),
+                other => panic!("{bytes:x?} decoded to {other:?}"),
+            }
+        }
+        assert!(matches!(
+            decode(&[0xc3], &Type::Number),
+            Err(ValueError::TypeMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn big_numbers_survive_state_json_exactly() {
+        let mut thirty_digits = vec![0xbe];
+        thirty_digits.extend_from_slice(b"123456789012345678901234567890");
+        for bytes in [
+            vec![0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+            thirty_digits,
+        ] {
+            let v = decode(&bytes, &Type::Number).expect("decode");
+            let json = crate::value::json::encode(&v, &Type::Number).expect("json");
+            assert_eq!(
+                crate::value::json::decode(&json, &Type::Number),
+                Ok(v.clone())
+            );
+            assert_eq!(encode(&v, &Type::Number).expect("encode"), bytes);
+        }
     }
 
     #[test]
