@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use async_trait::async_trait;
 
 use crate::batch::bind::{bind_chunk, BindOp};
-use crate::cloud::{BindOptions, CloudKind, InstanceQuery, KeyQuery};
+use crate::cloud::{BindOptions, CloudKind, InstanceOutcome, InstanceQuery, KeyQuery};
 use crate::provider::diag::{attr, Diagnostics};
 use crate::provider::resource::{
     key_id_identity, key_id_identity_schema, text, Imported, Outcome, Plan, Resource,
@@ -114,20 +114,32 @@ async fn attach_chunked(
     let list: Vec<String> = ids.iter().cloned().collect();
     let mut done = BTreeSet::new();
     for chunk in list.chunks(ctx.config.max_detach_batch.max(1)) {
-        for o in bind_chunk(&*ctx.api, BindOp::Attach, key_id, chunk, opts).await {
-            match o.result {
-                Ok(()) => {
-                    done.insert(o.instance_id);
-                }
-                Err(e) => diags.attribute_error(
-                    attr("instance_ids"),
-                    format!("Cannot attach key pair to instance {}", o.instance_id),
-                    e.to_string(),
-                ),
-            }
-        }
+        let outcomes = bind_chunk(&*ctx.api, BindOp::Attach, key_id, chunk, opts).await;
+        record_outcomes(outcomes, "attach key pair to", &mut done, diags);
     }
     done
+}
+
+/// Adds each instance that succeeded to `done` and reports each failure on `instance_ids`,
+/// naming the instance ("Cannot {action} instance i-...").
+fn record_outcomes(
+    outcomes: Vec<InstanceOutcome>,
+    action: &str,
+    done: &mut BTreeSet<String>,
+    diags: &mut Diagnostics,
+) {
+    for o in outcomes {
+        match o.result {
+            Ok(()) => {
+                done.insert(o.instance_id);
+            }
+            Err(e) => diags.attribute_error(
+                attr("instance_ids"),
+                format!("Cannot {action} instance {}", o.instance_id),
+                e.to_string(),
+            ),
+        }
+    }
 }
 
 /// Detaches `ids` through the coalescer (which chunks and merges concurrent detaches of the
@@ -152,20 +164,7 @@ async fn detach_coalesced(
         )
         .await
     {
-        Ok(outcomes) => {
-            for o in outcomes {
-                match o.result {
-                    Ok(()) => {
-                        done.insert(o.instance_id);
-                    }
-                    Err(e) => diags.attribute_error(
-                        attr("instance_ids"),
-                        format!("Cannot detach key pair from instance {}", o.instance_id),
-                        e.to_string(),
-                    ),
-                }
-            }
-        }
+        Ok(outcomes) => record_outcomes(outcomes, "detach key pair from", &mut done, diags),
         Err(e) => diags.attribute_error(
             attr("instance_ids"),
             "Cannot detach key pair",

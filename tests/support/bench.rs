@@ -186,11 +186,10 @@ impl DataFleet {
     pub fn destroy(&self, parallelism: usize) -> Run {
         self.ws.write("terraform.tfstate", &self.tfstate);
         let p = format!("-parallelism={parallelism}");
-        let started = Instant::now();
-        let out = self
-            .ws
-            .run(&["destroy", "-input=false", "-auto-approve", "-no-color", &p]);
-        let wall = started.elapsed();
+        let (out, wall, _) = measured(
+            &self.ws,
+            &["destroy", "-input=false", "-auto-approve", "-no-color", &p],
+        );
         out.assert_success();
         Run {
             wall,
