@@ -149,22 +149,70 @@ fn verdict(ok: bool) -> &'static str {
     }
 }
 
-/// Terraform's own cost: `terraform_data` destroys, keyed by (N, parallelism).
-fn floor(cfg: &Config) -> Vec<(usize, usize, Sample)> {
-    let mut out = Vec::new();
-    for &n in &cfg.sizes {
-        eprintln!("floor: creating {n} terraform_data");
-        let fleet = DataFleet::create(n);
+/// `terraform_data` destroys of one N: Terraform's own cost with no provider.
+struct Floor {
+    fleet: DataFleet,
+    /// By parallelism.
+    samples: Vec<(usize, Sample)>,
+}
+
+impl Floor {
+    fn measure(cfg: &Config, fleet: DataFleet) -> Floor {
+        let mut samples = Vec::new();
         for &p in &PARALLELISMS {
             let mut s = Sample::default();
             for _ in 0..cfg.runs {
                 s.runs.push(fleet.destroy(p));
             }
-            eprintln!("floor n={n} p={p}: {}s", secs(s.wall()));
-            out.push((n, p, s));
+            eprintln!(
+                "floor n={} p={p} ({} state bytes each): {}s",
+                fleet.n,
+                fleet.state_bytes_per_resource(),
+                secs(s.wall())
+            );
+            samples.push((p, s));
         }
+        Floor { fleet, samples }
     }
-    out
+
+    fn at(&self, p: usize) -> Option<&Sample> {
+        self.samples.iter().find(|(q, _)| *q == p).map(|(_, s)| s)
+    }
+}
+
+/// The floor sample for (N, parallelism), with its state bytes per resource.
+fn floor_at(floors: &[Floor], n: usize, p: usize) -> Option<(&Sample, usize)> {
+    let f = floors.iter().find(|f| f.fleet.n == n)?;
+    Some((f.at(p)?, f.fleet.state_bytes_per_resource()))
+}
+
+/// The smallest `terraform_data` state (`input = count.index`), one per N.
+fn floor(cfg: &Config) -> Vec<Floor> {
+    cfg.sizes
+        .iter()
+        .map(|&n| {
+            eprintln!("floor: creating {n} terraform_data");
+            Floor::measure(cfg, DataFleet::create(n))
+        })
+        .collect()
+}
+
+/// `terraform_data` whose state is as large as our key pairs' in `rows`, one per N.
+fn matched_floor(cfg: &Config, plain: &[Floor], rows: &[DestroyRow]) -> Vec<Floor> {
+    plain
+        .iter()
+        .filter_map(|f| {
+            let bytes = rows.iter().find(|r| r.n == f.fleet.n)?.state_bytes;
+            eprintln!(
+                "floor: creating {} terraform_data of {bytes} state bytes",
+                f.fleet.n
+            );
+            Some(Floor::measure(
+                cfg,
+                DataFleet::matching(f.fleet.n, bytes, &f.fleet),
+            ))
+        })
+        .collect()
 }
 
 /// One destroy configuration measured in both modes, runs interleaved so drift hits both.
@@ -174,6 +222,8 @@ struct DestroyRow {
     p: usize,
     batched: Sample,
     one: Option<Sample>,
+    /// The key fleet's `terraform.tfstate` bytes per key.
+    state_bytes: usize,
 }
 
 fn destroys(
@@ -210,6 +260,7 @@ fn destroys(
                 p,
                 batched,
                 one: with_baseline.then_some(one),
+                state_bytes: fleet.state_bytes_per_resource(),
             });
         }
     }
@@ -340,10 +391,11 @@ impl Report {
         }
     }
 
-    fn destroys(&mut self, cfg: &Config, floor: &[(usize, usize, Sample)]) {
+    fn destroys(&mut self, cfg: &Config, floor: &[Floor]) {
         let mut rows = destroys(cfg, ECS, LATENCY_MS, true);
         rows.extend(destroys(cfg, CVM, LATENCY_MS, true));
         let fast = destroys(cfg, ECS, "0", false);
+        let matched = matched_floor(cfg, floor, &fast);
         self.rss_1000 = rows
             .iter()
             .chain(&fast)
@@ -403,29 +455,39 @@ impl Report {
             t,
             "\n## Overhead over Terraform's own floor (ECS, emulator latency 0)\n\n\
              The floor is `terraform destroy` of N `terraform_data` resources: Terraform's own cost \
-             with no provider plugin at all.\n\n\
-             | N | parallelism | terraform_data s | sshkey batched s | ratio | target |\n|---|---|---|---|---|---|"
+             with no provider plugin at all. Terraform rewrites its whole state file after every \
+             resource it destroys, so a large destroy costs it time in proportion to the state's \
+             size; the second floor is `terraform_data` padded to the same state bytes per \
+             resource as our key pairs, which leaves only the provider's own cost in the ratio.\n\n\
+             | N | parallelism | floor s (state bytes/resource; runs) | same-size floor s (bytes; runs) | sshkey batched s (bytes; runs) | ratio to floor | target | ratio to same-size floor |\n|---|---|---|---|---|---|---|---|"
         );
         for r in &fast {
-            let Some((_, _, f)) = floor.iter().find(|(n, p, _)| *n == r.n && *p == r.p) else {
+            let (Some((plain, plain_bytes)), Some((same, same_bytes))) =
+                (floor_at(floor, r.n, r.p), floor_at(&matched, r.n, r.p))
+            else {
                 continue;
             };
-            let q = r.batched.wall().as_secs_f64() / f.wall().as_secs_f64();
+            let ours = r.batched.wall().as_secs_f64();
+            let q = ours / plain.wall().as_secs_f64();
             let _ = writeln!(
                 t,
-                "| {} | {} | {} ({}) | {} ({}) | {:.2} | {} |",
+                "| {} | {} | {} ({plain_bytes} B; {}) | {} ({same_bytes} B; {}) | {} ({} B; {}) | {:.2} | {} | {:.2} |",
                 r.n,
                 r.p,
-                secs(f.wall()),
-                f.spread(),
+                secs(plain.wall()),
+                plain.spread(),
+                secs(same.wall()),
+                same.spread(),
                 secs(r.batched.wall()),
+                r.state_bytes,
                 r.batched.spread(),
                 q,
                 if r.n == 1000 {
                     format!("≤ 1.5: {}", verdict(q <= 1.5))
                 } else {
                     "informational".into()
-                }
+                },
+                ours / same.wall().as_secs_f64(),
             );
         }
     }

@@ -133,6 +133,12 @@ impl KeyFleet {
         }
     }
 
+    /// Bytes of `terraform.tfstate` per key: Terraform rewrites its whole state file after every
+    /// destroyed resource, so this, not the provider, sets most of the cost of a large destroy.
+    pub fn state_bytes_per_resource(&self) -> usize {
+        self.tfstate.len() / self.n.max(1)
+    }
+
     /// Restores the fleet and runs `terraform destroy -parallelism=P` in `mode`; panics unless
     /// every key is gone from the cloud and from state.
     pub fn destroy(&self, emu: &Emulator, parallelism: usize, mode: Mode) -> Run {
@@ -171,16 +177,35 @@ pub struct DataFleet {
 }
 
 impl DataFleet {
+    /// `input = count.index`: the smallest state Terraform writes for a resource.
     pub fn create(n: usize) -> DataFleet {
+        DataFleet::with_input(n, "count.index")
+    }
+
+    /// Resources whose state takes about `bytes` per resource, like `other`'s: `input` (which
+    /// Terraform also copies to `output`) is the index zero-padded to the width that makes up the
+    /// difference. This separates Terraform's cost of handling that much state from the
+    /// provider's own cost.
+    pub fn matching(n: usize, bytes: usize, other: &DataFleet) -> DataFleet {
+        let width = bytes.saturating_sub(other.state_bytes_per_resource()) / 2;
+        DataFleet::with_input(n, &format!("format(\"%0{}d\", count.index)", width.max(1)))
+    }
+
+    fn with_input(n: usize, input: &str) -> DataFleet {
         let ws = Workspace::with_main(
             TF,
             &format!(
-                "resource \"terraform_data\" \"d\" {{\n  count = {n}\n  input = count.index\n}}\n"
+                "resource \"terraform_data\" \"d\" {{\n  count = {n}\n  input = {input}\n}}\n"
             ),
         );
         ws.apply(&["-parallelism=100"]).assert_success();
         let tfstate = read(&ws.path().join("terraform.tfstate"));
         DataFleet { ws, n, tfstate }
+    }
+
+    /// Bytes of `terraform.tfstate` per resource.
+    pub fn state_bytes_per_resource(&self) -> usize {
+        self.tfstate.len() / self.n.max(1)
     }
 
     pub fn destroy(&self, parallelism: usize) -> Run {
