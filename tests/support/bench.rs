@@ -99,12 +99,49 @@ fn keys_in_cloud(emu: &Emulator, cloud: &Cloud) -> usize {
         .unwrap_or(0)
 }
 
+/// A fleet's workspace and the `terraform.tfstate` saved right after the fleet was created, so
+/// every measured run starts from the same state.
+struct Saved {
+    ws: Workspace,
+    tfstate: String,
+}
+
+impl Saved {
+    fn new(ws: Workspace) -> Saved {
+        let tfstate = read(&ws.path().join("terraform.tfstate"));
+        Saved { ws, tfstate }
+    }
+
+    /// Puts back the saved state, and writes `main_tf` when the run needs another configuration.
+    fn restore(&self, main_tf: Option<&str>) {
+        if let Some(main_tf) = main_tf {
+            self.ws.write("main.tf", main_tf);
+        }
+        self.ws.write("terraform.tfstate", &self.tfstate);
+    }
+
+    /// Bytes of the saved state per resource: Terraform rewrites its whole state file after
+    /// every destroyed resource, so this, not the provider, sets most of the cost of a large
+    /// destroy.
+    fn bytes_per_resource(&self, n: usize) -> usize {
+        self.tfstate.len() / n.max(1)
+    }
+
+    /// Times `terraform destroy -parallelism=P`.
+    fn destroy(&self, parallelism: usize) -> (Output, Duration, u64) {
+        let p = format!("-parallelism={parallelism}");
+        measured(
+            &self.ws,
+            &["destroy", "-input=false", "-auto-approve", "-no-color", &p],
+        )
+    }
+}
+
 /// N key pairs created once, destroyed many times.
 pub struct KeyFleet {
-    ws: Workspace,
+    saved: Saved,
     cloud: Cloud,
     pub n: usize,
-    tfstate: String,
     snapshot: Value,
 }
 
@@ -122,42 +159,36 @@ impl KeyFleet {
         let ws = Workspace::with_main(TF, &key_fleet_config(emu, &cloud, n, Mode::Batched));
         ws.apply(&["-parallelism=100"]).assert_success();
         assert_eq!(keys_in_cloud(emu, &cloud), n, "fleet of {n} keys created");
-        let tfstate = read(&ws.path().join("terraform.tfstate"));
-        let snapshot = emu.snapshot();
         KeyFleet {
-            ws,
+            saved: Saved::new(ws),
             cloud,
             n,
-            tfstate,
-            snapshot,
+            snapshot: emu.snapshot(),
         }
     }
 
-    /// Bytes of `terraform.tfstate` per key: Terraform rewrites its whole state file after every
-    /// destroyed resource, so this, not the provider, sets most of the cost of a large destroy.
+    /// Bytes of `terraform.tfstate` per key.
     pub fn state_bytes_per_resource(&self) -> usize {
-        self.tfstate.len() / self.n.max(1)
+        self.saved.bytes_per_resource(self.n)
     }
 
     /// Restores the fleet and runs `terraform destroy -parallelism=P` in `mode`; panics unless
     /// every key is gone from the cloud and from state.
     pub fn destroy(&self, emu: &Emulator, parallelism: usize, mode: Mode) -> Run {
         emu.restore(&self.snapshot);
-        self.ws
-            .write("main.tf", &key_fleet_config(emu, &self.cloud, self.n, mode));
-        self.ws.write("terraform.tfstate", &self.tfstate);
-        let p = format!("-parallelism={parallelism}");
-        let (out, wall, peak_rss_kib) = measured(
-            &self.ws,
-            &["destroy", "-input=false", "-auto-approve", "-no-color", &p],
-        );
+        self.saved
+            .restore(Some(&key_fleet_config(emu, &self.cloud, self.n, mode)));
+        let (out, wall, peak_rss_kib) = self.saved.destroy(parallelism);
         out.assert_success();
         assert_eq!(
             keys_in_cloud(emu, &self.cloud),
             0,
             "keys left after destroy"
         );
-        assert!(self.ws.state_list().is_empty(), "resources left in state");
+        assert!(
+            self.saved.ws.state_list().is_empty(),
+            "resources left in state"
+        );
         let calls = emu.calls();
         Run {
             batched_calls: count(&calls, "DeleteKeyPairs"),
@@ -171,9 +202,8 @@ impl KeyFleet {
 
 /// N `terraform_data` resources: Terraform's own cost of a destroy, with no provider at all.
 pub struct DataFleet {
-    ws: Workspace,
+    saved: Saved,
     pub n: usize,
-    tfstate: String,
 }
 
 impl DataFleet {
@@ -182,10 +212,10 @@ impl DataFleet {
         DataFleet::with_input(n, "count.index")
     }
 
-    /// Resources whose state takes about `bytes` per resource, like `other`'s: `input` (which
-    /// Terraform also copies to `output`) is the index zero-padded to the width that makes up the
-    /// difference. This separates Terraform's cost of handling that much state from the
-    /// provider's own cost.
+    /// Resources whose state takes about `bytes` per resource: `input` (which Terraform also
+    /// copies to `output`) is the index zero-padded to the width that makes up the difference
+    /// from `other`, a fleet of [`DataFleet::create`]. This separates Terraform's cost of
+    /// handling that much state from the provider's own cost.
     pub fn matching(n: usize, bytes: usize, other: &DataFleet) -> DataFleet {
         let width = bytes.saturating_sub(other.state_bytes_per_resource()) / 2;
         DataFleet::with_input(n, &format!("format(\"%0{}d\", count.index)", width.max(1)))
@@ -199,22 +229,20 @@ impl DataFleet {
             ),
         );
         ws.apply(&["-parallelism=100"]).assert_success();
-        let tfstate = read(&ws.path().join("terraform.tfstate"));
-        DataFleet { ws, n, tfstate }
+        DataFleet {
+            saved: Saved::new(ws),
+            n,
+        }
     }
 
     /// Bytes of `terraform.tfstate` per resource.
     pub fn state_bytes_per_resource(&self) -> usize {
-        self.tfstate.len() / self.n.max(1)
+        self.saved.bytes_per_resource(self.n)
     }
 
     pub fn destroy(&self, parallelism: usize) -> Run {
-        self.ws.write("terraform.tfstate", &self.tfstate);
-        let p = format!("-parallelism={parallelism}");
-        let (out, wall, _) = measured(
-            &self.ws,
-            &["destroy", "-input=false", "-auto-approve", "-no-color", &p],
-        );
+        self.saved.restore(None);
+        let (out, wall, _) = self.saved.destroy(parallelism);
         out.assert_success();
         Run {
             wall,
@@ -225,10 +253,9 @@ impl DataFleet {
 
 /// One key pair attached to `n` instances, shrunk to `keep` of them.
 pub struct AttachmentFleet {
-    ws: Workspace,
+    saved: Saved,
     cloud: Cloud,
     pub n: usize,
-    tfstate: String,
     snapshot: Value,
 }
 
@@ -267,14 +294,11 @@ impl AttachmentFleet {
         let ws = Workspace::with_main(TF, &attachment_config(emu, &cloud, n, n, Mode::Batched));
         ws.apply(&[]).assert_success();
         assert_eq!(bound_instances(emu, &cloud), n, "fleet attached");
-        let tfstate = read(&ws.path().join("terraform.tfstate"));
-        let snapshot = emu.snapshot();
         AttachmentFleet {
-            ws,
+            saved: Saved::new(ws),
             cloud,
             n,
-            tfstate,
-            snapshot,
+            snapshot: emu.snapshot(),
         }
     }
 
@@ -282,16 +306,18 @@ impl AttachmentFleet {
     /// panics unless exactly those stay bound.
     pub fn shrink(&self, emu: &Emulator, keep: usize, mode: Mode) -> Run {
         emu.restore(&self.snapshot);
-        self.ws.write(
-            "main.tf",
-            &attachment_config(emu, &self.cloud, self.n, keep, mode),
-        );
-        self.ws.write("terraform.tfstate", &self.tfstate);
+        self.saved.restore(Some(&attachment_config(
+            emu,
+            &self.cloud,
+            self.n,
+            keep,
+            mode,
+        )));
         let mut args = vec!["apply", "-input=false", "-auto-approve", "-no-color"];
         if mode == Mode::Replace {
             args.push("-replace=sshkey_key_pair_attachment.a");
         }
-        let (out, wall, peak_rss_kib) = measured(&self.ws, &args);
+        let (out, wall, peak_rss_kib) = measured(&self.saved.ws, &args);
         out.assert_success();
         assert_eq!(
             bound_instances(emu, &self.cloud),
