@@ -12,11 +12,14 @@
 //! - `bind`: one attach/detach call with per-instance outcomes, resilient to whole-call refusals.
 //! - `detach`: batch execution for detaches: merge per key, chunk to the bind limit, hand each
 //!   caller its own per-instance outcomes.
+//! - `read`: the key reader, which serves refreshes from listing pages read ahead, and from
+//!   batched lookups.
 
 pub mod bind;
 mod delete;
 mod detach;
 mod group;
+mod read;
 #[cfg(test)]
 mod tests;
 
@@ -26,6 +29,7 @@ use crate::cloud::CloudKind;
 
 pub use delete::{DeleteCoalescer, DeleteError};
 pub use detach::{BatchError, DetachCoalescer};
+pub use read::{KeyReader, ReadOutcome, ReadStats};
 
 /// Default gather window: long enough for Terraform's parallel RPCs to arrive together, short
 /// enough not to be noticed on a single delete.

@@ -9,8 +9,8 @@ use tokio::time::Instant;
 
 use super::*;
 use crate::cloud::{
-    BindOptions, CloudError, ErrorKind, Instance, InstanceOutcome, InstanceQuery, KeyPair,
-    KeyPairApi, KeyQuery, KeySpec,
+    BindOptions, CloudError, ErrorKind, Instance, InstanceOutcome, InstanceQuery, KeyPage, KeyPair,
+    KeyPairApi, KeyQuery, KeySpec, PageRequest,
 };
 
 #[derive(Default)]
@@ -83,6 +83,9 @@ impl KeyPairApi for Double {
                 })
             })
             .collect())
+    }
+    async fn list_key_pairs(&self, _page: &PageRequest) -> Result<KeyPage, CloudError> {
+        Err(self.err("DescribeKeyPairs", "Unsupported", ErrorKind::Other))
     }
     async fn delete_key_pairs(&self, ids: &[String]) -> Result<(), CloudError> {
         assert!(ids.len() <= self.kind.limits().delete_batch);

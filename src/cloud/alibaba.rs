@@ -11,11 +11,12 @@ use serde_json::Value;
 use super::error::classify;
 use super::fields::{self, items};
 use super::idempotent;
+use super::rules::ReadAhead;
 use super::sign::{self, acs3, encode};
 use super::transport::{host_header, Attempted, HttpRequest, Transport};
 use super::{
     BindOptions, ClientConfig, CloudError, CloudKind, ErrorKind, Instance, InstanceOutcome,
-    InstanceQuery, KeyPair, KeyPairApi, KeyQuery, KeySpec,
+    InstanceQuery, KeyPage, KeyPair, KeyPairApi, KeyQuery, KeySpec, PageRequest,
 };
 
 /// How one Alibaba product spells the same operations.
@@ -51,9 +52,6 @@ static ENS: Dialect = Dialect {
     has_key_id: true,
     os_field: "OSName",
 };
-
-/// Most instance ids per DescribeInstances call.
-const INSTANCE_PAGE: usize = 100;
 
 /// An ECS or ENS client.
 #[derive(Debug)]
@@ -97,8 +95,8 @@ impl AlibabaClient {
             d,
             region: cfg.region.clone(),
             creds: (&cfg.credentials).into(),
+            t: Transport::new(&cfg, &endpoint)?,
             endpoint,
-            t: Transport::new(&cfg)?,
         })
     }
 
@@ -172,6 +170,22 @@ impl AlibabaClient {
             .await
     }
 
+    /// One page (numbered from 1): (items, TotalCount).
+    async fn page(
+        &self,
+        action: &str,
+        mut params: Params,
+        number: usize,
+        page_size: usize,
+        (list, inner): (&str, &str),
+    ) -> Result<(Vec<Value>, usize), CloudError> {
+        params.push(p("PageNumber", number.to_string()));
+        params.push(p("PageSize", page_size.to_string()));
+        let v = self.rpc(action, params).await.result?;
+        let total = fields::int(&v, "TotalCount").unwrap_or(0).max(0) as usize;
+        Ok((items(&v, list, inner).to_vec(), total))
+    }
+
     /// All pages of a paged list.
     async fn paged(
         &self,
@@ -182,15 +196,13 @@ impl AlibabaClient {
         inner: &str,
     ) -> Result<Vec<Value>, CloudError> {
         let mut out = Vec::new();
-        for page in 1.. {
-            let mut q = params.clone();
-            q.push(p("PageNumber", page.to_string()));
-            q.push(p("PageSize", page_size.to_string()));
-            let v = self.rpc(action, q).await.result?;
-            let got = items(&v, list, inner);
-            out.extend(got.iter().cloned());
-            let total = fields::int(&v, "TotalCount").unwrap_or(0).max(0) as usize;
-            if got.len() < page_size || out.len() >= total {
+        for number in 1.. {
+            let (got, total) = self
+                .page(action, params.clone(), number, page_size, (list, inner))
+                .await?;
+            let short = got.len() < page_size;
+            out.extend(got);
+            if short || out.len() >= total {
                 break;
             }
         }
@@ -301,7 +313,7 @@ impl AlibabaClient {
             .paged(
                 "DescribeInstances",
                 params,
-                INSTANCE_PAGE,
+                self.kind.limits().instance_batch,
                 "Instances",
                 "Instance",
             )
@@ -379,7 +391,12 @@ impl KeyPairApi for AlibabaClient {
             KeyQuery::Names(n) | KeyQuery::Ids(n) if n.is_empty() => return Ok(Vec::new()),
             KeyQuery::Names(n) if n.len() == 1 => params.push(p("KeyPairName", n[0].clone())),
             KeyQuery::Ids(n) if n.len() == 1 => params.push(p(self.d.key_param, n[0].clone())),
-            KeyQuery::NamePrefix(prefix) => params.push(p("KeyPairName", format!("{prefix}*"))),
+            // ENS matches names exactly: its prefix queries list everything and filter here.
+            KeyQuery::NamePrefix(prefix)
+                if self.kind.limits().read_ahead == ReadAhead::NamePattern =>
+            {
+                params.push(p("KeyPairName", format!("{prefix}*")))
+            }
             _ => {}
         }
         let page = self.kind.limits().describe_page;
@@ -396,6 +413,38 @@ impl KeyPairApi for AlibabaClient {
                 KeyQuery::NamePrefix(prefix) => k.name.starts_with(prefix.as_str()),
             })
             .collect())
+    }
+
+    async fn list_key_pairs(&self, page: &PageRequest) -> Result<KeyPage, CloudError> {
+        let mut params = Vec::new();
+        if let Some(pattern) = &page.name_pattern {
+            if self.kind.limits().read_ahead != ReadAhead::NamePattern {
+                return Err(CloudError::local(
+                    self.kind,
+                    "DescribeKeyPairs",
+                    ErrorKind::InvalidInput,
+                    "Unsupported",
+                    format!(
+                        "{} matches exact names only; a name pattern cannot be listed",
+                        self.kind
+                    ),
+                ));
+            }
+            params.push(p("KeyPairName", pattern.clone()));
+        }
+        let (got, total) = self
+            .page(
+                "DescribeKeyPairs",
+                params,
+                page.index + 1,
+                page.size,
+                ("KeyPairs", "KeyPair"),
+            )
+            .await?;
+        Ok(KeyPage {
+            keys: got.iter().map(|v| self.key_from(v)).collect(),
+            total,
+        })
     }
 
     async fn delete_key_pairs(&self, ids: &[String]) -> Result<(), CloudError> {
@@ -447,7 +496,7 @@ impl KeyPairApi for AlibabaClient {
         match q {
             InstanceQuery::Ids(ids) => {
                 let mut out = Vec::new();
-                for chunk in ids.chunks(INSTANCE_PAGE) {
+                for chunk in ids.chunks(self.kind.limits().instance_batch) {
                     out.extend(
                         self.all_instances(vec![p("InstanceIds", json_list(chunk))])
                             .await?,

@@ -7,7 +7,8 @@
 //!
 //! - [`sign`]: request signing (ACS3, V2, TC3), shared with the emulator.
 //! - `transport`: HTTP, timeouts, retries with backoff and jitter, the retry deadline.
-//! - [`ratelimit`]: a per-action token bucket so CVM's 10 requests/s is never provoked.
+//! - [`pacer`]: one pacer per account and action, at the cloud's documented rate, slowing down
+//!   when throttled anyway.
 //! - `alibaba`: ECS and ENS (one RPC transport, two parameter dialects).
 //! - `tencent`: CVM, with Tencent's JSON envelope.
 //! - [`error`], [`rules`]: the error type and the per-cloud limits and naming rules.
@@ -16,8 +17,8 @@ mod alibaba;
 pub mod error;
 mod fields;
 pub mod idempotent;
+pub mod pacer;
 pub mod public_key;
-pub mod ratelimit;
 pub mod rules;
 pub mod sign;
 mod tencent;
@@ -33,6 +34,9 @@ use async_trait::async_trait;
 
 pub use error::{CloudError, ErrorKind};
 pub use rules::{Limits, NameRuleError};
+
+/// The retry deadline of a call is this many request timeouts.
+pub const RETRY_DEADLINE_FACTOR: u32 = 4;
 
 /// The clouds we manage key pairs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -232,6 +236,26 @@ pub enum KeyQuery {
     NamePrefix(String),
 }
 
+/// One page of a key pair listing, for reading ahead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    /// Only names matching this `*` pattern (ECS `KeyPairName`); `None` lists everything.
+    pub name_pattern: Option<String>,
+    /// Which page, from 0.
+    pub index: usize,
+    /// Keys per page, at most `limits().describe_page`.
+    pub size: usize,
+}
+
+/// What one listing page returned.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KeyPage {
+    /// The keys of this page, in the cloud's order.
+    pub keys: Vec<KeyPair>,
+    /// How many keys the whole listing holds (`TotalCount`) at the time of this page.
+    pub total: usize,
+}
+
 /// An instance, reduced to what key bindings need.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Instance {
@@ -281,6 +305,9 @@ pub trait KeyPairApi: Send + Sync + 'static {
     async fn create_key_pair(&self, spec: &KeySpec) -> Result<KeyPair, CloudError>;
     /// Describes key pairs (all pages).
     async fn describe_key_pairs(&self, q: &KeyQuery) -> Result<Vec<KeyPair>, CloudError>;
+    /// Fetches ONE page of a key pair listing. Pages shift while keys come and go: a key
+    /// missing from a page is not proof that it is gone.
+    async fn list_key_pairs(&self, page: &PageRequest) -> Result<KeyPage, CloudError>;
     /// Deletes key pairs in ONE call; `ids.len()` must not exceed `limits().delete_batch`.
     async fn delete_key_pairs(&self, ids: &[String]) -> Result<(), CloudError>;
     /// Binds a key pair to instances in ONE call (at most `limits().bind_batch`).

@@ -6,44 +6,91 @@
 
 use super::CloudKind;
 
-/// API limits of one cloud.
+/// API limits of one cloud: batch sizes, page sizes, documented request rates.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
     /// Most key pairs one DeleteKeyPairs call accepts.
     pub delete_batch: usize,
     /// Most instances one attach/detach call accepts.
     pub bind_batch: usize,
-    /// Page size used for Describe* calls (the API maximum).
+    /// Page size used for DescribeKeyPairs listings (the API maximum).
     pub describe_page: usize,
-    /// Requests per second per action the cloud tolerates before throttling, if documented.
-    pub rate_per_sec: Option<u32>,
-    /// The actions `rate_per_sec` applies to (each counted separately).
-    pub rate_limited_actions: &'static [&'static str],
+    /// Most key pairs one DescribeKeyPairs lookup can name: CVM `KeyIds.N`; ECS and ENS take
+    /// one name or id per call.
+    pub lookup_batch: usize,
+    /// Most instance ids one DescribeInstances call takes (CVM `InstanceIds.N`, ECS/ENS the
+    /// `InstanceIds` JSON array).
+    pub instance_batch: usize,
+    /// How a read-ahead listing can be narrowed to the keys a workspace is likely to read.
+    pub read_ahead: ReadAhead,
+    /// Documented requests per second, per action. An action not listed has no published
+    /// limit: it is paced only after the cloud throttles it.
+    pub rates: &'static [(&'static str, u32)],
+}
+
+/// What a listing of key pairs can be narrowed by, which decides whether reading ahead pays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadAhead {
+    /// Plain pages of the whole region; lookups batch many ids, so pages are paid from the calls
+    /// the batching saves (CVM).
+    Unfiltered,
+    /// A `*` name pattern (ECS `KeyPairName`): pages of the names sharing the workspace's prefix.
+    NamePattern,
+    /// No narrowing and one key per lookup (ENS): a listing would be a gamble on other
+    /// accounts' keys, so every read is a lookup.
+    Never,
+}
+
+impl Limits {
+    /// The documented rate of `action`, if any.
+    pub fn rate(&self, action: &str) -> Option<u32> {
+        self.rates
+            .iter()
+            .find(|(a, _)| *a == action)
+            .map(|(_, n)| *n)
+    }
+
+    /// The largest `max_read_batch`: the bigger of a lookup and a listing page.
+    pub fn read_batch(&self) -> usize {
+        self.lookup_batch.max(self.describe_page)
+    }
 }
 
 pub(crate) static ECS_LIMITS: Limits = Limits {
     delete_batch: 100,
     bind_batch: 50,
     describe_page: 50,
-    rate_per_sec: None,
-    rate_limited_actions: &[],
+    lookup_batch: 1,
+    instance_batch: 100,
+    read_ahead: ReadAhead::NamePattern,
+    // ECS throttles per account and API with quotas shown only in the account's console.
+    rates: &[],
 };
 pub(crate) static ENS_LIMITS: Limits = Limits {
     delete_batch: 1,
     bind_batch: 30,
     describe_page: 50,
-    rate_per_sec: None,
-    rate_limited_actions: &[],
+    lookup_batch: 1,
+    instance_batch: 100,
+    read_ahead: ReadAhead::Never,
+    rates: &[],
 };
+/// CVM's "Frequency Limit" page documents a per-second limit for every API.
 pub(crate) static CVM_LIMITS: Limits = Limits {
     delete_batch: 100,
     bind_batch: 100,
     describe_page: 100,
-    rate_per_sec: Some(10),
-    rate_limited_actions: &[
-        "DeleteKeyPairs",
-        "AssociateInstancesKeyPairs",
-        "DisassociateInstancesKeyPairs",
+    lookup_batch: 100,
+    instance_batch: 100,
+    read_ahead: ReadAhead::Unfiltered,
+    rates: &[
+        ("CreateKeyPair", 10),
+        ("ImportKeyPair", 10),
+        ("DescribeKeyPairs", 10),
+        ("DeleteKeyPairs", 10),
+        ("AssociateInstancesKeyPairs", 10),
+        ("DisassociateInstancesKeyPairs", 10),
+        ("DescribeInstances", 40),
     ],
 };
 
@@ -287,6 +334,19 @@ mod tests {
         assert_eq!(CloudKind::Ecs.limits().bind_batch, 50);
         assert_eq!(CloudKind::Ens.limits().bind_batch, 30);
         assert_eq!(CloudKind::Cvm.limits().bind_batch, 100);
-        assert_eq!(CloudKind::Cvm.limits().rate_per_sec, Some(10));
+        let cvm = CloudKind::Cvm.limits();
+        for action in [
+            "CreateKeyPair",
+            "ImportKeyPair",
+            "DescribeKeyPairs",
+            "DeleteKeyPairs",
+        ] {
+            assert_eq!(cvm.rate(action), Some(10), "{action}");
+        }
+        assert_eq!(cvm.rate("DescribeInstances"), Some(40));
+        assert_eq!(CloudKind::Ecs.limits().rate("DescribeKeyPairs"), None);
+        assert_eq!(cvm.read_batch(), 100);
+        assert_eq!(CloudKind::Ecs.limits().read_batch(), 50);
+        assert_eq!(CloudKind::Ens.limits().read_batch(), 50);
     }
 }

@@ -14,14 +14,12 @@ use super::sign::{self, tc3};
 use super::transport::{host_header, Attempted, HttpRequest, Transport};
 use super::{
     BindOptions, ClientConfig, CloudError, CloudKind, ErrorKind, Instance, InstanceOutcome,
-    InstanceQuery, KeyPair, KeyPairApi, KeyQuery, KeySpec,
+    InstanceQuery, KeyPage, KeyPair, KeyPairApi, KeyQuery, KeySpec, PageRequest,
 };
 
 const VERSION: &str = "2017-03-12";
 const SERVICE: &str = "cvm";
 const DEFAULT_ENDPOINT: &str = "https://cvm.tencentcloudapi.com/";
-/// Most ids per filter and rows per page.
-const PAGE: usize = 100;
 
 /// A CVM client.
 #[derive(Debug)]
@@ -34,11 +32,12 @@ pub(crate) struct TencentClient {
 
 impl TencentClient {
     pub(crate) fn new(cfg: ClientConfig) -> Result<Self, CloudError> {
+        let endpoint = super::resolve_endpoint(&cfg, DEFAULT_ENDPOINT)?;
         Ok(Self {
-            endpoint: super::resolve_endpoint(&cfg, DEFAULT_ENDPOINT)?,
+            t: Transport::new(&cfg, &endpoint)?,
+            endpoint,
             region: cfg.region.clone(),
             creds: (&cfg.credentials).into(),
-            t: Transport::new(&cfg)?,
         })
     }
 
@@ -134,21 +133,32 @@ impl TencentClient {
             .await
     }
 
-    async fn paged(
+    /// One page: (items, TotalCount).
+    async fn page(
         &self,
         action: &str,
         mut body: Value,
         list: &str,
-    ) -> Result<Vec<Value>, CloudError> {
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<Value>, usize), CloudError> {
+        body["Offset"] = json!(offset);
+        body["Limit"] = json!(limit);
+        let v = self.rpc(action, body).await.result?;
+        let total = fields::int(&v, "TotalCount").unwrap_or(0).max(0) as usize;
+        Ok((items(&v, list, "").to_vec(), total))
+    }
+
+    async fn paged(&self, action: &str, body: Value, list: &str) -> Result<Vec<Value>, CloudError> {
+        let limit = CloudKind::Cvm.limits().describe_page;
         let mut out = Vec::new();
         loop {
-            body["Offset"] = json!(out.len());
-            body["Limit"] = json!(PAGE);
-            let v = self.rpc(action, body.clone()).await.result?;
-            let got = items(&v, list, "");
-            out.extend(got.iter().cloned());
-            let total = fields::int(&v, "TotalCount").unwrap_or(0).max(0) as usize;
-            if got.len() < PAGE || out.len() >= total {
+            let (got, total) = self
+                .page(action, body.clone(), list, out.len(), limit)
+                .await?;
+            let short = got.len() < limit;
+            out.extend(got);
+            if short || out.len() >= total {
                 return Ok(out);
             }
         }
@@ -264,29 +274,37 @@ impl KeyPairApi for TencentClient {
         let mut out = Vec::new();
         match q {
             KeyQuery::Ids(ids) => {
-                for chunk in ids.chunks(PAGE) {
+                for chunk in ids.chunks(CloudKind::Cvm.limits().lookup_batch) {
                     let list = self
                         .paged("DescribeKeyPairs", json!({"KeyIds": chunk}), "KeyPairSet")
                         .await;
                     match list {
                         Ok(list) => out.extend(list.iter().map(Self::key_from)),
-                        // Unknown ids fail the whole call: fall back to listing and filtering.
-                        Err(e) if e.kind == ErrorKind::NotFound => {
-                            let all = self
-                                .paged("DescribeKeyPairs", json!({}), "KeyPairSet")
-                                .await?;
-                            out.extend(
-                                all.iter()
-                                    .map(Self::key_from)
-                                    .filter(|k| chunk.contains(&k.id)),
-                            );
+                        // An unknown id can fail the whole call: ask for each id alone, so one
+                        // missing key costs its own lookup instead of hiding its neighbours.
+                        Err(e) if e.kind == ErrorKind::NotFound && chunk.len() > 1 => {
+                            for id in chunk {
+                                let one = self
+                                    .paged(
+                                        "DescribeKeyPairs",
+                                        json!({"KeyIds": [id]}),
+                                        "KeyPairSet",
+                                    )
+                                    .await;
+                                match one {
+                                    Ok(list) => out.extend(list.iter().map(Self::key_from)),
+                                    Err(e) if e.kind == ErrorKind::NotFound => {}
+                                    Err(e) => return Err(e),
+                                }
+                            }
                         }
+                        Err(e) if e.kind == ErrorKind::NotFound => {}
                         Err(e) => return Err(e),
                     }
                 }
             }
             KeyQuery::Names(names) => {
-                for chunk in names.chunks(PAGE) {
+                for chunk in names.chunks(CloudKind::Cvm.limits().lookup_batch) {
                     let body = json!({"Filters": [{"Name": "key-name", "Values": chunk}]});
                     let list = self.paged("DescribeKeyPairs", body, "KeyPairSet").await?;
                     out.extend(list.iter().map(Self::key_from));
@@ -305,17 +323,46 @@ impl KeyPairApi for TencentClient {
         Ok(out)
     }
 
+    async fn list_key_pairs(&self, page: &PageRequest) -> Result<KeyPage, CloudError> {
+        if page.name_pattern.is_some() {
+            return Err(CloudError::local(
+                CloudKind::Cvm,
+                "DescribeKeyPairs",
+                ErrorKind::InvalidInput,
+                "Unsupported",
+                "CVM key-name filters match whole names only; a name pattern cannot be listed",
+            ));
+        }
+        let (got, total) = self
+            .page(
+                "DescribeKeyPairs",
+                json!({}),
+                "KeyPairSet",
+                page.index * page.size,
+                page.size,
+            )
+            .await?;
+        Ok(KeyPage {
+            keys: got.iter().map(Self::key_from).collect(),
+            total,
+        })
+    }
+
     async fn delete_key_pairs(&self, ids: &[String]) -> Result<(), CloudError> {
         if ids.is_empty() {
             return Ok(());
         }
-        if ids.len() > PAGE {
+        let limit = CloudKind::Cvm.limits().delete_batch;
+        if ids.len() > limit {
             return Err(CloudError::local(
                 CloudKind::Cvm,
                 "DeleteKeyPairs",
                 ErrorKind::InvalidInput,
                 "TooManyKeys",
-                format!("{} keys in one call; cvm accepts at most {PAGE}", ids.len()),
+                format!(
+                    "{} keys in one call; cvm accepts at most {limit}",
+                    ids.len()
+                ),
             ));
         }
         let a = self.rpc("DeleteKeyPairs", json!({"KeyIds": ids})).await;
@@ -346,7 +393,7 @@ impl KeyPairApi for TencentClient {
         match q {
             InstanceQuery::Ids(ids) => {
                 let mut out = Vec::new();
-                for chunk in ids.chunks(PAGE) {
+                for chunk in ids.chunks(CloudKind::Cvm.limits().instance_batch) {
                     let list = self
                         .paged(
                             "DescribeInstances",

@@ -1,4 +1,4 @@
-//! HTTP with timeouts, retries, backoff with jitter, a retry deadline and rate limiting: the
+//! HTTP with timeouts, retries, backoff with jitter, a retry deadline and pacing: the
 //! mechanics every cloud shares. The per-cloud modules only build signed requests and parse
 //! answers; they hand both to [`Transport::call`] as closures, so every attempt is signed afresh
 //! (new nonce and timestamp: the clouds reject replays and stale signatures).
@@ -8,13 +8,16 @@ use std::time::Duration;
 use rand::Rng;
 use tokio::time::Instant;
 
-use super::ratelimit::RateLimiter;
-use super::{ClientConfig, CloudError, CloudKind, ErrorKind};
+use super::pacer::Pacers;
+use super::{ClientConfig, CloudError, CloudKind, ErrorKind, RETRY_DEADLINE_FACTOR};
 
 /// First backoff delay; doubled per retry.
 const BASE_BACKOFF: Duration = Duration::from_millis(200);
 /// Largest backoff delay.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// Most extra pause after a throttling answer; the pacer's new spacing does the real waiting,
+/// this only keeps the refused callers from coming back in lockstep.
+const THROTTLE_JITTER: Duration = Duration::from_millis(100);
 
 /// A fully built request.
 #[derive(Debug, Clone)]
@@ -40,11 +43,12 @@ pub(crate) struct Transport {
     http: reqwest::Client,
     max_retries: u32,
     retry_deadline: Duration,
-    limiter: RateLimiter,
+    pacers: Pacers,
 }
 
 impl Transport {
-    pub(crate) fn new(cfg: &ClientConfig) -> Result<Self, CloudError> {
+    /// The transport of a client of `cfg` talking to `endpoint`.
+    pub(crate) fn new(cfg: &ClientConfig, endpoint: &url::Url) -> Result<Self, CloudError> {
         let http = reqwest::Client::builder()
             .timeout(cfg.request_timeout)
             .connect_timeout(cfg.request_timeout.min(Duration::from_secs(10)))
@@ -67,26 +71,43 @@ impl Transport {
             http,
             max_retries: cfg.max_retries,
             retry_deadline: cfg.retry_deadline,
-            limiter: RateLimiter::new(
-                cfg.kind.limits().rate_per_sec,
-                cfg.kind.limits().rate_limited_actions,
-            ),
+            pacers: Pacers::new(cfg, endpoint),
         })
     }
 
     /// Runs one API action with retries. `build` signs a fresh request per attempt; `parse`
     /// turns (HTTP status, body) into a value or the cloud's error.
+    ///
+    /// Every attempt waits for the action's pacer first. A throttling answer slows the pacer
+    /// down and is retried until the retry deadline (it never ran, so it uses no retry); other
+    /// transient failures are retried `max_retries` times with backoff, within the deadline. The
+    /// deadline counts from the first attempt, not from the wait for a slot.
     pub(crate) async fn call<T>(
         &self,
         action: &str,
         build: impl Fn() -> Result<HttpRequest, CloudError>,
         parse: impl Fn(u16, &[u8]) -> Result<T, CloudError>,
     ) -> Attempted<T> {
-        let start = Instant::now();
+        let pacer = self.pacers.action(action);
+        let mut first_attempt: Option<Instant> = None;
         let mut may_have_committed = false;
-        let mut attempt = 0u32;
+        let mut attempts = 0u32;
+        let mut failures = 0u32;
+        let mut last_err: Option<CloudError> = None;
         loop {
-            self.limiter.acquire(action).await;
+            let slot = pacer.reserve();
+            if let (Some(start), Some(err)) = (first_attempt, last_err.take()) {
+                // A slowed-down pacer's next slot may lie past the deadline: give up now.
+                if slot > start + self.retry_deadline {
+                    return Attempted {
+                        result: Err(self.gave_up(err, attempts, start.elapsed(), false)),
+                        may_have_committed,
+                    };
+                }
+            }
+            tokio::time::sleep_until(slot).await;
+            let start = *first_attempt.get_or_insert_with(Instant::now);
+            attempts += 1;
             let result = match build() {
                 Ok(req) => self
                     .send_once(action, req)
@@ -103,22 +124,63 @@ impl Transport {
                 }
                 Err(e) => e,
             };
-            let delay = backoff(attempt);
-            let retry = err.kind.is_retryable()
-                && attempt < self.max_retries
-                && start.elapsed() + delay <= self.retry_deadline;
-            if !retry {
+            let throttled = err.kind == ErrorKind::Throttled;
+            let delay = if throttled {
+                pacer.throttled();
+                jitter(THROTTLE_JITTER)
+            } else {
+                backoff(failures)
+            };
+            let in_deadline = start.elapsed() + delay <= self.retry_deadline;
+            let retries_left = throttled || failures < self.max_retries;
+            if !(err.kind.is_retryable() && in_deadline && retries_left) {
+                let err = if err.kind.is_retryable() {
+                    self.gave_up(err, attempts, start.elapsed(), in_deadline)
+                } else {
+                    err
+                };
                 return Attempted {
                     result: Err(err),
                     may_have_committed,
                 };
             }
             // Throttled requests were refused before doing anything; the others may have run.
-            may_have_committed |= err.kind != ErrorKind::Throttled;
-            tracing::info!(cloud = %self.kind, action, attempt = attempt + 1, delay_ms = delay.as_millis() as u64, error = %err, "retrying");
+            may_have_committed |= !throttled;
+            failures += u32::from(!throttled);
+            tracing::info!(cloud = %self.kind, action, attempt = attempts, delay_ms = delay.as_millis() as u64, error = %err, "retrying");
             tokio::time::sleep(delay).await;
-            attempt += 1;
+            last_err = Some(err);
         }
+    }
+
+    /// Says how long a failed call was retried and which setting bounds that.
+    fn gave_up(
+        &self,
+        mut err: CloudError,
+        attempts: u32,
+        spent: Duration,
+        in_deadline: bool,
+    ) -> CloudError {
+        let deadline = format!(
+            "the retry deadline, {} s ({RETRY_DEADLINE_FACTOR} x `request_timeout`)",
+            self.retry_deadline.as_secs()
+        );
+        let bound = if err.kind == ErrorKind::Throttled {
+            format!("the cloud kept throttling until {deadline} was spent; raise `request_timeout`, run Terraform with a lower -parallelism, or ask the cloud for a higher quota")
+        } else if in_deadline {
+            format!(
+                "`max_retries` = {} bounds the retries; raise it to keep trying",
+                self.max_retries
+            )
+        } else {
+            format!("{deadline} was spent; raise `request_timeout` to keep trying")
+        };
+        err.message = format!(
+            "{}; gave up after {attempts} attempt(s) over {:.1} s: {bound}",
+            err.message,
+            spent.as_secs_f64()
+        );
+        err
     }
 
     async fn send_once(
@@ -161,8 +223,12 @@ fn backoff(attempt: u32) -> Duration {
         .saturating_mul(1u32 << attempt.min(16))
         .min(MAX_BACKOFF);
     let half = full / 2;
-    let jitter_ms = rand::rng().random_range(0..=half.as_millis() as u64);
-    half + Duration::from_millis(jitter_ms)
+    half + jitter(half)
+}
+
+/// A random pause in [0, max].
+fn jitter(max: Duration) -> Duration {
+    Duration::from_millis(rand::rng().random_range(0..=max.as_millis() as u64))
 }
 
 /// The `host[:port]` the HTTP client will send for `url`, which is what must be signed.
@@ -180,19 +246,25 @@ mod tests {
     use crate::cloud::{Credentials, Secret};
     use std::sync::atomic::{AtomicU32, Ordering};
 
-    fn transport(max_retries: u32, deadline_ms: u64) -> Transport {
-        Transport::new(&ClientConfig {
-            kind: CloudKind::Ecs,
-            region: "cn-hangzhou".into(),
-            credentials: Credentials {
-                access_key: "a".into(),
-                secret_key: Secret::new("s".into()),
+    /// A transport with pacers of its own: `account` must differ between tests, which run
+    /// side by side with paused clocks of their own.
+    fn transport(account: &str, max_retries: u32, deadline_ms: u64) -> Transport {
+        let endpoint = url::Url::parse("http://127.0.0.1:1/").unwrap();
+        Transport::new(
+            &ClientConfig {
+                kind: CloudKind::Ecs,
+                region: "cn-hangzhou".into(),
+                credentials: Credentials {
+                    access_key: account.into(),
+                    secret_key: Secret::new("s".into()),
+                },
+                endpoint: Some(endpoint.clone()),
+                request_timeout: Duration::from_secs(1),
+                max_retries,
+                retry_deadline: Duration::from_millis(deadline_ms),
             },
-            endpoint: None,
-            request_timeout: Duration::from_secs(1),
-            max_retries,
-            retry_deadline: Duration::from_millis(deadline_ms),
-        })
+            &endpoint,
+        )
         .unwrap()
     }
 
@@ -220,28 +292,61 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn retries_are_bounded_by_count_and_deadline() {
-        let (n, a) = failing(&transport(3, 60_000), ErrorKind::Server).await;
+        let (n, a) = failing(&transport("count", 3, 60_000), ErrorKind::Server).await;
         assert_eq!(n, 4, "first try + 3 retries");
-        assert!(a.result.is_err() && a.may_have_committed);
+        assert!(a.may_have_committed);
+        let message = a.result.unwrap_err().message;
+        assert!(
+            message.contains("gave up after 4 attempt(s)") && message.contains("`max_retries` = 3"),
+            "{message}"
+        );
 
         let start = Instant::now();
-        let (n, _) = failing(&transport(100, 2_000), ErrorKind::Transport).await;
+        let (n, a) = failing(&transport("deadline", 100, 2_000), ErrorKind::Transport).await;
         assert!(
             start.elapsed() <= Duration::from_millis(2_000),
             "{:?}",
             start.elapsed()
         );
         assert!((3..=8).contains(&n), "{n} attempts within 2 s");
+        let message = a.result.unwrap_err().message;
+        assert!(
+            message.contains("retry deadline, 2 s") && message.contains("raise `request_timeout`"),
+            "{message}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn throttling_is_retried_until_the_deadline_and_slows_the_pacer() {
+        let t = transport("throttle", 2, 30_000);
+        let start = Instant::now();
+        let (n, a) = failing(&t, ErrorKind::Throttled).await;
+        assert!(n > 3, "throttled attempts use no retries: {n}");
+        assert!(start.elapsed() <= Duration::from_secs(30));
+        assert!(!a.may_have_committed, "throttled calls never ran");
+        let message = a.result.unwrap_err().message;
+        assert!(
+            message.contains("kept throttling") && message.contains("-parallelism"),
+            "{message}"
+        );
+        let pacer = t.pacers.action("DeleteKeyPairs");
+        assert!(
+            pacer.rate().is_some(),
+            "an unpaced action is paced after a throttle"
+        );
+        assert!(pacer.throttles() >= 1);
     }
 
     #[tokio::test(start_paused = true)]
     async fn only_transient_errors_are_retried() {
-        let (n, a) = failing(&transport(5, 60_000), ErrorKind::InvalidInput).await;
+        let (n, a) = failing(&transport("input", 5, 60_000), ErrorKind::InvalidInput).await;
         assert_eq!(n, 1);
         assert!(!a.may_have_committed);
-        let (n, a) = failing(&transport(2, 60_000), ErrorKind::Throttled).await;
-        assert_eq!(n, 3);
-        assert!(!a.may_have_committed, "throttled calls never ran");
+        assert_eq!(
+            a.result.unwrap_err().message,
+            "x",
+            "a refusal is not retried"
+        );
     }
 
     #[test]

@@ -73,7 +73,7 @@ fn connect(config: ProviderConfig) -> Result<Ctx, String> {
         endpoint: config.endpoint.clone(),
         request_timeout: config.request_timeout,
         max_retries: config.max_retries,
-        retry_deadline: config.request_timeout * 4,
+        retry_deadline: config.request_timeout * cloud::RETRY_DEADLINE_FACTOR,
     })
     .map_err(|e| e.to_string())?;
     Ok(Ctx::new(config, api))
