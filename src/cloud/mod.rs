@@ -269,6 +269,17 @@ pub struct Instance {
     pub status: Option<String>,
 }
 
+impl Instance {
+    /// Whether this instance holds the key pair `key_id` named `key_name`, as `kind` reports it.
+    pub fn holds(&self, kind: CloudKind, key_id: &str, key_name: &str) -> bool {
+        let wanted = match kind.limits().instance_key {
+            rules::InstanceKey::Name => key_name,
+            rules::InstanceKey::Id => key_id,
+        };
+        self.key_ids.iter().any(|k| k == wanted)
+    }
+}
+
 /// Which instances to describe. Every variant returns all pages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InstanceQuery {

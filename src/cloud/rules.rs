@@ -23,6 +23,8 @@ pub struct Limits {
     pub instance_batch: usize,
     /// How a read-ahead listing can be narrowed to the keys a workspace is likely to read.
     pub read_ahead: ReadAhead,
+    /// How DescribeInstances names the key pair an instance holds.
+    pub instance_key: InstanceKey,
     /// Documented requests per second, per action. An action not listed has no published
     /// limit: it is paced only after the cloud throttles it.
     pub rates: &'static [(&'static str, u32)],
@@ -39,6 +41,15 @@ pub enum ReadAhead {
     /// No narrowing and one key per lookup (ENS): a listing would be a gamble on other
     /// accounts' keys, so every read is a lookup.
     Never,
+}
+
+/// How an instance listing refers to the key pair an instance holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstanceKey {
+    /// By name (ECS and ENS `KeyPairName`).
+    Name,
+    /// By id (CVM `LoginSettings.KeyIds`).
+    Id,
 }
 
 impl Limits {
@@ -63,6 +74,7 @@ pub(crate) static ECS_LIMITS: Limits = Limits {
     lookup_batch: 1,
     instance_batch: 100,
     read_ahead: ReadAhead::NamePattern,
+    instance_key: InstanceKey::Name,
     // ECS throttles per account and API with quotas shown only in the account's console.
     rates: &[],
 };
@@ -73,6 +85,7 @@ pub(crate) static ENS_LIMITS: Limits = Limits {
     lookup_batch: 1,
     instance_batch: 100,
     read_ahead: ReadAhead::Never,
+    instance_key: InstanceKey::Name,
     rates: &[],
 };
 /// CVM's "Frequency Limit" page documents a per-second limit for every API.
@@ -83,6 +96,7 @@ pub(crate) static CVM_LIMITS: Limits = Limits {
     lookup_batch: 100,
     instance_batch: 100,
     read_ahead: ReadAhead::Unfiltered,
+    instance_key: InstanceKey::Id,
     rates: &[
         ("CreateKeyPair", 10),
         ("ImportKeyPair", 10),

@@ -331,15 +331,26 @@ impl Resource for AttachmentResource {
 
     async fn read(&self, ctx: &Ctx, state: &Value, diags: &mut Diagnostics) -> Outcome {
         let key_id = text(state, "key_id")?;
-        match ctx
-            .api
-            .describe_instances(&InstanceQuery::BoundTo(key_id))
-            .await
-        {
+        let kind = ctx.config.cloud;
+        let wanted = instance_set(state);
+        // The instances in state, described in chunks of the cloud's limit, instead of every
+        // instance in the region.
+        let query = match text(state, "key_pair_name") {
+            Some(_) if !wanted.is_empty() => InstanceQuery::Ids(wanted.iter().cloned().collect()),
+            _ => InstanceQuery::BoundTo(key_id.clone()),
+        };
+        let key_name = text(state, "key_pair_name").unwrap_or_else(|| key_id.clone());
+        match ctx.api.describe_instances(&query).await {
             Ok(list) => {
-                let bound: BTreeSet<String> = list.into_iter().map(|i| i.id).collect();
-                let ours: BTreeSet<String> =
-                    instance_set(state).intersection(&bound).cloned().collect();
+                let ours: BTreeSet<String> = list
+                    .into_iter()
+                    .filter(|i| {
+                        wanted.contains(&i.id)
+                            && (matches!(query, InstanceQuery::BoundTo(_))
+                                || i.holds(kind, &key_id, &key_name))
+                    })
+                    .map(|i| i.id)
+                    .collect();
                 if ours.is_empty() {
                     return None;
                 }

@@ -63,6 +63,9 @@ pub fn schema() -> Schema {
                 Attribute::optional("max_detach_batch", Type::Number).describe(
                     "Most instances per attach/detach call: 1..50 on ecs, 1..30 on ens, 1..100 on cvm. Default: the cloud's limit.",
                 ),
+                Attribute::optional("max_read_batch", Type::Number).describe(
+                    "Most key pairs one refresh call reads: listing pages and batched lookups of 1..100 on cvm, 1..50 on ecs and ens. Default: the cloud's limit. 1 reads each key with its own call.",
+                ),
                 Attribute::optional("batch_window", Type::String).describe(
                     "How long a batch waits for the next delete or detach before it is sent, e.g. `250ms` (default; every arrival restarts it, up to 20 windows). At most 5s.",
                 ),
@@ -85,6 +88,7 @@ pub struct ProviderConfig {
     pub endpoint: Option<url::Url>,
     pub max_delete_batch: usize,
     pub max_detach_batch: usize,
+    pub max_read_batch: usize,
     pub batch_window: Duration,
     pub request_timeout: Duration,
     pub max_retries: u32,
@@ -134,6 +138,7 @@ pub fn build(
         "endpoint",
         "max_delete_batch",
         "max_detach_batch",
+        "max_read_batch",
         "batch_window",
         "request_timeout",
         "max_retries",
@@ -208,6 +213,7 @@ pub fn build(
         endpoint: known("endpoint").and_then(|e| url::Url::parse(&e).ok()),
         max_delete_batch: number("max_delete_batch", limits.delete_batch),
         max_detach_batch: number("max_detach_batch", limits.bind_batch),
+        max_read_batch: number("max_read_batch", limits.read_batch()),
         batch_window: duration("batch_window", DEFAULT_BATCH_WINDOW),
         request_timeout: duration("request_timeout", DEFAULT_REQUEST_TIMEOUT),
         max_retries: config
@@ -260,6 +266,20 @@ fn check_batches(config: &Value, kind: CloudKind, diags: &mut Diagnostics) {
             1,
             limits.bind_batch as i64,
             &bind_rule,
+            diags,
+        );
+    }
+    if let Some(v) = config.attr("max_read_batch") {
+        let read_rule = format!(
+            "DescribeKeyPairs on {kind} lists at most {} key pair(s) per page.",
+            limits.read_batch()
+        );
+        check_range(
+            v,
+            "max_read_batch",
+            1,
+            limits.read_batch() as i64,
+            &read_rule,
             diags,
         );
     }
@@ -432,6 +452,28 @@ mod tests {
     }
 
     #[test]
+    fn read_batch_limits_follow_the_cloud() {
+        for (cloud, max) in [("ecs", 50), ("ens", 50), ("cvm", 100)] {
+            for (n, ok) in [(1, true), (max, true), (max + 1, false), (0, false)] {
+                let mut d = Diagnostics::new();
+                validate(
+                    &config(&[("cloud", Value::string(cloud)), ("max_read_batch", num(n))]),
+                    &mut d,
+                );
+                assert_eq!(!d.has_errors(), ok, "{cloud} {n}");
+                if !ok {
+                    assert_eq!(d.0[0].path, Some(attr("max_read_batch")));
+                    assert!(
+                        d.0[0].detail.contains(&format!("between 1 and {max}")),
+                        "{}",
+                        d.0[0].detail
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn unknown_cloud_is_named() {
         let mut d = Diagnostics::new();
         validate(&config(&[("cloud", Value::string("aws"))]), &mut d);
@@ -459,6 +501,7 @@ mod tests {
         assert_eq!(cfg.credentials.access_key, "id");
         assert_eq!(cfg.max_delete_batch, 100);
         assert_eq!(cfg.max_detach_batch, 100);
+        assert_eq!(cfg.max_read_batch, 100);
         // Alibaba variables do not leak into a Tencent configuration.
         let mut d = Diagnostics::new();
         let none = build(

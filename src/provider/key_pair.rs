@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
+use crate::batch::ReadOutcome;
 use crate::cloud::public_key::{parse_public_key, same_public_key};
 use crate::cloud::{BindOptions, CloudKind, InstanceQuery, KeyPair, KeyQuery, KeySpec};
 use crate::provider::diag::{attr, Diagnostics};
@@ -247,7 +248,11 @@ impl Resource for KeyPairResource {
             resource_group_id: text(planned, "resource_group_id"),
             project_id: planned.attr("project_id").and_then(Value::as_i64),
         };
-        match ctx.api.create_key_pair(&spec).await {
+        let outcome = ctx.api.create_key_pair(&spec).await;
+        if let Ok(kp) = &outcome {
+            ctx.reads.forget(&kp.id);
+        }
+        match outcome {
             Ok(kp) if spec.public_key.is_none() && kp.private_key.is_none() => {
                 // The cloud created the key but its answer, the only copy of the private key,
                 // was lost. Returning the key with an error keeps it in state (Terraform marks
@@ -272,13 +277,9 @@ impl Resource for KeyPairResource {
 
     async fn read(&self, ctx: &Ctx, state: &Value, diags: &mut Diagnostics) -> Outcome {
         let id = text(state, "key_id")?;
-        match ctx
-            .api
-            .describe_key_pairs(&KeyQuery::Ids(vec![id.clone()]))
-            .await
-        {
-            Ok(found) => {
-                let kp = found.into_iter().find(|k| k.id == id)?;
+        let name = text(state, "name").unwrap_or_else(|| id.clone());
+        match ctx.reads.read(id, name).await {
+            ReadOutcome::Found(kp) => {
                 let mut fresh = state_from(&kp, state);
                 // A cloud that reports the public key reveals drift; one that differs only in
                 // comment or whitespace is the same key.
@@ -294,7 +295,8 @@ impl Resource for KeyPairResource {
                 }
                 Some(fresh)
             }
-            Err(e) => {
+            ReadOutcome::Gone => None,
+            ReadOutcome::Failed(e) => {
                 diags.error("Cannot read key pair", e.to_string());
                 Some(state.clone())
             }
@@ -322,6 +324,7 @@ impl Resource for KeyPairResource {
         {
             return Some(prior.clone());
         }
+        ctx.reads.forget(&id);
         match ctx.deletes.delete(id, name).await {
             Ok(()) => None,
             Err(e) => {

@@ -17,19 +17,21 @@ pub mod resource;
 
 use std::sync::Arc;
 
-use crate::batch::{BatchSettings, DeleteCoalescer, DetachCoalescer};
+use crate::batch::{BatchSettings, DeleteCoalescer, DetachCoalescer, KeyReader};
 use crate::cloud::{self, ClientConfig, KeyPairApi};
 use config::ProviderConfig;
 use engine::Engine;
 
-/// Everything a configured provider needs to talk to its cloud: the client and the coalescers
-/// that batch concurrent deletes and detaches. One per provider process (Terraform starts one
-/// process per provider configuration), so batching is per cloud, region and credentials.
+/// Everything a configured provider needs to talk to its cloud: the client, the coalescers
+/// that batch concurrent deletes and detaches, and the reader that batches refreshes. One per
+/// provider process (Terraform starts one process per provider configuration), so batching is
+/// per cloud, region and credentials.
 pub struct Ctx {
     pub config: ProviderConfig,
     pub api: Arc<dyn KeyPairApi>,
     pub deletes: DeleteCoalescer,
     pub detaches: DetachCoalescer,
+    pub reads: KeyReader,
 }
 
 impl Ctx {
@@ -48,11 +50,13 @@ impl Ctx {
                 gather_window: config.batch_window,
             },
         );
+        let reads = KeyReader::new(api.clone(), config.max_read_batch);
         Ctx {
             config,
             api,
             deletes,
             detaches,
+            reads,
         }
     }
 
