@@ -457,6 +457,12 @@ impl Emulator {
         self.admin("POST", "snapshot", Some(snapshot));
     }
 
+    /// Forgets the calls, faults and rate windows so far, keeping keys and instances.
+    pub fn reset_calls_keeping_store(&self) {
+        let store = self.snapshot();
+        self.restore(&store);
+    }
+
     /// Arms a fault: `{"action","kind","count","latency_ms"}`.
     pub fn fault(&self, body: Value) {
         self.admin("POST", "faults", Some(&body));
