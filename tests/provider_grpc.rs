@@ -2,6 +2,7 @@
 //! emulator: the protocol surface, plan-time validation, batching and per-member results.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::Value as Json;
 use sshkey::emulator::{self, EmulatorConfig, RunningEmulator};
@@ -1078,4 +1079,152 @@ async fn lost_create_answer_never_adopts_an_older_key() {
     );
     let text = format!("{:?}", applied.diagnostics);
     assert!(text.contains("already exists"), "{text}");
+}
+
+/// Seeds `n` CVM keys (`seed_0000`, ...) straight into the emulator's store, and returns the
+/// states Terraform would hold for them.
+async fn seed_cvm_keys(h: &Harness, n: usize) -> Vec<Value> {
+    let keys: Vec<Json> = (0..n)
+        .map(|i| {
+            serde_json::json!({
+                "cloud": "cvm", "region": "ap-guangzhou",
+                "id": format!("skey-s{i:07}"), "name": format!("seed_{i:04}"),
+                "fingerprint": "", "public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHt7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7",
+                "creation_time": "2026-01-01T00:00:00Z",
+            })
+        })
+        .collect();
+    h.admin_post(
+        "snapshot",
+        serde_json::json!({"keys": keys, "instances": []}),
+    )
+    .await;
+    (0..n)
+        .map(|i| {
+            object(
+                &key_type(),
+                &[
+                    ("name", Value::string(format!("seed_{i:04}"))),
+                    ("key_id", Value::string(format!("skey-s{i:07}"))),
+                    ("detach_on_destroy", Value::Bool(false)),
+                ],
+            )
+        })
+        .collect()
+}
+
+/// Reads every state the way Terraform refreshes: `parallelism` ReadResource calls at a time.
+async fn refresh_all(
+    h: &Harness,
+    states: &[Value],
+    parallelism: usize,
+) -> Vec<wire::read_resource::Response> {
+    let slots = Arc::new(tokio::sync::Semaphore::new(parallelism));
+    let mut tasks = Vec::new();
+    for s in states {
+        let permit = slots.clone().acquire_owned().await.expect("permit");
+        let mut c = h.client.clone();
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let r = c
+                .read_resource(wire::read_resource::Request {
+                    type_name: "sshkey_key_pair".into(),
+                    current_state: dv(&s, &key_type()),
+                    ..Default::default()
+                })
+                .await
+                .expect("read")
+                .into_inner();
+            drop(permit);
+            r
+        }));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.expect("task"));
+    }
+    out
+}
+
+#[tokio::test]
+async fn refresh_reads_in_pages_and_only_a_lookup_removes_a_key() {
+    let h = Harness::start("cvm").await;
+    let mut states = seed_cvm_keys(&h, 250).await;
+    // Known to Terraform, gone from the cloud.
+    states.push(object(
+        &key_type(),
+        &[
+            ("name", Value::string("gone_key")),
+            ("key_id", Value::string("skey-gone0001")),
+        ],
+    ));
+    let answers = refresh_all(&h, &states, 10).await;
+    for (s, r) in states.iter().zip(&answers) {
+        assert!(errors(&r.diagnostics).is_empty(), "{:?}", r.diagnostics);
+        let fresh = undv(&r.new_state, &key_type());
+        if s.attr("name") == Some(&Value::string("gone_key")) {
+            assert!(fresh.is_null(), "a key that is gone leaves the state");
+        } else {
+            assert_eq!(fresh.attr("name"), s.attr("name"));
+        }
+    }
+    let describes = h.calls("DescribeKeyPairs").await;
+    // 3 pages of 100, a lookup for the first read and one confirming the gone key.
+    assert!(
+        describes.len() <= 6,
+        "{} DescribeKeyPairs calls",
+        describes.len()
+    );
+    let lookup_of_gone = describes.iter().any(|c| {
+        c["params"]["KeyIds"]
+            .as_array()
+            .is_some_and(|ids| ids.iter().any(|id| id == "skey-gone0001"))
+    });
+    assert!(
+        lookup_of_gone,
+        "absence from the pages was confirmed by a lookup"
+    );
+
+    // max_read_batch = 1: one call per read, as the official provider makes.
+    let one = Harness::start_with(
+        "cvm",
+        EmulatorConfig::default(),
+        &[(
+            "max_read_batch",
+            Value::Number(sshkey::value::Number::Int(1)),
+        )],
+    )
+    .await;
+    let states = seed_cvm_keys(&one, 30).await;
+    refresh_all(&one, &states, 10).await;
+    assert_eq!(one.calls("DescribeKeyPairs").await.len(), 30);
+}
+
+#[tokio::test]
+async fn a_failing_refresh_keeps_every_key_in_state() {
+    // No retries, so the failure comes back at once.
+    let h = Harness::start_with(
+        "cvm",
+        EmulatorConfig::default(),
+        &[("max_retries", Value::Number(sshkey::value::Number::Int(0)))],
+    )
+    .await;
+    let states = seed_cvm_keys(&h, 40).await;
+    h.admin_post(
+        "faults",
+        serde_json::json!({"action": "DescribeKeyPairs", "kind": "server_error", "count": 1000}),
+    )
+    .await;
+    let answers = refresh_all(&h, &states, 10).await;
+    for (s, r) in states.iter().zip(&answers) {
+        assert!(
+            !errors(&r.diagnostics).is_empty(),
+            "the failure is reported"
+        );
+        assert_eq!(
+            undv(&r.new_state, &key_type()).attr("key_id"),
+            s.attr("key_id"),
+            "a failed read keeps the key"
+        );
+    }
 }
