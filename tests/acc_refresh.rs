@@ -480,3 +480,53 @@ fn instance_ids_param(v: &Value) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// An account quota lower than anything documented (ECS publishes none): the provider starts
+/// unpaced, is throttled, slows down and finishes every resource.
+#[test]
+fn ecs_apply_and_plan_survive_an_undocumented_quota() {
+    let emu = Emulator::start_with(&[
+        "--latency-ms",
+        "20",
+        "--rate",
+        "ImportKeyPair=5",
+        "--rate",
+        "DescribeKeyPairs=5",
+    ]);
+    let ws = Workspace::with_main(
+        Tf::V1_15_5,
+        &keys_config(&emu, &ECS, 40, Names::Scattered, ""),
+    );
+    let started = std::time::Instant::now();
+    apply(&ws, &[]);
+    let imports = emu.calls_of("ImportKeyPair");
+    let refused = imports
+        .iter()
+        .filter(|c| c["error_code"] == "Throttling.User")
+        .count();
+    eprintln!(
+        "ecs: 40 imports under a 5/s quota: {} calls, {refused} throttled, {:.1} s",
+        imports.len(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(refused > 0, "the quota never bit");
+    assert!(
+        refused < 25,
+        "the pacer did not slow down: {refused} throttled"
+    );
+    assert_eq!(imports.len() - refused, 40, "each key imported once");
+
+    emu.reset_calls_keeping_store();
+    assert_no_changes(&ws);
+    let describes = emu.calls_of("DescribeKeyPairs");
+    let refused = describes
+        .iter()
+        .filter(|c| c["error_code"] == "Throttling.User")
+        .count();
+    eprintln!(
+        "ecs: plan of 40 keys under a 5/s quota: {} calls, {refused} throttled",
+        describes.len()
+    );
+    assert!(refused < 25, "{refused} throttled");
+    assert_eq!(ws.state_list().len(), 40);
+}

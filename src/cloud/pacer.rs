@@ -11,9 +11,9 @@
 //! - Calls are spaced evenly at a little more than `1/rate` seconds. Servers count in sliding
 //!   one-second windows; even spacing never puts more than `rate` calls into one, whereas a
 //!   bursting token bucket can put twice that into a window straddling a refill.
-//! - A throttling answer halves the rate (from what was actually sent in the last second when
-//!   the action was unpaced), at most once per [`DECREASE_GAP`] so one burst of refusals counts
-//!   once. Each second without a refusal then adds a tenth, up to the documented rate; an
+//! - A throttling answer cuts the rate to [`DECREASE`] of itself (of what was actually sent in
+//!   the last second when the action was unpaced), at most once per [`DECREASE_GAP`] so one
+//!   burst of refusals counts once. Each second without a refusal then adds a tenth, up to the documented rate; an
 //!   undocumented action becomes unpaced again once it climbs past [`UNPACED_ABOVE`].
 
 use std::collections::{HashMap, VecDeque};
@@ -31,8 +31,11 @@ const MARGIN: f64 = 1.08;
 pub const DECREASE_GAP: Duration = Duration::from_millis(500);
 /// Lowest rate a pacer slows down to, in requests per second.
 const MIN_RATE: f64 = 0.5;
-/// Growth per second without a throttle.
-const RECOVERY_PER_SEC: f64 = 0.10;
+/// Growth per second without a throttle, well below the knee and near it.
+const FAST_RECOVERY: f64 = 0.20;
+const SLOW_RECOVERY: f64 = 0.03;
+/// "Well below the knee": under this share of the rate last refused.
+const NEAR_KNEE: f64 = 0.85;
 /// An undocumented action whose recovered rate passes this is unpaced again.
 const UNPACED_ABOVE: f64 = 1000.0;
 
@@ -94,6 +97,8 @@ struct State {
     recent: VecDeque<Instant>,
     last_decrease: Option<Instant>,
     last_recovery: Instant,
+    /// The rate the cloud last refused.
+    knee: f64,
     throttles: u64,
 }
 
@@ -116,6 +121,7 @@ impl ActionPacer {
                 recent: VecDeque::new(),
                 last_decrease: None,
                 last_recovery: now,
+                knee: 0.0,
                 throttles: 0,
             }),
         }
@@ -172,6 +178,7 @@ impl ActionPacer {
             .count() as f64;
         let base = s.rate.unwrap_or(sent_last_second.max(1.0));
         let rate = (base / 2.0).max(MIN_RATE);
+        s.knee = base;
         s.rate = Some(rate);
         s.last_decrease = Some(now);
         s.last_recovery = now;
@@ -194,7 +201,15 @@ impl ActionPacer {
         if elapsed < 1.0 {
             return;
         }
-        let grown = rate * (1.0 + RECOVERY_PER_SEC).powf(elapsed.floor());
+        let mut grown = rate;
+        for _ in 0..(elapsed.floor() as u32).min(1000) {
+            let step = if grown < NEAR_KNEE * s.knee {
+                FAST_RECOVERY
+            } else {
+                SLOW_RECOVERY
+            };
+            grown *= 1.0 + step;
+        }
         s.last_recovery = now;
         s.rate = match self.documented {
             Some(cap) if grown >= cap => {
@@ -278,7 +293,12 @@ mod tests {
         tokio::time::advance(Duration::from_secs(3)).await;
         p.acquire().await;
         let r = p.rate().unwrap();
-        assert!((r - 5.0 * 1.1f64.powi(3)).abs() < 1e-9, "{r}");
+        // 5 -> 6 -> 7.2 fast (under 0.85 of the refused 10), then 3 %: 8.64 would be fast too.
+        assert!((r - 5.0 * 1.2f64.powi(3)).abs() < 1e-9, "{r}");
+        tokio::time::advance(Duration::from_secs(1)).await;
+        p.acquire().await;
+        let near = p.rate().unwrap();
+        assert!((near - r * 1.03).abs() < 1e-9, "slow near the knee: {near}");
         tokio::time::advance(Duration::from_secs(30)).await;
         p.acquire().await;
         assert_eq!(p.rate(), Some(10.0), "capped at the documented rate");
@@ -301,7 +321,11 @@ mod tests {
             p.acquire().await;
         }
         assert!(start.elapsed() >= Duration::from_millis(100), "now paced");
+        // 20 -> 34 quickly, then 3 % a second: past 1000/s within about two minutes.
         tokio::time::advance(Duration::from_secs(60)).await;
+        p.acquire().await;
+        assert!(p.rate().is_some_and(|r| r > 100.0), "{:?}", p.rate());
+        tokio::time::advance(Duration::from_secs(120)).await;
         p.acquire().await;
         assert_eq!(p.rate(), None);
     }
