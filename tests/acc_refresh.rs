@@ -530,3 +530,43 @@ fn ecs_apply_and_plan_survive_an_undocumented_quota() {
     assert!(refused < 25, "{refused} throttled");
     assert_eq!(ws.state_list().len(), 40);
 }
+
+/// A cloud that never stops throttling fails the resource only once the retry deadline is
+/// spent, and the error says so and names the settings that bound it.
+#[test]
+fn endless_throttling_fails_with_the_deadline_and_the_setting() {
+    let emu = Emulator::start();
+    emu.fault(json!({"action": "ImportKeyPair", "kind": "throttle", "count": 100000}));
+    let ws = Workspace::with_main(
+        Tf::V1_15_5,
+        &keys_config(
+            &emu,
+            &ECS,
+            1,
+            Names::Prefixed,
+            "  request_timeout = \"1s\"\n  max_retries = 1\n",
+        ),
+    );
+    let started = std::time::Instant::now();
+    let out = ws.apply(&[]);
+    out.assert_failure();
+    let text = support::strip_ansi(&out.combined()).replace('\n', " ");
+    for needle in [
+        "Throttling.User",
+        "kept throttling",
+        "retry deadline, 4 s",
+        "request_timeout",
+        "-parallelism",
+    ] {
+        assert!(text.contains(needle), "{needle:?} missing: {text}");
+    }
+    // The slowed pacer's next slot would fall past the 4 s deadline: it gives up before it.
+    let took = started.elapsed();
+    assert!(took.as_secs_f64() >= 1.0 && took.as_secs() < 40, "{took:?}");
+    let attempts = emu.calls_of("ImportKeyPair").len();
+    assert!(
+        attempts > 2,
+        "throttled attempts are not bounded by max_retries = 1: {attempts}"
+    );
+    assert!(ws.state_list().is_empty());
+}

@@ -31,7 +31,7 @@ const MARGIN: f64 = 1.05;
 /// Rate decreases closer together than this are one event.
 pub const DECREASE_GAP: Duration = Duration::from_millis(500);
 /// Lowest rate a pacer slows down to, in requests per second.
-const MIN_RATE: f64 = 0.5;
+const MIN_RATE: f64 = 1.0;
 /// Growth per second without a throttle, well below the knee and near it.
 const FAST_RECOVERY: f64 = 0.20;
 const SLOW_RECOVERY: f64 = 0.03;
