@@ -98,7 +98,11 @@ pub struct ProviderConfig {
 /// values are skipped: they are checked again at ConfigureProvider.
 pub fn validate(config: &Value, diags: &mut Diagnostics) {
     let cloud = cloud_of(config, diags);
-    if let Some(endpoint) = config.attr("endpoint").and_then(Value::as_str) {
+    if let Some(endpoint) = config
+        .attr("endpoint")
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
+    {
         check_endpoint(endpoint, diags);
     }
     for name in ["batch_window", "request_timeout"] {
@@ -124,10 +128,13 @@ pub fn build(
     diags: &mut Diagnostics,
 ) -> Option<ProviderConfig> {
     validate(config, diags);
+    // An empty string is unset, as in the official providers: `region = ""` falls back to the
+    // environment and gets the same errors as a missing region.
     let known = |name: &str| -> Option<String> {
         config
             .attr(name)
             .and_then(Value::as_str)
+            .filter(|s| !s.trim().is_empty())
             .map(str::to_string)
     };
     for name in [
@@ -514,6 +521,62 @@ mod tests {
         );
         assert!(none.is_none());
         assert!(d.iter().any(|x| x.path == Some(attr("access_key"))));
+    }
+
+    #[test]
+    fn empty_strings_are_unset() {
+        let mut d = Diagnostics::new();
+        let none = build(
+            &config(&[
+                ("cloud", Value::string("ecs")),
+                ("region", Value::string("")),
+                ("access_key", Value::string(" ")),
+                ("secret_key", Value::string("s")),
+                ("endpoint", Value::string("")),
+            ]),
+            &|_| None,
+            &mut d,
+        );
+        assert!(none.is_none());
+        let region = d
+            .iter()
+            .find(|x| x.path == Some(attr("region")))
+            .expect("region error");
+        assert!(
+            region.detail.contains("ALIBABA_CLOUD_REGION"),
+            "{}",
+            region.detail
+        );
+        let key = d
+            .iter()
+            .find(|x| x.path == Some(attr("access_key")))
+            .expect("access_key error");
+        assert!(
+            key.detail.contains("ALIBABA_CLOUD_ACCESS_KEY_ID"),
+            "{}",
+            key.detail
+        );
+        assert!(
+            !d.iter().any(|x| x.path == Some(attr("endpoint"))),
+            "empty endpoint is the default"
+        );
+
+        // And an empty attribute falls back to the environment like an unset one.
+        let mut d = Diagnostics::new();
+        let cfg = build(
+            &config(&[
+                ("cloud", Value::string("cvm")),
+                ("region", Value::string("")),
+                ("access_key", Value::string("")),
+                ("secret_key", Value::string("")),
+            ]),
+            &|name| Some(format!("env-{name}")),
+            &mut d,
+        )
+        .expect("config from the environment");
+        assert_eq!(cfg.region, "env-TENCENTCLOUD_REGION");
+        assert_eq!(cfg.credentials.access_key, "env-TENCENTCLOUD_SECRET_ID");
+        assert!(cfg.endpoint.is_none());
     }
 
     #[test]
