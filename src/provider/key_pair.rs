@@ -267,7 +267,12 @@ impl Resource for KeyPairResource {
                 );
                 Some(state_from(&kp, planned))
             }
-            Ok(kp) => Some(state_from(&kp, planned)),
+            Ok(mut kp) => {
+                if kp.created_at.is_none() {
+                    complete_from_cloud(ctx, &mut kp, diags).await;
+                }
+                Some(state_from(&kp, planned))
+            }
             Err(e) => {
                 diags.attribute_error(attr("name"), "Cannot create key pair", e.to_string());
                 None
@@ -365,6 +370,30 @@ impl Resource for KeyPairResource {
                 Vec::new()
             }
         }
+    }
+}
+
+/// Fills in what a create answer leaves out (ECS and ENS report no creation time, a CVM import
+/// only the id), so every computed attribute is final when apply returns and the next refresh
+/// changes nothing. The lookup goes through the reader, which batches it with its neighbours.
+async fn complete_from_cloud(ctx: &Ctx, kp: &mut KeyPair, diags: &mut Diagnostics) {
+    match ctx.reads.read(kp.id.clone(), kp.name.clone()).await {
+        ReadOutcome::Found(found) => {
+            kp.created_at = found.created_at;
+            if kp.fingerprint.is_empty() {
+                kp.fingerprint = found.fingerprint;
+            }
+        }
+        ReadOutcome::Gone => diags.attribute_warning(
+            attr("created_at"),
+            "Creation time unknown",
+            format!("Key pair {:?} was created, but a lookup right after did not find it yet; `created_at` stays empty until the next refresh.", kp.name),
+        ),
+        ReadOutcome::Failed(e) => diags.attribute_warning(
+            attr("created_at"),
+            "Creation time unknown",
+            format!("Key pair {:?} was created, but reading its creation time failed ({e}); `created_at` stays empty until the next refresh.", kp.name),
+        ),
     }
 }
 

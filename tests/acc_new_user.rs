@@ -1,0 +1,164 @@
+//! What a new user hit, each pinned by real Terraform against the emulator: a plan right after
+//! an apply must be empty even when every attribute feeds an output, and an empty string in the
+//! provider block gets the same errors as an unset attribute.
+
+mod support;
+
+use serde_json::json;
+use support::clouds::{Cloud, CVM, ECS, ENS};
+use support::{provider_block, Emulator, Tf, Workspace, ALL_VERSIONS, REQUIRED_PROVIDERS};
+
+const PUBLIC_KEY: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHt7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7 nu@host";
+
+/// A generated key, an imported key and an attachment, with every attribute in an output.
+fn every_attribute_config(emu: &Emulator, cloud: &Cloud) -> String {
+    let key_attrs = [
+        "name",
+        "public_key",
+        "key_id",
+        "fingerprint",
+        "created_at",
+        "detach_on_destroy",
+        "tags",
+        "resource_group_id",
+        "project_id",
+    ];
+    let attachment_attrs = [
+        "id",
+        "key_pair_name",
+        "key_id",
+        "instance_ids",
+        "reboot",
+        "force_stop",
+    ];
+    let mut outputs = String::new();
+    for r in ["generated", "imported"] {
+        for a in key_attrs {
+            outputs.push_str(&format!(
+                "output \"{r}_{a}\" {{\n  value = sshkey_key_pair.{r}.{a}\n}}\n"
+            ));
+        }
+        outputs.push_str(&format!(
+            "output \"{r}_private_key\" {{\n  value     = sshkey_key_pair.{r}.private_key\n  sensitive = true\n}}\n"
+        ));
+    }
+    for a in attachment_attrs {
+        outputs.push_str(&format!(
+            "output \"attachment_{a}\" {{\n  value = sshkey_key_pair_attachment.a.{a}\n}}\n"
+        ));
+    }
+    format!(
+        "{REQUIRED_PROVIDERS}\n{}\n\
+         resource \"sshkey_key_pair\" \"generated\" {{\n  name = \"nu_generated\"\n}}\n\
+         resource \"sshkey_key_pair\" \"imported\" {{\n  name       = \"nu_imported\"\n  public_key = \"{PUBLIC_KEY}\"\n}}\n\
+         resource \"sshkey_key_pair_attachment\" \"a\" {{\n  {}\n  instance_ids = [\"{}\", \"{}\"]\n}}\n{outputs}",
+        provider_block(emu, cloud.name, cloud.region, ""),
+        cloud.key_ref("imported"),
+        cloud.instance_id(1),
+        cloud.instance_id(2),
+    )
+}
+
+fn plan_after_apply_is_empty_with_every_attribute_in_an_output(cloud: Cloud) {
+    for tf in ALL_VERSIONS {
+        let emu = Emulator::start();
+        let instances: Vec<serde_json::Value> = [1, 2]
+            .iter()
+            .map(|i| json!({"id": cloud.instance_id(*i), "os": "linux", "status": cloud.bind_status}))
+            .collect();
+        emu.instances(json!({"cloud": cloud.name, "region": cloud.region, "instances": instances}));
+        let ws = Workspace::with_main(tf, &every_attribute_config(&emu, &cloud));
+        let applied = ws.apply(&[]);
+        applied.assert_success();
+        assert!(
+            !applied.combined().contains("changed outside of Terraform"),
+            "{} on {}: {applied}",
+            cloud.name,
+            tf.version()
+        );
+        let out = ws.run(&["output", "-json"]);
+        out.assert_success();
+        let outputs: serde_json::Value = serde_json::from_str(&out.stdout).expect("outputs");
+        for r in ["generated", "imported"] {
+            let created = &outputs[format!("{r}_created_at")]["value"];
+            assert!(
+                created.as_str().is_some_and(|s| !s.is_empty()),
+                "{} on {}: {r} created_at is {created} right after apply",
+                cloud.name,
+                tf.version()
+            );
+        }
+        let plan = ws.plan(&["-detailed-exitcode"]);
+        assert_eq!(
+            plan.code,
+            Some(0),
+            "{} on {}: the plan after apply is not empty: {plan}",
+            cloud.name,
+            tf.version()
+        );
+        assert!(
+            !plan.combined().contains("changed outside of Terraform"),
+            "{} on {}: {plan}",
+            cloud.name,
+            tf.version()
+        );
+    }
+}
+
+#[test]
+fn ecs_plan_after_apply_is_empty_with_every_attribute_in_an_output() {
+    plan_after_apply_is_empty_with_every_attribute_in_an_output(ECS);
+}
+
+#[test]
+fn ens_plan_after_apply_is_empty_with_every_attribute_in_an_output() {
+    plan_after_apply_is_empty_with_every_attribute_in_an_output(ENS);
+}
+
+#[test]
+fn cvm_plan_after_apply_is_empty_with_every_attribute_in_an_output() {
+    plan_after_apply_is_empty_with_every_attribute_in_an_output(CVM);
+}
+
+#[test]
+fn empty_provider_strings_get_the_errors_unset_ones_get() {
+    let emu = Emulator::start();
+    for tf in ALL_VERSIONS {
+        for (attribute, env) in [
+            ("region", "ALIBABA_CLOUD_REGION"),
+            ("access_key", "ALIBABA_CLOUD_ACCESS_KEY_ID"),
+            ("secret_key", "ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
+        ] {
+            let block = provider_block(&emu, "ecs", "cn-hangzhou", "")
+                .lines()
+                .map(|l| {
+                    if l.trim_start().starts_with(attribute) {
+                        format!("  {attribute} = \"\"")
+                    } else {
+                        l.to_string()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            let ws = Workspace::with_main(
+                tf,
+                &format!(
+                    "{REQUIRED_PROVIDERS}\n{block}\nresource \"sshkey_key_pair\" \"k\" {{\n  name = \"nu_empty\"\n}}\n"
+                ),
+            );
+            let out = ws.plan(&[]);
+            out.assert_failure();
+            let text = support::strip_ansi(&out.combined());
+            assert!(
+                text.contains(env) && text.contains(&format!("{attribute} = \"\"")),
+                "{attribute} on {}: the error names neither {env} nor the line: {text}",
+                tf.version()
+            );
+            assert!(
+                !text.contains("MissingParameter"),
+                "{attribute}: the cloud's error leaked through: {text}"
+            );
+        }
+    }
+}
