@@ -1228,3 +1228,107 @@ async fn a_failing_refresh_keeps_every_key_in_state() {
         );
     }
 }
+
+/// A chunk refused as a whole: each culprit gets its own cause (a missing instance is never
+/// "running Windows"), and the healthy instance is attached.
+#[tokio::test]
+async fn each_refused_instance_gets_its_own_cause() {
+    for (cloud, region, ok, missing, windows, status) in [
+        (
+            "ecs",
+            "cn-hangzhou",
+            "i-okay0001",
+            "i-doesnotexist",
+            "i-win00001",
+            "Running",
+        ),
+        (
+            "cvm",
+            "ap-guangzhou",
+            "ins-bbbb2222",
+            "ins-zzzz9999",
+            "ins-win00001",
+            "Stopped",
+        ),
+    ] {
+        let mut h = Harness::start(cloud).await;
+        h.create_key("team").await;
+        h.admin_post(
+            "instances",
+            serde_json::json!({"cloud": cloud, "region": region, "instances": [
+                {"id": ok, "os": "linux", "status": status},
+                {"id": windows, "os": "windows", "status": status},
+            ]}),
+        )
+        .await;
+        let ids = [ok, missing, windows];
+        let cfg = object(
+            &attachment_type(),
+            &[
+                ("key_pair_name", Value::string("team")),
+                (
+                    "instance_ids",
+                    Value::Set(ids.iter().map(|i| Value::string(*i)).collect()),
+                ),
+            ],
+        );
+        let ty = attachment_type();
+        let plan = h
+            .plan(&ty, "sshkey_key_pair_attachment", &Value::Null, &cfg)
+            .await;
+        assert!(
+            errors(&plan.diagnostics).is_empty(),
+            "{:?}",
+            plan.diagnostics
+        );
+        let planned = undv(&plan.planned_state, &ty);
+        let r = h
+            .apply(
+                &ty,
+                "sshkey_key_pair_attachment",
+                &Value::Null,
+                &planned,
+                &cfg,
+            )
+            .await;
+        let texts: Vec<String> = errors(&r.diagnostics)
+            .iter()
+            .map(|d| format!("{} {}", d.summary, d.detail))
+            .collect();
+        assert_eq!(texts.len(), 2, "{cloud}: {texts:?}");
+        let about = |id: &str| {
+            texts
+                .iter()
+                .find(|t| t.contains(&format!("instance {id}")))
+                .unwrap_or_else(|| panic!("{cloud}: no error about {id}: {texts:?}"))
+                .clone()
+        };
+        let m = about(missing);
+        assert!(
+            m.contains("does not exist") && !m.contains("runs Windows"),
+            "{cloud}: {m}"
+        );
+        let w = about(windows);
+        assert!(
+            w.contains("runs Windows") && !w.contains("does not exist"),
+            "{cloud}: {w}"
+        );
+        assert!(
+            !texts.iter().any(|t| t.contains(&format!("instance {ok}"))),
+            "{cloud}: {texts:?}"
+        );
+        let state = h.admin_get("state").await;
+        let bound: Vec<String> = state[cloud][region]["instances"]
+            .as_array()
+            .expect("instances")
+            .iter()
+            .filter(|i| i["keys"].as_array().is_some_and(|k| !k.is_empty()))
+            .map(|i| i["id"].as_str().unwrap_or_default().to_string())
+            .collect();
+        assert_eq!(
+            bound,
+            vec![ok.to_string()],
+            "{cloud}: the healthy instance holds the key"
+        );
+    }
+}

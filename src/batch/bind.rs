@@ -7,7 +7,7 @@
 //! would hide neighbours that would have worked, so the chunk's instances are looked up once,
 //! the ones that explain the refusal fail alone, and the rest are sent again in one call.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cloud::{
     BindOptions, CloudError, CloudKind, ErrorKind, Instance, InstanceOutcome, InstanceQuery,
@@ -42,8 +42,51 @@ async fn call(
     }
 }
 
-/// Whether an instance, as described, explains a whole-call refusal.
-fn blocks(kind: CloudKind, instance: &Instance, opts: &BindOptions) -> bool {
+/// Why an instance explains a whole-call refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cause {
+    /// DescribeInstances does not know it.
+    Missing,
+    /// It runs Windows, which takes no SSH key pair.
+    Windows,
+    /// CVM: it is running and `force_stop` is off.
+    Running,
+}
+
+impl Cause {
+    /// The instance's own error: the cloud's code when the refusal was about this cause, and a
+    /// message about this instance, so a missing instance is never reported as Windows.
+    fn error(self, id: &str, whole: &CloudError) -> CloudError {
+        let (kind, code, what) = match self {
+            Cause::Missing => (
+                ErrorKind::NotFound,
+                "InvalidInstanceId.NotFound",
+                format!("instance {id} does not exist (DescribeInstances does not list it)"),
+            ),
+            Cause::Windows => (
+                ErrorKind::InvalidInput,
+                "WindowsInstance",
+                format!("instance {id} runs Windows, which takes no SSH key pair"),
+            ),
+            Cause::Running => (
+                ErrorKind::InvalidInput,
+                "InstanceRunning",
+                format!("instance {id} is running: set force_stop = true or stop it first"),
+            ),
+        };
+        let mut e = whole.clone();
+        if whole.kind != kind {
+            e.kind = kind;
+            e.code = code.to_string();
+        }
+        // Only the code: the cloud's message names whichever instance it tripped on first.
+        e.message = format!("{what} (the cloud refused the call with {})", whole.code);
+        e
+    }
+}
+
+/// Why an instance, as described, explains a whole-call refusal, if it does.
+fn blocks(kind: CloudKind, instance: &Instance, opts: &BindOptions) -> Option<Cause> {
     let windows = instance
         .os
         .as_deref()
@@ -52,7 +95,13 @@ fn blocks(kind: CloudKind, instance: &Instance, opts: &BindOptions) -> bool {
         .status
         .as_deref()
         .is_some_and(|s| s.eq_ignore_ascii_case("running"));
-    windows || (kind == CloudKind::Cvm && running && !opts.force_stop)
+    if windows {
+        Some(Cause::Windows)
+    } else if kind == CloudKind::Cvm && running && !opts.force_stop {
+        Some(Cause::Running)
+    } else {
+        None
+    }
 }
 
 /// Runs one call over `chunk` (at most the cloud's bind limit) and returns an outcome for every
@@ -88,19 +137,27 @@ pub async fn bind_chunk(
         Err(_) => return fail_all(&whole),
     };
     let known: BTreeSet<&str> = described.iter().map(|i| i.id.as_str()).collect();
-    let culprits: BTreeSet<String> = described
+    let culprits: BTreeMap<String, Cause> = described
         .iter()
-        .filter(|i| blocks(api.kind(), i, opts))
-        .map(|i| i.id.clone())
+        .filter_map(|i| blocks(api.kind(), i, opts).map(|c| (i.id.clone(), c)))
         .chain(
             chunk
                 .iter()
                 .filter(|id| !known.contains(id.as_str()))
-                .cloned(),
+                .map(|id| (id.clone(), Cause::Missing)),
         )
         .collect();
-    if culprits.is_empty() || culprits.len() == chunk.len() {
+    if culprits.is_empty() {
         return fail_all(&whole);
+    }
+    if culprits.len() == chunk.len() {
+        return chunk
+            .iter()
+            .map(|id| InstanceOutcome {
+                instance_id: id.clone(),
+                result: Err(culprits[id].error(id, &whole)),
+            })
+            .collect();
     }
     tracing::info!(
         action = op.action(),
@@ -109,7 +166,7 @@ pub async fn bind_chunk(
     );
     let rest: Vec<String> = chunk
         .iter()
-        .filter(|i| !culprits.contains(*i))
+        .filter(|i| !culprits.contains_key(*i))
         .cloned()
         .collect();
     let retried = match call(api, op, key, &rest, opts).await {
@@ -125,12 +182,10 @@ pub async fn bind_chunk(
     chunk
         .iter()
         .map(|id| {
-            if culprits.contains(id) {
-                let mut e = whole.clone();
-                e.message = format!("instance {id}: {}", whole.message);
+            if let Some(cause) = culprits.get(id) {
                 InstanceOutcome {
                     instance_id: id.clone(),
-                    result: Err(e),
+                    result: Err(cause.error(id, &whole)),
                 }
             } else {
                 retried
