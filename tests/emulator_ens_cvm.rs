@@ -109,6 +109,56 @@ async fn ens_lifecycle_limits_and_errors() {
     emu.shutdown().await;
 }
 
+#[tokio::test]
+async fn ens_key_pair_name_matches_exactly() {
+    let emu = start().await;
+    for name in PATTERN_NAMES {
+        let a = ens(&emu, "CreateKeyPair", &[("KeyPairName", name)]).await;
+        assert_eq!(a.status, 200, "{a:?}");
+    }
+    // No wildcards: `web-*` would match only a key literally named so, which no name rule allows.
+    for (pattern, expected) in [
+        ("web-a", &["web-a"][..]),
+        ("web-*", &[]),
+        ("*-prod", &[]),
+        ("*x*", &[]),
+        ("*", &[]),
+        ("web", &[]),
+    ] {
+        let names = key_names(&emu, "2017-11-10", &[("KeyPairName", pattern)]).await;
+        assert_eq!(names, expected, "{pattern}");
+    }
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn describe_key_pairs_page_limits() {
+    let emu = start().await;
+    for (version, region) in [
+        ("2014-05-26", &[("RegionId", "cn-hangzhou")][..]),
+        ("2017-11-10", &[]),
+    ] {
+        for (size, status, code) in [
+            ("50", 200, None),
+            ("51", 400, Some("InvalidParameter.PageSize")),
+        ] {
+            let mut params = region.to_vec();
+            params.push(("PageSize", size));
+            let a = acs3_call(&emu, version, "DescribeKeyPairs", &params).await;
+            assert_eq!(
+                (a.status, a.code()),
+                (status, code),
+                "{version} {size}: {a:?}"
+            );
+        }
+    }
+    let ok = cvm(&emu, "DescribeKeyPairs", R, json!({"Limit": 100})).await;
+    assert!(ok.body["Response"].get("Error").is_none(), "{:?}", ok.body);
+    let over = cvm(&emu, "DescribeKeyPairs", R, json!({"Limit": 101})).await;
+    assert_eq!(err(&over), Some("InvalidParameterValue.LimitExceeded"));
+    emu.shutdown().await;
+}
+
 const R: &str = "ap-guangzhou";
 
 async fn cvm_create(emu: &sshkey::emulator::RunningEmulator, name: &str) -> String {

@@ -135,8 +135,11 @@ pub struct Profile {
     pub bind_instances_max: usize,
     /// Most key ids one (dis)associate call may name (CVM only).
     pub bind_keys_max: usize,
-    /// Most items one Describe page may hold.
+    /// Most items one DescribeKeyPairs page may hold (`PageSize` / `Limit`).
     pub page_max: usize,
+    /// Whether DescribeKeyPairs `KeyPairName` takes `*` wildcards (ECS) or one exact name
+    /// (ENS; CVM filters by `key-name` instead).
+    pub name_wildcards: bool,
     /// Whether attach/detach needs stopped instances (ENS; CVM unless ForceStop).
     pub bind_needs_stopped: bool,
     /// Name validation.
@@ -188,6 +191,7 @@ pub static ECS: Profile = Profile {
     bind_instances_max: 50,
     bind_keys_max: 1,
     page_max: 50,
+    name_wildcards: true,
     bind_needs_stopped: false,
     name_rule: NameRule::Alibaba,
     builtin_rates: &[],
@@ -216,7 +220,8 @@ pub static ENS: Profile = Profile {
     delete_max: 1,
     bind_instances_max: 30,
     bind_keys_max: 1,
-    page_max: 100,
+    page_max: 50,
+    name_wildcards: false,
     bind_needs_stopped: true,
     name_rule: NameRule::Alibaba,
     builtin_rates: &[],
@@ -246,6 +251,7 @@ pub static CVM: Profile = Profile {
     bind_instances_max: 100,
     bind_keys_max: 100,
     page_max: 100,
+    name_wildcards: false,
     bind_needs_stopped: true,
     name_rule: NameRule::Tencent,
     // The "Frequency Limit" table of the CVM API: every API has one.

@@ -246,6 +246,30 @@ pub async fn ens(emu: &impl Target, action: &str, params: &[(&str, &str)]) -> An
     acs3_call(emu, "2017-11-10", action, params).await
 }
 
+/// The key names, sorted, of one Alibaba DescribeKeyPairs page of up to 50 (API `version`,
+/// `params` besides `PageSize`), checking that `TotalCount` agrees.
+pub async fn key_names(emu: &impl Target, version: &str, params: &[(&str, &str)]) -> Vec<String> {
+    let mut params = params.to_vec();
+    params.push(("PageSize", "50"));
+    let a = acs3_call(emu, version, "DescribeKeyPairs", &params).await;
+    assert_eq!(a.status, 200, "{a:?}");
+    let mut names: Vec<String> = a.body["KeyPairs"]["KeyPair"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["KeyPairName"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(a.body["TotalCount"], names.len(), "{a:?}");
+    names
+}
+
+/// Names for tests of DescribeKeyPairs name matching: `web-*`, `*-prod` and `*x*` each match
+/// some of them.
+pub const PATTERN_NAMES: [&str; 7] = [
+    "web-a", "web-b", "web-prod", "api-prod", "xray", "box-1", "plain",
+];
+
 /// A V2 (HMAC-SHA1) Alibaba call, parameters in a form body.
 pub async fn v2_call(
     emu: &impl Target,
