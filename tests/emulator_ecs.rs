@@ -113,6 +113,30 @@ async fn create_import_describe() {
 }
 
 #[tokio::test]
+async fn key_pair_name_takes_wildcards() {
+    let emu = start().await;
+    for name in PATTERN_NAMES {
+        assert_eq!(create(&emu, name).await.status, 200, "{name}");
+    }
+    for (pattern, expected) in [
+        ("web-*", &["web-a", "web-b", "web-prod"][..]),
+        ("*-prod", &["api-prod", "web-prod"]),
+        ("*x*", &["box-1", "xray"]),
+        ("web-a", &["web-a"]),
+        ("web", &[]),
+    ] {
+        let names = key_names(
+            &emu,
+            "2014-05-26",
+            &[("RegionId", R), ("KeyPairName", pattern)],
+        )
+        .await;
+        assert_eq!(names, expected, "{pattern}");
+    }
+    emu.shutdown().await;
+}
+
+#[tokio::test]
 async fn name_rules_and_missing_parameters() {
     let emu = start().await;
     for bad in ["a", "1abc", "has space", "https://x", &"k".repeat(129)] {

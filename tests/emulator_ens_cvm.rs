@@ -109,6 +109,56 @@ async fn ens_lifecycle_limits_and_errors() {
     emu.shutdown().await;
 }
 
+#[tokio::test]
+async fn ens_key_pair_name_matches_exactly() {
+    let emu = start().await;
+    for name in PATTERN_NAMES {
+        let a = ens(&emu, "CreateKeyPair", &[("KeyPairName", name)]).await;
+        assert_eq!(a.status, 200, "{a:?}");
+    }
+    // No wildcards: `web-*` would match only a key literally named so, which no name rule allows.
+    for (pattern, expected) in [
+        ("web-a", &["web-a"][..]),
+        ("web-*", &[]),
+        ("*-prod", &[]),
+        ("*x*", &[]),
+        ("*", &[]),
+        ("web", &[]),
+    ] {
+        let names = key_names(&emu, "2017-11-10", &[("KeyPairName", pattern)]).await;
+        assert_eq!(names, expected, "{pattern}");
+    }
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn describe_key_pairs_page_limits() {
+    let emu = start().await;
+    for (version, region) in [
+        ("2014-05-26", &[("RegionId", "cn-hangzhou")][..]),
+        ("2017-11-10", &[]),
+    ] {
+        for (size, status, code) in [
+            ("50", 200, None),
+            ("51", 400, Some("InvalidParameter.PageSize")),
+        ] {
+            let mut params = region.to_vec();
+            params.push(("PageSize", size));
+            let a = acs3_call(&emu, version, "DescribeKeyPairs", &params).await;
+            assert_eq!(
+                (a.status, a.code()),
+                (status, code),
+                "{version} {size}: {a:?}"
+            );
+        }
+    }
+    let ok = cvm(&emu, "DescribeKeyPairs", R, json!({"Limit": 100})).await;
+    assert!(ok.body["Response"].get("Error").is_none(), "{:?}", ok.body);
+    let over = cvm(&emu, "DescribeKeyPairs", R, json!({"Limit": 101})).await;
+    assert_eq!(err(&over), Some("InvalidParameterValue.LimitExceeded"));
+    emu.shutdown().await;
+}
+
 const R: &str = "ap-guangzhou";
 
 async fn cvm_create(emu: &sshkey::emulator::RunningEmulator, name: &str) -> String {
@@ -389,35 +439,33 @@ async fn cvm_bindings_delete_and_limits() {
 #[tokio::test]
 async fn cvm_rate_limit_is_ten_per_second() {
     let emu = start().await;
-    let calls = (0..20).map(|_| {
+    let delete = || {
         cvm(
             &emu,
             "DeleteKeyPairs",
             R,
             json!({"KeyIds": ["skey-zzzzzzzz"]}),
         )
-    });
-    let answers = futures::future::join_all(calls).await;
-    let limited = answers
+    };
+    // 20 concurrent calls that all arrive within one second: exactly 10 pass, 10 are refused.
+    let answers = burst(20, |_| delete()).await;
+    let limited: Vec<&Answer> = answers
         .iter()
         .filter(|a| err(a) == Some("RequestLimitExceeded"))
+        .collect();
+    assert_eq!(limited.len(), 10, "{answers:?}");
+    assert_eq!(throttled_count(&answers), 10);
+    let passed = answers
+        .iter()
+        .filter(|a| err(a) == Some("InvalidKeyPairId.NotFound"))
         .count();
-    // 20 concurrent calls land within one second: 10 pass, 10 are refused. Tolerate a slow
-    // machine spreading them over a window boundary, but never more than 10 passing per second.
-    assert!((5..=10).contains(&limited), "limited {limited}");
-    // Other actions are not limited.
-    for _ in 0..12 {
+    assert_eq!(passed, 10, "{answers:?}");
+    // Each action has its own window: DescribeKeyPairs still has all of its 10.
+    for _ in 0..10 {
         let a = cvm(&emu, "DescribeKeyPairs", R, json!({})).await;
-        assert!(a.body["Response"].get("Error").is_none());
+        assert!(a.body["Response"].get("Error").is_none(), "{:?}", a.body);
     }
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let again = cvm(
-        &emu,
-        "DeleteKeyPairs",
-        R,
-        json!({"KeyIds": ["skey-zzzzzzzz"]}),
-    )
-    .await;
-    assert_eq!(err(&again), Some("InvalidKeyPairId.NotFound"));
+    assert_eq!(err(&delete().await), Some("InvalidKeyPairId.NotFound"));
     emu.shutdown().await;
 }

@@ -1,15 +1,13 @@
 //! `sshkey-emulator`: serves the ECS, ENS and CVM key-pair APIs on one local port.
 //! All logic lives in `sshkey::emulator`; this only parses flags and waits for a signal.
 
-use std::collections::HashMap;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use anyhow::{bail, Context as _};
 use clap::{Parser, ValueEnum};
 use sshkey::cloud::sign::Credentials;
-use sshkey::emulator::{self, BoundDelete, EmulatorConfig};
+use sshkey::emulator::{self, BoundDelete, EmulatorConfig, RateLimit};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum BoundDeleteArg {
@@ -23,6 +21,12 @@ enum BoundDeleteArg {
 ///
 /// Prints `listening on ADDR` as the first stdout line. Admin API under /_emulator/
 /// (see docs/emulator.md).
+///
+/// Request limits are the real clouds' by default: CVM's documented 10 calls/s for each
+/// key-pair action (DescribeKeyPairs, CreateKeyPair, ImportKeyPair, DeleteKeyPairs,
+/// AssociateInstancesKeyPairs, DisassociateInstancesKeyPairs) and 40/s for DescribeInstances,
+/// answered HTTP 200 `RequestLimitExceeded`. ECS and ENS publish no quotas and are unlimited
+/// unless --rate sets one (answered HTTP 400 `Throttling.User`).
 #[derive(Debug, Parser)]
 #[command(name = "sshkey-emulator", version)]
 struct Args {
@@ -38,32 +42,20 @@ struct Args {
     /// ECS DeleteKeyPairs on keys bound to instances.
     #[arg(long, value_enum, default_value = "reject")]
     ecs_bound_delete: BoundDeleteArg,
-    /// Rate limit ACTION=N requests per second (repeatable), e.g. DeleteKeyPairs=5.
-    #[arg(long = "rate", value_name = "ACTION=N")]
-    rates: Vec<String>,
+    /// At most N calls of ACTION per sliding second, on CLOUD (ecs, ens, cvm) or, without it,
+    /// on every cloud; repeatable, e.g. `--rate ecs:DescribeKeyPairs=5 --rate DeleteKeyPairs=2`.
+    /// The strictest limit that applies wins, built-in ones included.
+    #[arg(long = "rate", value_name = "[CLOUD:]ACTION=N")]
+    rates: Vec<RateLimit>,
+    /// Do not enforce the clouds' documented limits (CVM's); --rate limits still apply.
+    #[arg(long)]
+    no_builtin_rates: bool,
     /// Latency added to every API call, in milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
     /// Keep state in this JSON file across restarts (written atomically).
     #[arg(long)]
     state_file: Option<PathBuf>,
-}
-
-fn parse_rates(raw: &[String]) -> anyhow::Result<HashMap<String, u32>> {
-    let mut rates = HashMap::new();
-    for item in raw {
-        let Some((action, n)) = item.split_once('=') else {
-            bail!("--rate expects ACTION=N, got {item:?}");
-        };
-        let n: u32 = n
-            .parse()
-            .with_context(|| format!("--rate {item:?}: N must be a number"))?;
-        if action.is_empty() || n == 0 {
-            bail!("--rate {item:?}: ACTION must be set and N positive");
-        }
-        rates.insert(action.to_string(), n);
-    }
-    Ok(rates)
 }
 
 #[tokio::main]
@@ -84,7 +76,8 @@ async fn main() -> anyhow::Result<()> {
             BoundDeleteArg::Reject => BoundDelete::Reject,
             BoundDeleteArg::Allow => BoundDelete::Allow,
         },
-        rates: parse_rates(&args.rates)?,
+        rates: args.rates,
+        builtin_rates: !args.no_builtin_rates,
         latency_ms: args.latency_ms,
         state_file: args.state_file,
     };

@@ -6,7 +6,9 @@
 //! Shaped like mini-redis:
 //!
 //! - [`server`]: accept loop, per-connection task (with the kill switch `drop_after_commit`
-//!   needs), the API handler, faults, rate limits, request log.
+//!   needs), the API handler, faults, request log.
+//! - [`rates`]: which request rate limit applies to a call (documented or configured) and the
+//!   sliding windows that enforce it.
 //! - [`auth`]: routing by signature scheme and API version; signature, timestamp and nonce checks.
 //! - [`wire`]: decoded requests, parameter access, error and success envelopes.
 //! - [`ops`]: the operations, written once for the three clouds, parameterized by [`profile`].
@@ -23,12 +25,12 @@ pub mod auth;
 pub mod keys;
 pub mod ops;
 pub mod profile;
+pub mod rates;
 pub mod render;
 pub mod server;
 pub mod store;
 pub mod wire;
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -39,6 +41,7 @@ use tokio::task::JoinHandle;
 use crate::cloud::sign::Credentials;
 pub use ops::BoundDelete;
 pub use profile::Cloud;
+pub use rates::{RateLimit, RateParseError};
 
 /// Default access key id accepted by the emulator.
 pub const DEFAULT_ACCESS_KEY_ID: &str = "sshkey-emulator-id";
@@ -56,8 +59,12 @@ pub struct EmulatorConfig {
     pub credentials: Credentials,
     /// ECS DeleteKeyPairs behaviour for keys still bound to instances.
     pub ecs_bound_delete: BoundDelete,
-    /// Per-action rate limits (requests per second), any cloud.
-    pub rates: HashMap<String, u32>,
+    /// Configured per-action rate limits (`--rate [CLOUD:]ACTION=N`), for one cloud or every
+    /// cloud. They apply on top of the built-in ones: the strictest limit wins.
+    pub rates: Vec<RateLimit>,
+    /// Whether the clouds' documented limits (CVM: 10/s per key-pair action, 40/s
+    /// DescribeInstances) are enforced; `false` is `--no-builtin-rates`. Default `true`.
+    pub builtin_rates: bool,
     /// Added latency for every API call.
     pub latency_ms: u64,
     /// Where to keep state across restarts; in memory only when `None`.
@@ -70,7 +77,8 @@ impl Default for EmulatorConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             credentials: Credentials::new(DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET),
             ecs_bound_delete: BoundDelete::Reject,
-            rates: HashMap::new(),
+            rates: Vec::new(),
+            builtin_rates: true,
             latency_ms: 0,
             state_file: None,
         }

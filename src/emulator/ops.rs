@@ -279,8 +279,12 @@ impl Ctx<'_> {
         let mut matched: Vec<&KeyPair> = store.keys_in(self.cloud(), self.key_region()).collect();
         match self.cloud() {
             Cloud::Ecs | Cloud::Ens => {
-                if let Some(pattern) = params.str("KeyPairName") {
-                    matched.retain(|k| glob_match(&pattern, &k.name));
+                if let Some(name) = params.str("KeyPairName") {
+                    if self.p.name_wildcards {
+                        matched.retain(|k| glob_match(&name, &k.name));
+                    } else {
+                        matched.retain(|k| k.name == name);
+                    }
                 }
                 if let Some(fp) = params.str("KeyPairFingerPrint") {
                     matched.retain(|k| k.fingerprint == fp);

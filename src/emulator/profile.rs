@@ -135,13 +135,17 @@ pub struct Profile {
     pub bind_instances_max: usize,
     /// Most key ids one (dis)associate call may name (CVM only).
     pub bind_keys_max: usize,
-    /// Most items one Describe page may hold.
+    /// Most items one DescribeKeyPairs page may hold (`PageSize` / `Limit`).
     pub page_max: usize,
+    /// Whether DescribeKeyPairs `KeyPairName` takes `*` wildcards (ECS) or one exact name
+    /// (ENS; CVM filters by `key-name` instead).
+    pub name_wildcards: bool,
     /// Whether attach/detach needs stopped instances (ENS; CVM unless ForceStop).
     pub bind_needs_stopped: bool,
     /// Name validation.
     pub name_rule: NameRule,
-    /// Built-in per-action request rate limits (requests per second).
+    /// The documented per-action request limits (requests per second), enforced unless
+    /// `--no-builtin-rates`. Empty for ECS and ENS, whose quotas are per account and unpublished.
     pub builtin_rates: &'static [(&'static str, u32)],
     /// Error codes.
     pub codes: Codes,
@@ -187,6 +191,7 @@ pub static ECS: Profile = Profile {
     bind_instances_max: 50,
     bind_keys_max: 1,
     page_max: 50,
+    name_wildcards: true,
     bind_needs_stopped: false,
     name_rule: NameRule::Alibaba,
     builtin_rates: &[],
@@ -215,7 +220,8 @@ pub static ENS: Profile = Profile {
     delete_max: 1,
     bind_instances_max: 30,
     bind_keys_max: 1,
-    page_max: 100,
+    page_max: 50,
+    name_wildcards: false,
     bind_needs_stopped: true,
     name_rule: NameRule::Alibaba,
     builtin_rates: &[],
@@ -245,12 +251,18 @@ pub static CVM: Profile = Profile {
     bind_instances_max: 100,
     bind_keys_max: 100,
     page_max: 100,
+    name_wildcards: false,
     bind_needs_stopped: true,
     name_rule: NameRule::Tencent,
+    // The "Frequency Limit" table of the CVM API: every API has one.
     builtin_rates: &[
+        ("DescribeKeyPairs", 10),
+        ("CreateKeyPair", 10),
+        ("ImportKeyPair", 10),
         ("DeleteKeyPairs", 10),
         ("AssociateInstancesKeyPairs", 10),
         ("DisassociateInstancesKeyPairs", 10),
+        ("DescribeInstances", 40),
     ],
     codes: Codes {
         name_invalid: "InvalidKeyPairNameIncludeIllegalChar",
@@ -268,6 +280,16 @@ pub static CVM: Profile = Profile {
         page_size: "InvalidParameterValue.LimitExceeded",
     },
 };
+
+impl Profile {
+    /// The documented limit of `action` in requests per second, if this cloud publishes one.
+    pub fn builtin_rate(&self, action: &str) -> Option<u32> {
+        self.builtin_rates
+            .iter()
+            .find(|(a, _)| *a == action)
+            .map(|(_, n)| *n)
+    }
+}
 
 /// Whether `id` has CVM's `skey-` + 8 lower-case alphanumerics shape.
 pub fn is_cvm_key_id(id: &str) -> bool {
@@ -312,6 +334,24 @@ mod tests {
         assert_eq!(r.check(""), Err(NameViolation::Empty));
         assert_eq!(r.check(&"a".repeat(26)), Err(NameViolation::Length));
         assert_eq!(r.check("a-b"), Err(NameViolation::Characters));
+    }
+
+    #[test]
+    fn builtin_rate_table() {
+        for action in [
+            "DescribeKeyPairs",
+            "CreateKeyPair",
+            "ImportKeyPair",
+            "DeleteKeyPairs",
+            "AssociateInstancesKeyPairs",
+            "DisassociateInstancesKeyPairs",
+        ] {
+            assert_eq!(CVM.builtin_rate(action), Some(10), "{action}");
+        }
+        assert_eq!(CVM.builtin_rate("DescribeInstances"), Some(40));
+        assert_eq!(CVM.builtin_rate("RunInstances"), None);
+        assert!(ECS.builtin_rates.is_empty() && ENS.builtin_rates.is_empty());
+        assert_eq!(ECS.builtin_rate("DescribeKeyPairs"), None);
     }
 
     #[test]

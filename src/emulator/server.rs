@@ -5,7 +5,6 @@
 //! `drop_after_commit` fault must close the connection after the change is made but before any
 //! answer is written, which needs a per-connection kill switch the handler can pull.
 
-use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -28,6 +27,7 @@ use tokio::sync::{watch, Notify};
 use super::auth::{Authenticator, Received};
 use super::ops::{self, OpsConfig};
 use super::profile::Cloud;
+use super::rates::{self, RateWindows};
 use super::store::Store;
 use super::wire::{render_error, render_ok, ApiError, ApiRequest};
 use super::{admin, EmulatorConfig, EmulatorError};
@@ -90,7 +90,7 @@ pub struct Inner {
     pub calls: Vec<CallRecord>,
     /// Pending faults.
     pub faults: Vec<Fault>,
-    rate_windows: HashMap<(Cloud, String), VecDeque<Instant>>,
+    rate_windows: RateWindows,
 }
 
 /// State shared by every connection.
@@ -121,7 +121,7 @@ impl Shared {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Clears everything (admin reset).
+    /// Clears everything, rate windows included (admin reset).
     pub fn reset(&self) {
         let mut inner = self.lock();
         *inner = Inner::default();
@@ -171,39 +171,18 @@ impl Shared {
         Some(fault)
     }
 
-    // Sliding one-second window per cloud and action.
+    /// Whether a call of `action` on `cloud` arriving now is over its rate limit; an admitted
+    /// call is counted in the (cloud, action) sliding one-second window.
     fn over_rate(&self, cloud: Cloud, action: &str) -> bool {
-        let builtin = cloud
-            .profile()
-            .builtin_rates
-            .iter()
-            .find(|(a, _)| *a == action)
-            .map(|(_, n)| *n);
-        let configured = self.config.rates.get(action).copied();
-        let limit = match (builtin, configured) {
-            (Some(a), Some(b)) => a.min(b),
-            (a, b) => match a.or(b) {
-                Some(n) => n,
-                None => return false,
-            },
+        let Some(limit) =
+            rates::limit_for(cloud, action, self.config.builtin_rates, &self.config.rates)
+        else {
+            return false;
         };
-        let now = Instant::now();
-        let mut inner = self.lock();
-        let window = inner
+        !self
+            .lock()
             .rate_windows
-            .entry((cloud, action.to_string()))
-            .or_default();
-        while window
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
-        {
-            window.pop_front();
-        }
-        if window.len() >= limit as usize {
-            return true;
-        }
-        window.push_back(now);
-        false
+            .admit(cloud, action, limit, Instant::now())
     }
 }
 
@@ -335,35 +314,41 @@ async fn api(
         }
     };
     let mut drop_connection = false;
-    let outcome = match shared.take_fault(&call.action) {
-        Some(Fault {
-            kind: FaultKind::Throttle,
-            ..
-        }) => Err(throttled(call.cloud)),
-        Some(Fault {
-            kind: FaultKind::ServerError,
-            ..
-        }) => Err(ApiError::new(
-            500,
-            "InternalError",
-            "The request processing has failed due to some unknown error.",
-        )),
-        Some(Fault {
-            kind: FaultKind::Latency,
-            latency_ms,
-            ..
-        }) => {
-            tokio::time::sleep(Duration::from_millis(latency_ms)).await;
-            run(&shared, &call)
+    // Throttling comes before anything else: a refused call changes nothing, not even a
+    // pending fault, and is answered and recorded with the cloud's throttling code.
+    let outcome = if shared.over_rate(call.cloud, &call.action) {
+        Err(throttled(call.cloud))
+    } else {
+        match shared.take_fault(&call.action) {
+            Some(Fault {
+                kind: FaultKind::Throttle,
+                ..
+            }) => Err(throttled(call.cloud)),
+            Some(Fault {
+                kind: FaultKind::ServerError,
+                ..
+            }) => Err(ApiError::new(
+                500,
+                "InternalError",
+                "The request processing has failed due to some unknown error.",
+            )),
+            Some(Fault {
+                kind: FaultKind::Latency,
+                latency_ms,
+                ..
+            }) => {
+                tokio::time::sleep(Duration::from_millis(latency_ms)).await;
+                run(&shared, &call)
+            }
+            Some(Fault {
+                kind: FaultKind::DropAfterCommit,
+                ..
+            }) => {
+                drop_connection = true;
+                run(&shared, &call)
+            }
+            None => run(&shared, &call),
         }
-        Some(Fault {
-            kind: FaultKind::DropAfterCommit,
-            ..
-        }) => {
-            drop_connection = true;
-            run(&shared, &call)
-        }
-        None => run(&shared, &call),
     };
     let rendered = match &outcome {
         Ok(body) => render_ok(call.cloud, body.clone(), &request_id),
@@ -397,9 +382,6 @@ async fn api(
 }
 
 fn run(shared: &Shared, call: &ApiRequest) -> Result<serde_json::Map<String, Value>, ApiError> {
-    if shared.over_rate(call.cloud, &call.action) {
-        return Err(throttled(call.cloud));
-    }
     let mut inner = shared.lock();
     let cfg = OpsConfig {
         ecs_bound_delete: shared.config.ecs_bound_delete,

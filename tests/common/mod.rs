@@ -5,12 +5,77 @@
 
 pub mod plugin;
 
+use std::future::Future;
+use std::io::BufRead as _;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
 use serde_json::Value;
 use sshkey::cloud::sign::{acs3, encode, tc3, v2, Credentials};
 use sshkey::emulator::{self, EmulatorConfig, RunningEmulator};
 
 pub const ID: &str = emulator::DEFAULT_ACCESS_KEY_ID;
 pub const SECRET: &str = emulator::DEFAULT_ACCESS_KEY_SECRET;
+
+/// An emulator the helpers below can call: in-process ([`start`]) or the binary
+/// ([`EmulatorProcess`]).
+pub trait Target {
+    fn addr(&self) -> SocketAddr;
+
+    fn endpoint(&self) -> String {
+        format!("http://{}", self.addr())
+    }
+}
+
+impl Target for RunningEmulator {
+    fn addr(&self) -> SocketAddr {
+        RunningEmulator::addr(self)
+    }
+}
+
+/// The `sshkey-emulator` binary on a free port, killed on drop.
+pub struct EmulatorProcess {
+    child: std::process::Child,
+    addr: SocketAddr,
+}
+
+impl EmulatorProcess {
+    /// Starts the binary with `--listen 127.0.0.1:0` and `args`, and reads the bound address
+    /// from its first stdout line.
+    pub fn spawn(args: &[&str]) -> Self {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sshkey-emulator"))
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("{args:?}: first line {line:?}"))
+            .parse()
+            .unwrap();
+        Self { child, addr }
+    }
+}
+
+impl Target for EmulatorProcess {
+    fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for EmulatorProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
 
 pub async fn start() -> RunningEmulator {
     start_with(EmulatorConfig::default()).await
@@ -53,6 +118,70 @@ impl Answer {
             .as_str()
             .or_else(|| self.body["Response"]["Error"]["Code"].as_str())
     }
+
+    /// Whether this is either cloud's throttling answer: HTTP 400 `Throttling.User` (Alibaba)
+    /// or HTTP 200 `RequestLimitExceeded` (Tencent).
+    pub fn throttled(&self) -> bool {
+        matches!(
+            (self.status, self.code()),
+            (400, Some("Throttling.User")) | (200, Some("RequestLimitExceeded"))
+        )
+    }
+}
+
+/// Sends `n` calls at once (`call(i)` builds call `i`) and returns their answers in order.
+pub async fn concurrently<F, Fut>(n: std::ops::Range<usize>, call: F) -> Vec<Answer>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: Future<Output = Answer>,
+{
+    futures::future::join_all(n.map(call)).await
+}
+
+/// Sends `n` calls at once (`call(i)` builds call `i`) and returns the answers of a burst that
+/// was answered within one second. Every call of such a burst reached the emulator's rate check
+/// inside one sliding one-second window, so a limit of N lets exactly N through. Only when the
+/// machine was too slow for that does it try again (after the earlier calls have left the
+/// window, numbering calls on from the earlier attempts'), and it panics when no attempt of
+/// four was fast enough.
+pub async fn burst<F, Fut>(n: usize, mut call: F) -> Vec<Answer>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: Future<Output = Answer>,
+{
+    const ATTEMPTS: usize = 4;
+    for attempt in 0..ATTEMPTS {
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_millis(1100)).await;
+        }
+        let started = Instant::now();
+        let answers = concurrently(attempt * n..(attempt + 1) * n, &mut call).await;
+        let took = started.elapsed();
+        if took < Duration::from_secs(1) {
+            return answers;
+        }
+        eprintln!("a burst of {n} calls took {took:?}, longer than one rate window; again");
+    }
+    panic!("no burst of {n} calls in {ATTEMPTS} was answered within one second");
+}
+
+/// How many of `answers` were throttled.
+pub fn throttled_count(answers: &[Answer]) -> usize {
+    answers.iter().filter(|a| a.throttled()).count()
+}
+
+/// The last `n` records of `action` on `cloud` in `/_emulator/calls`.
+pub async fn last_calls(emu: &impl Target, cloud: &str, action: &str, n: usize) -> Vec<Value> {
+    let calls = admin_get(emu, "calls").await;
+    let of_action: Vec<Value> = calls
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["cloud"] == cloud && c["action"] == action)
+        .cloned()
+        .collect();
+    assert!(of_action.len() >= n, "{cloud} {action}: {of_action:?}");
+    of_action[of_action.len() - n..].to_vec()
 }
 
 async fn send(req: reqwest::RequestBuilder) -> Answer {
@@ -65,7 +194,7 @@ async fn send(req: reqwest::RequestBuilder) -> Answer {
 
 /// An ACS3-signed Alibaba call (POST, parameters in the query) for `version`.
 pub async fn acs3_call(
-    emu: &RunningEmulator,
+    emu: &impl Target,
     version: &str,
     action: &str,
     params: &[(&str, &str)],
@@ -74,7 +203,7 @@ pub async fn acs3_call(
 }
 
 pub async fn acs3_call_with(
-    emu: &RunningEmulator,
+    emu: &impl Target,
     version: &str,
     action: &str,
     params: &[(&str, &str)],
@@ -109,17 +238,41 @@ pub async fn acs3_call_with(
     send(req).await
 }
 
-pub async fn ecs(emu: &RunningEmulator, action: &str, params: &[(&str, &str)]) -> Answer {
+pub async fn ecs(emu: &impl Target, action: &str, params: &[(&str, &str)]) -> Answer {
     acs3_call(emu, "2014-05-26", action, params).await
 }
 
-pub async fn ens(emu: &RunningEmulator, action: &str, params: &[(&str, &str)]) -> Answer {
+pub async fn ens(emu: &impl Target, action: &str, params: &[(&str, &str)]) -> Answer {
     acs3_call(emu, "2017-11-10", action, params).await
 }
 
+/// The key names, sorted, of one Alibaba DescribeKeyPairs page of up to 50 (API `version`,
+/// `params` besides `PageSize`), checking that `TotalCount` agrees.
+pub async fn key_names(emu: &impl Target, version: &str, params: &[(&str, &str)]) -> Vec<String> {
+    let mut params = params.to_vec();
+    params.push(("PageSize", "50"));
+    let a = acs3_call(emu, version, "DescribeKeyPairs", &params).await;
+    assert_eq!(a.status, 200, "{a:?}");
+    let mut names: Vec<String> = a.body["KeyPairs"]["KeyPair"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["KeyPairName"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(a.body["TotalCount"], names.len(), "{a:?}");
+    names
+}
+
+/// Names for tests of DescribeKeyPairs name matching: `web-*`, `*-prod` and `*x*` each match
+/// some of them.
+pub const PATTERN_NAMES: [&str; 7] = [
+    "web-a", "web-b", "web-prod", "api-prod", "xray", "box-1", "plain",
+];
+
 /// A V2 (HMAC-SHA1) Alibaba call, parameters in a form body.
 pub async fn v2_call(
-    emu: &RunningEmulator,
+    emu: &impl Target,
     version: &str,
     action: &str,
     params: &[(&str, &str)],
@@ -151,12 +304,12 @@ pub async fn v2_call(
 }
 
 /// A TC3-signed CVM call with a JSON body.
-pub async fn cvm(emu: &RunningEmulator, action: &str, region: &str, body: Value) -> Answer {
+pub async fn cvm(emu: &impl Target, action: &str, region: &str, body: Value) -> Answer {
     cvm_with(emu, action, region, body, &creds(), now().unix_timestamp()).await
 }
 
 pub async fn cvm_with(
-    emu: &RunningEmulator,
+    emu: &impl Target,
     action: &str,
     region: &str,
     body: Value,
@@ -184,7 +337,7 @@ pub async fn cvm_with(
     send(req).await
 }
 
-pub async fn admin_get(emu: &RunningEmulator, path: &str) -> Value {
+pub async fn admin_get(emu: &impl Target, path: &str) -> Value {
     reqwest::get(format!("{}/_emulator/{path}", emu.endpoint()))
         .await
         .unwrap()
@@ -193,7 +346,7 @@ pub async fn admin_get(emu: &RunningEmulator, path: &str) -> Value {
         .unwrap()
 }
 
-pub async fn admin_post(emu: &RunningEmulator, path: &str, body: Value) -> Answer {
+pub async fn admin_post(emu: &impl Target, path: &str, body: Value) -> Answer {
     send(
         client()
             .post(format!("{}/_emulator/{path}", emu.endpoint()))
@@ -202,7 +355,7 @@ pub async fn admin_post(emu: &RunningEmulator, path: &str, body: Value) -> Answe
     .await
 }
 
-pub async fn seed(emu: &RunningEmulator, cloud: &str, region: &str, instances: Value) {
+pub async fn seed(emu: &impl Target, cloud: &str, region: &str, instances: Value) {
     let a = admin_post(
         emu,
         "instances",
