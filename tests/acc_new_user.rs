@@ -162,3 +162,97 @@ fn empty_provider_strings_get_the_errors_unset_ones_get() {
         }
     }
 }
+
+/// Instances the cloud would refuse fail the plan, each with its own cause on `instance_ids`,
+/// before anything is attached: no half-created attachment is left tainted for the fixed
+/// config to replace (detaching and rebooting the instance that was fine).
+fn bad_instances_fail_the_plan_before_anything_is_attached(cloud: Cloud) {
+    let emu = Emulator::start();
+    let (ok, missing, windows, running) = (
+        cloud.instance_id(1),
+        cloud.instance_id(2),
+        cloud.instance_id(3),
+        cloud.instance_id(4),
+    );
+    let seeded = vec![
+        json!({"id": ok, "os": "linux", "status": cloud.bind_status}),
+        json!({"id": windows, "os": "windows", "status": cloud.bind_status}),
+        json!({"id": running, "os": "linux", "status": "Running"}),
+    ];
+    emu.instances(json!({"cloud": cloud.name, "region": cloud.region, "instances": seeded}));
+    let config = |ids: &[&String]| {
+        let list = ids
+            .iter()
+            .map(|i| format!("\"{i}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "{REQUIRED_PROVIDERS}\n{}\nresource \"sshkey_key_pair\" \"k\" {{\n  name       = \"nu_att\"\n  public_key = \"{PUBLIC_KEY}\"\n}}\nresource \"sshkey_key_pair_attachment\" \"a\" {{\n  {}\n  instance_ids = [{list}]\n}}\n",
+            provider_block(&emu, cloud.name, cloud.region, ""),
+            cloud.key_ref("k"),
+        )
+    };
+    for tf in ALL_VERSIONS {
+        let ws = Workspace::with_main(tf, &config(&[&ok, &missing, &windows, &running]));
+        ws.apply(&["-target=sshkey_key_pair.k"]).assert_success();
+        let out = ws.apply(&[]);
+        out.assert_failure();
+        let text = support::strip_ansi(&out.combined());
+        assert!(
+            text.contains(&format!("\"{missing}\", which does not exist")),
+            "{}: {text}",
+            cloud.name
+        );
+        assert!(
+            text.contains(&format!("\"{windows}\", which runs Windows")),
+            "{}: {text}",
+            cloud.name
+        );
+        let running_refused = text.contains(&format!("\"{running}\", which is running"));
+        assert_eq!(
+            running_refused,
+            cloud.name != "ecs",
+            "{}: {text}",
+            cloud.name
+        );
+        assert!(
+            !text.contains(&format!("\"{ok}\", which")),
+            "{}: the good instance is not blamed: {text}",
+            cloud.name
+        );
+        assert!(
+            emu.calls_of(cloud.attach).is_empty(),
+            "{}: nothing is attached by a plan that fails",
+            cloud.name
+        );
+        assert_eq!(
+            ws.state_list(),
+            vec!["sshkey_key_pair.k"],
+            "no tainted attachment"
+        );
+
+        // Fixed: the attachment is created once, touching only the good instance.
+        ws.write("main.tf", &config(&[&ok]));
+        ws.apply(&[]).assert_success();
+        assert_eq!(emu.calls_of(cloud.attach).len(), 1);
+        let plan = ws.plan(&["-detailed-exitcode"]);
+        assert_eq!(plan.code, Some(0), "{plan}");
+        ws.destroy(&[]).assert_success();
+        emu.reset_calls_keeping_store();
+    }
+}
+
+#[test]
+fn ecs_bad_instances_fail_the_plan_before_anything_is_attached() {
+    bad_instances_fail_the_plan_before_anything_is_attached(ECS);
+}
+
+#[test]
+fn ens_bad_instances_fail_the_plan_before_anything_is_attached() {
+    bad_instances_fail_the_plan_before_anything_is_attached(ENS);
+}
+
+#[test]
+fn cvm_bad_instances_fail_the_plan_before_anything_is_attached() {
+    bad_instances_fail_the_plan_before_anything_is_attached(CVM);
+}

@@ -1253,11 +1253,14 @@ async fn each_refused_instance_gets_its_own_cause() {
     ] {
         let mut h = Harness::start(cloud).await;
         h.create_key("team").await;
+        // All three are fine when planned (the plan checks them); between plan and apply one
+        // is deleted and one is reinstalled with Windows.
         h.admin_post(
             "instances",
             serde_json::json!({"cloud": cloud, "region": region, "instances": [
                 {"id": ok, "os": "linux", "status": status},
-                {"id": windows, "os": "windows", "status": status},
+                {"id": missing, "os": "linux", "status": status},
+                {"id": windows, "os": "linux", "status": status},
             ]}),
         )
         .await;
@@ -1282,6 +1285,13 @@ async fn each_refused_instance_gets_its_own_cause() {
             plan.diagnostics
         );
         let planned = undv(&plan.planned_state, &ty);
+        let mut store = h.admin_get("snapshot").await;
+        let instances = store["instances"].as_array_mut().expect("instances");
+        instances.retain(|i| i["id"] != missing);
+        for i in instances.iter_mut().filter(|i| i["id"] == windows) {
+            i["os"] = Json::from("windows");
+        }
+        h.admin_post("snapshot", store).await;
         let r = h
             .apply(
                 &ty,

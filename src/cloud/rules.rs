@@ -25,6 +25,9 @@ pub struct Limits {
     pub read_ahead: ReadAhead,
     /// How DescribeInstances names the key pair an instance holds.
     pub instance_key: InstanceKey,
+    /// Whether a key can be bound to a running instance: ECS yes (it takes effect at the next
+    /// reboot), ENS no, CVM only with `ForceStop`.
+    pub bind_running: BindRunning,
     /// Documented requests per second, per action. An action not listed has no published
     /// limit: it is paced only after the cloud throttles it.
     pub rates: &'static [(&'static str, u32)],
@@ -41,6 +44,17 @@ pub enum ReadAhead {
     /// No narrowing and one key per lookup (ENS): a listing would be a gamble on other
     /// accounts' keys, so every read is a lookup.
     Never,
+}
+
+/// Whether attach and detach take running instances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BindRunning {
+    /// Running instances are fine.
+    Yes,
+    /// Only with `ForceStop` (the attachment's `force_stop`).
+    WithForceStop,
+    /// Instances must be stopped first.
+    No,
 }
 
 /// How an instance listing refers to the key pair an instance holds.
@@ -75,6 +89,7 @@ pub(crate) static ECS_LIMITS: Limits = Limits {
     instance_batch: 100,
     read_ahead: ReadAhead::NamePattern,
     instance_key: InstanceKey::Name,
+    bind_running: BindRunning::Yes,
     // ECS throttles per account and API with quotas shown only in the account's console.
     rates: &[],
 };
@@ -86,6 +101,7 @@ pub(crate) static ENS_LIMITS: Limits = Limits {
     instance_batch: 100,
     read_ahead: ReadAhead::Never,
     instance_key: InstanceKey::Name,
+    bind_running: BindRunning::No,
     rates: &[],
 };
 /// CVM's "Frequency Limit" page documents a per-second limit for every API.
@@ -97,6 +113,7 @@ pub(crate) static CVM_LIMITS: Limits = Limits {
     instance_batch: 100,
     read_ahead: ReadAhead::Unfiltered,
     instance_key: InstanceKey::Id,
+    bind_running: BindRunning::WithForceStop,
     rates: &[
         ("CreateKeyPair", 10),
         ("ImportKeyPair", 10),

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use async_trait::async_trait;
 
 use crate::batch::bind::{bind_chunk, BindOp};
+use crate::cloud::rules::BindRunning;
 use crate::cloud::{BindOptions, CloudKind, InstanceOutcome, InstanceQuery, KeyQuery};
 use crate::provider::diag::{attr, Diagnostics};
 use crate::provider::resource::{
@@ -99,6 +100,85 @@ fn with_instances(base: &Value, ids: &BTreeSet<String>) -> Value {
 fn set_attr(v: &mut Value, name: &str, x: Value) {
     if let Some(slot) = v.attr_mut(name) {
         *slot = x;
+    }
+}
+
+/// Checks the instances a plan adds against the cloud before anything is attached: a missing
+/// instance, a Windows one, or a running one the cloud will not bind fails the plan on
+/// `instance_ids`. An apply that failed half-way would leave a created attachment tainted
+/// (Terraform taints any create that reports an error) and the fixed config would replace it,
+/// detaching and rebooting the instances that were fine.
+async fn check_added_instances(ctx: &Ctx, plan: &Plan, diags: &mut Diagnostics) {
+    let unknown = plan.config.attr("instance_ids").is_some_and(|v| {
+        v.is_unknown()
+            || v.elements()
+                .is_some_and(|e| e.iter().any(Value::is_unknown))
+    });
+    if unknown {
+        return;
+    }
+    let prior = instance_set(&plan.prior);
+    let added: Vec<String> = instance_set(&plan.planned)
+        .difference(&prior)
+        .cloned()
+        .collect();
+    if added.is_empty() {
+        return;
+    }
+    let found = match ctx
+        .api
+        .describe_instances(&InstanceQuery::Ids(added.clone()))
+        .await
+    {
+        Ok(list) => list,
+        Err(e) => {
+            // Not being able to look is not a reason to refuse the plan; apply reports per instance.
+            tracing::info!(error = %e, "could not check the instances at plan time");
+            return;
+        }
+    };
+    let kind = ctx.config.cloud;
+    let force_stop = flag(&plan.planned, "force_stop");
+    let path = || AttributePath(vec![PathStep::Attribute("instance_ids".into())]);
+    for id in &added {
+        let Some(inst) = found.iter().find(|i| i.id == *id) else {
+            diags.attribute_error(
+                path(),
+                "Instance not found",
+                format!(
+                    "`instance_ids` contains {id:?}, which does not exist in {kind} region {}.",
+                    ctx.config.region
+                ),
+            );
+            continue;
+        };
+        let os = inst.os.as_deref().unwrap_or_default().to_ascii_lowercase();
+        let running = inst
+            .status
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("running"));
+        if os.contains("windows") {
+            diags.attribute_error(
+                path(),
+                "Windows instance",
+                format!("`instance_ids` contains {id:?}, which runs Windows: Windows instances take no SSH key pair."),
+            );
+        } else if running {
+            match kind.limits().bind_running {
+                BindRunning::Yes => {}
+                BindRunning::WithForceStop if force_stop => {}
+                BindRunning::WithForceStop => diags.attribute_error(
+                    path(),
+                    "Instance is running",
+                    format!("`instance_ids` contains {id:?}, which is running: {kind} binds key pairs to stopped instances. Set `force_stop = true` to let the cloud stop it, or stop it first."),
+                ),
+                BindRunning::No => diags.attribute_error(
+                    path(),
+                    "Instance is running",
+                    format!("`instance_ids` contains {id:?}, which is running: {kind} binds key pairs to stopped instances only. Stop it first."),
+                ),
+            }
+        }
     }
 }
 
@@ -314,6 +394,9 @@ impl Resource for AttachmentResource {
                     }
                 }
             }
+        }
+        if !diags.has_errors() {
+            check_added_instances(ctx, plan, diags).await;
         }
     }
 
