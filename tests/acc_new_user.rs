@@ -256,3 +256,189 @@ fn ens_bad_instances_fail_the_plan_before_anything_is_attached() {
 fn cvm_bad_instances_fail_the_plan_before_anything_is_attached() {
     bad_instances_fail_the_plan_before_anything_is_attached(CVM);
 }
+
+/// One round: a bad public key and an empty instance set no longer hide the name and instance
+/// id errors until they are fixed; `terraform validate` and `plan` both report all of them.
+#[test]
+fn every_config_error_comes_in_one_round() {
+    let emu = Emulator::start();
+    let config = format!(
+        "{REQUIRED_PROVIDERS}\n{}\n\
+         resource \"sshkey_key_pair\" \"bad\" {{\n  name       = \"1-starts-with-a-digit\"\n  public_key = \"ssh-rsa not-base64\"\n}}\n\
+         resource \"sshkey_key_pair_attachment\" \"empty\" {{\n  key_pair_name = \"ok-name\"\n  instance_ids  = []\n}}\n\
+         resource \"sshkey_key_pair_attachment\" \"bad_ids\" {{\n  key_pair_name = \"bad name\"\n  instance_ids  = [\"ins-12345678\"]\n}}\n",
+        provider_block(&emu, "ecs", "cn-hangzhou", "")
+    );
+    for tf in ALL_VERSIONS {
+        let ws = Workspace::with_main(tf, &config);
+        for out in [ws.validate(), ws.plan(&[])] {
+            out.assert_failure();
+            let text = support::strip_ansi(&out.combined());
+            for needle in [
+                "Invalid public key",
+                "Invalid key pair name",
+                "\"1-starts-with-a-digit\"",
+                "Empty instance set",
+                "\"bad name\"",
+                "Invalid instance id",
+            ] {
+                assert!(
+                    text.contains(needle),
+                    "{} {}: {needle:?} missing: {text}",
+                    tf.version(),
+                    out.args.join(" ")
+                );
+            }
+        }
+    }
+}
+
+/// Importing a CVM or ENS key by its name says which id to use instead of passing on the
+/// cloud's "malformed id"; importing by that id works and the plan after it is empty.
+#[test]
+fn import_by_name_names_the_id_to_use() {
+    for cloud in [CVM, ENS] {
+        let emu = Emulator::start();
+        let config = format!(
+            "{REQUIRED_PROVIDERS}\n{}\nresource \"sshkey_key_pair\" \"k\" {{\n  name = \"nu_imp\"\n}}\n",
+            provider_block(&emu, cloud.name, cloud.region, "")
+        );
+        let made = Workspace::with_main(Tf::V1_15_5, &config);
+        made.apply(&[]).assert_success();
+        let id = made.show_json()["values"]["root_module"]["resources"][0]["values"]["key_id"]
+            .as_str()
+            .expect("key_id")
+            .to_string();
+        made.run(&["state", "rm", "sshkey_key_pair.k"])
+            .assert_success();
+        for tf in ALL_VERSIONS {
+            let ws = Workspace::with_main(tf, &config);
+            let out = ws.run(&["import", "sshkey_key_pair.k", "nu_imp"]);
+            out.assert_failure();
+            let text = support::strip_ansi(&out.combined()).replace('\n', " ");
+            assert!(
+                text.contains("is a key pair name") && text.contains(&id),
+                "{} on {}: {text}",
+                cloud.name,
+                tf.version()
+            );
+            assert!(!text.contains("Malformed"), "{text}");
+            ws.run(&["import", "sshkey_key_pair.k", &id])
+                .assert_success();
+            let plan = ws.plan(&["-detailed-exitcode"]);
+            assert_eq!(
+                plan.code,
+                Some(0),
+                "{} on {}: {plan}",
+                cloud.name,
+                tf.version()
+            );
+        }
+    }
+}
+
+const SECOND_KEY: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGj9dLQfZZgk2XbS0aHgG4V6nN3Q5VjS8yEo0x7Rr1mN k2@host";
+
+/// A key rotated under an attachment (a new `public_key` under the same name, with
+/// `detach_on_destroy`) ends with every instance holding the new key after one apply, and an
+/// empty plan after it.
+fn rotation_under_an_attachment_moves_the_instances(cloud: Cloud) {
+    for tf in ALL_VERSIONS {
+        let emu = Emulator::start();
+        let web: Vec<String> = vec![cloud.instance_id(1), cloud.instance_id(2)];
+        let seeded: Vec<serde_json::Value> = web
+            .iter()
+            .map(|id| json!({"id": id, "os": "linux", "status": cloud.bind_status}))
+            .collect();
+        emu.instances(json!({"cloud": cloud.name, "region": cloud.region, "instances": seeded}));
+        let mut ws = Workspace::with_main(
+            tf,
+            &format!(
+                "{REQUIRED_PROVIDERS}\n{}\nvariable \"pub\" {{\n  type = string\n}}\n\
+                 resource \"sshkey_key_pair\" \"i\" {{\n  name              = \"v10_imp\"\n  public_key        = var.pub\n  detach_on_destroy = true\n}}\n\
+                 resource \"sshkey_key_pair_attachment\" \"a\" {{\n  key_pair_name = sshkey_key_pair.i.name\n  instance_ids  = [\"{}\", \"{}\"]\n}}\n",
+                provider_block(&emu, cloud.name, cloud.region, ""),
+                web[0],
+                web[1]
+            ),
+        );
+        for key in [PUBLIC_KEY, SECOND_KEY] {
+            ws.set_env("TF_VAR_pub", key);
+            ws.apply(&[]).assert_success();
+            let state = emu.state();
+            let region = &state[cloud.name][cloud.region];
+            let keys = region["keys"].as_array().expect("keys");
+            assert_eq!(keys.len(), 1, "{}: {keys:?}", cloud.name);
+            assert_eq!(
+                keys[0]["public_key"].as_str().map(|k| k.split(' ').nth(1)),
+                Some(key.split(' ').nth(1))
+            );
+            let reference = if cloud.name == "cvm" {
+                &keys[0]["id"]
+            } else {
+                &keys[0]["name"]
+            };
+            for i in region["instances"].as_array().expect("instances") {
+                assert_eq!(
+                    i["keys"],
+                    json!([reference]),
+                    "{} on {}: instance {} does not hold the current key",
+                    cloud.name,
+                    tf.version(),
+                    i["id"]
+                );
+            }
+            let plan = ws.plan(&["-detailed-exitcode"]);
+            assert_eq!(
+                plan.code,
+                Some(0),
+                "{} on {}: {plan}",
+                cloud.name,
+                tf.version()
+            );
+        }
+    }
+}
+
+#[test]
+fn ecs_rotation_under_an_attachment_moves_the_instances() {
+    rotation_under_an_attachment_moves_the_instances(ECS);
+}
+
+#[test]
+fn cvm_rotation_under_an_attachment_moves_the_instances() {
+    rotation_under_an_attachment_moves_the_instances(CVM);
+}
+
+/// Chinese names follow each cloud's own document: ECS takes them, ENS does not (at plan, on
+/// `name`).
+#[test]
+fn chinese_names_follow_each_cloud() {
+    let emu = Emulator::start();
+    for tf in ALL_VERSIONS {
+        let config = |cloud: &Cloud| {
+            format!(
+                "{REQUIRED_PROVIDERS}\n{}\nresource \"sshkey_key_pair\" \"k\" {{\n  name       = \"密钥对ab\"\n  public_key = \"{PUBLIC_KEY}\"\n}}\n",
+                provider_block(&emu, cloud.name, cloud.region, "")
+            )
+        };
+        let ecs = Workspace::with_main(tf, &config(&ECS));
+        ecs.apply(&[]).assert_success();
+        let plan = ecs.plan(&["-detailed-exitcode"]);
+        assert_eq!(plan.code, Some(0), "{plan}");
+        ecs.destroy(&[]).assert_success();
+
+        let ens = Workspace::with_main(tf, &config(&ENS));
+        let out = ens.plan(&[]);
+        out.assert_failure();
+        let text = support::strip_ansi(&out.combined())
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            text.contains("Invalid key pair name") && text.contains("must start with a letter"),
+            "{text}"
+        );
+    }
+}

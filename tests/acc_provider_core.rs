@@ -52,6 +52,14 @@ fn example_workspace(tf: Tf, emu: &Emulator, dir: &Path) -> Workspace {
 
 fn examples_validate_and_plan(tf: Tf) {
     let emu = Emulator::start();
+    // The attachment example's instances, registered as its header comment tells users to:
+    // the plan checks that they exist.
+    emu.instances(
+        serde_json::json!({"cloud": "ecs", "region": "cn-hangzhou", "instances": [
+            {"id": "i-web1", "os": "linux", "status": "Running"},
+            {"id": "i-web2", "os": "linux", "status": "Running"},
+        ]}),
+    );
     let mut failures = Vec::new();
     for dir in example_dirs() {
         let ws = example_workspace(tf, &emu, &dir);

@@ -837,7 +837,7 @@ async fn empty_instance_set_and_bad_ids_are_rejected() {
 }
 
 #[tokio::test]
-async fn replacing_a_key_with_the_same_name_warns_at_plan() {
+async fn replacing_a_key_with_the_same_name_explains_create_before_destroy_only_when_it_fails() {
     let mut h = Harness::start("ecs").await;
     let ed_a =
         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGj9dLQfZZgk2XbS0aHgG4V6nN3Q5VjS8yEo0x7Rr1mN a@x";
@@ -873,18 +873,38 @@ async fn replacing_a_key_with_the_same_name_warns_at_plan() {
         cosmetic.diagnostics
     );
 
-    // A different key with the same name: replacement, and a warning on `name`.
+    // A different key with the same name: replacement, and no warning (the provider cannot
+    // see create_before_destroy, the only case where the name matters).
     let plan = h
         .plan(&key_type(), "sshkey_key_pair", &state, &cfg(ed_b))
         .await;
     assert_eq!(plan.requires_replace.len(), 1);
-    let warning = plan
-        .diagnostics
-        .iter()
-        .find(|d| d.severity == wire::diagnostic::Severity::Warning as i32)
-        .expect("warning");
-    assert_eq!(path_of(warning), vec!["name"]);
-    assert!(warning.detail.contains("create_before_destroy"));
+    assert!(plan.diagnostics.is_empty(), "{:?}", plan.diagnostics);
+
+    // Created before the old one is deleted (create_before_destroy): the error says why.
+    let planned = undv(
+        &h.plan(&key_type(), "sshkey_key_pair", &Value::Null, &cfg(ed_b))
+            .await
+            .planned_state,
+        &key_type(),
+    );
+    let created = h
+        .apply(
+            &key_type(),
+            "sshkey_key_pair",
+            &Value::Null,
+            &planned,
+            &cfg(ed_b),
+        )
+        .await;
+    let errs = errors(&created.diagnostics);
+    assert_eq!(errs.len(), 1, "{:?}", created.diagnostics);
+    assert_eq!(path_of(errs[0]), vec!["name"]);
+    assert!(
+        errs[0].detail.contains("create_before_destroy"),
+        "{}",
+        errs[0].detail
+    );
 }
 
 #[tokio::test]

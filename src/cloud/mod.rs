@@ -65,7 +65,8 @@ impl CloudKind {
     /// The cloud's key pair naming rule.
     pub fn name_rule(self) -> &'static rules::NameRule {
         match self {
-            Self::Ecs | Self::Ens => &rules::ALIBABA_NAME_RULE,
+            Self::Ecs => &rules::ECS_NAME_RULE,
+            Self::Ens => &rules::ENS_NAME_RULE,
             Self::Cvm => &rules::CVM_NAME_RULE,
         }
     }

@@ -25,9 +25,10 @@ use tokio::time::Instant;
 use super::{ClientConfig, CloudKind};
 
 /// Spacing margin over `1/rate`, for clock granularity and jitter between our send and the
-/// server's count: 5 % tolerates 50 ms of jitter at 10 requests/s, and keeps 1000 calls at
-/// 10/s within 105 s of the 100 s floor.
-const MARGIN: f64 = 1.05;
+/// server's count: 8 % tolerates 80 ms of jitter at 10 requests/s, and keeps 1000 calls at
+/// 10/s within 108 s of the 100 s floor. 5 % was measured first: on a 2-core machine running
+/// two Terraform applies at once, 4 of 200 imports were throttled.
+const MARGIN: f64 = 1.08;
 /// Rate decreases closer together than this are one event.
 pub const DECREASE_GAP: Duration = Duration::from_millis(500);
 /// Lowest rate a pacer slows down to, in requests per second.
@@ -268,8 +269,8 @@ mod tests {
         for _ in 0..11 {
             p.acquire().await;
         }
-        // 11 calls, 10 gaps of 105 ms: never 11 in one second.
-        assert_eq!(start.elapsed(), Duration::from_millis(1050));
+        // 11 calls, 10 gaps of 108 ms: never 11 in one second.
+        assert_eq!(start.elapsed(), Duration::from_millis(1080));
     }
 
     #[tokio::test(start_paused = true)]

@@ -25,6 +25,8 @@ pub struct Limits {
     pub read_ahead: ReadAhead,
     /// How DescribeInstances names the key pair an instance holds.
     pub instance_key: InstanceKey,
+    /// What an import takes, in words, and the prefix of a key id when it is not the name.
+    pub key_id_shape: (&'static str, Option<&'static str>),
     /// Whether a key can be bound to a running instance: ECS yes (it takes effect at the next
     /// reboot), ENS no, CVM only with `ForceStop`.
     pub bind_running: BindRunning,
@@ -90,6 +92,7 @@ pub(crate) static ECS_LIMITS: Limits = Limits {
     read_ahead: ReadAhead::NamePattern,
     instance_key: InstanceKey::Name,
     bind_running: BindRunning::Yes,
+    key_id_shape: ("the key pair name", None),
     // ECS throttles per account and API with quotas shown only in the account's console.
     rates: &[],
 };
@@ -102,6 +105,7 @@ pub(crate) static ENS_LIMITS: Limits = Limits {
     read_ahead: ReadAhead::Never,
     instance_key: InstanceKey::Name,
     bind_running: BindRunning::No,
+    key_id_shape: ("the key pair id (ssh-...)", Some("ssh-")),
     rates: &[],
 };
 /// CVM's "Frequency Limit" page documents a per-second limit for every API.
@@ -114,6 +118,7 @@ pub(crate) static CVM_LIMITS: Limits = Limits {
     read_ahead: ReadAhead::Unfiltered,
     instance_key: InstanceKey::Id,
     bind_running: BindRunning::WithForceStop,
+    key_id_shape: ("the key id (skey-...)", Some("skey-")),
     rates: &[
         ("CreateKeyPair", 10),
         ("ImportKeyPair", 10),
@@ -132,8 +137,11 @@ pub struct NameRule {
     pub min_len: usize,
     /// Longest allowed name, in characters.
     pub max_len: usize,
-    /// The first character must be an ASCII letter.
+    /// The first character must be a letter.
     pub first_letter: bool,
+    /// Chinese characters count as letters (ECS: "English or Chinese characters, starting with
+    /// a letter or a Chinese character").
+    pub chinese: bool,
     /// Punctuation allowed besides ASCII letters and digits.
     pub extra_chars: &'static str,
     /// Prefixes a name may not start with (case-insensitive).
@@ -142,19 +150,31 @@ pub struct NameRule {
     pub description: &'static str,
 }
 
-pub(crate) static ALIBABA_NAME_RULE: NameRule = NameRule {
+/// ECS's Chinese CreateKeyPair document allows Chinese characters, first or anywhere.
+pub(crate) static ECS_NAME_RULE: NameRule = NameRule {
     min_len: 2,
     max_len: 128,
     first_letter: true,
+    chinese: true,
     extra_chars: ":_-",
     forbidden_prefixes: &["http://", "https://"],
-    description: "2-128 characters, starting with a letter, containing only letters, digits, \
-                  ':', '_' and '-', and not starting with http:// or https://",
+    description: "2-128 characters, starting with a letter or a Chinese character, containing only letters, Chinese characters, digits, ':', '_' and '-', and not starting with http:// or https://",
+};
+/// ENS's documents, in every language published, say an English letter.
+pub(crate) static ENS_NAME_RULE: NameRule = NameRule {
+    min_len: 2,
+    max_len: 128,
+    first_letter: true,
+    chinese: false,
+    extra_chars: ":_-",
+    forbidden_prefixes: &["http://", "https://"],
+    description: "2-128 characters, starting with a letter, containing only letters, digits, ':', '_' and '-', and not starting with http:// or https://",
 };
 pub(crate) static CVM_NAME_RULE: NameRule = NameRule {
     min_len: 1,
     max_len: 25,
     first_letter: false,
+    chinese: false,
     extra_chars: "_",
     forbidden_prefixes: &[],
     description: "1-25 characters of letters, digits and '_'",
@@ -232,7 +252,8 @@ impl NameRule {
                 rule: self.description,
             });
         }
-        if self.first_letter && !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        let letter = |c: char| c.is_ascii_alphabetic() || (self.chinese && is_chinese(c));
+        if self.first_letter && !name.starts_with(letter) {
             return Err(NameRuleError::FirstChar {
                 cloud,
                 rule: self.description,
@@ -240,7 +261,7 @@ impl NameRule {
         }
         if let Some(ch) = name
             .chars()
-            .find(|c| !c.is_ascii_alphanumeric() && !self.extra_chars.contains(*c))
+            .find(|c| !letter(*c) && !c.is_ascii_digit() && !self.extra_chars.contains(*c))
         {
             return Err(NameRuleError::Char {
                 cloud,
@@ -250,6 +271,11 @@ impl NameRule {
         }
         Ok(())
     }
+}
+
+/// A CJK ideograph (the unified block, extension A and the compatibility block).
+fn is_chinese(c: char) -> bool {
+    matches!(c, '\u{4e00}'..='\u{9fff}' | '\u{3400}'..='\u{4dbf}' | '\u{f900}'..='\u{faff}')
 }
 
 /// An instance id rule: a fixed prefix and a body of allowed characters.
@@ -332,6 +358,25 @@ mod tests {
             CloudKind::Ecs.validate_key_name("https://x"),
             Err(NameRuleError::Prefix { .. })
         ));
+    }
+
+    #[test]
+    fn chinese_names_follow_each_cloud() {
+        assert!(CloudKind::Ecs.validate_key_name("密钥对ab").is_ok());
+        assert!(CloudKind::Ecs.validate_key_name("ab密钥:x").is_ok());
+        assert!(matches!(
+            CloudKind::Ecs.validate_key_name("9密钥"),
+            Err(NameRuleError::FirstChar { .. })
+        ));
+        assert!(matches!(
+            CloudKind::Ecs.validate_key_name("密钥😀"),
+            Err(NameRuleError::Char { ch: '😀', .. })
+        ));
+        assert!(matches!(
+            CloudKind::Ens.validate_key_name("密钥对ab"),
+            Err(NameRuleError::FirstChar { .. })
+        ));
+        assert!(CloudKind::Cvm.validate_key_name("密钥").is_err());
     }
 
     #[test]

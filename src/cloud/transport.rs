@@ -206,7 +206,7 @@ impl Transport {
                 action,
                 ErrorKind::Transport,
                 "Transport",
-                format!("request {what}: {e}"),
+                format!("request {what}: {}", with_causes(&e)),
             )
         };
         let resp = builder.body(req.body).send().await.map_err(transport)?;
@@ -224,6 +224,22 @@ fn backoff(attempt: u32) -> Duration {
         .min(MAX_BACKOFF);
     let half = full / 2;
     half + jitter(half)
+}
+
+/// An error and every cause under it: reqwest's own text ("error sending request for url")
+/// leaves out what the user needs (connection refused, timed out, a TLS failure).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = c.source();
+    }
+    text
 }
 
 /// A random pause in [0, max].
@@ -346,6 +362,32 @@ mod tests {
             a.result.unwrap_err().message,
             "x",
             "a refusal is not retried"
+        );
+    }
+
+    #[tokio::test]
+    async fn transport_errors_name_their_cause() {
+        // Nothing listens on port 1.
+        let t = transport("refused", 0, 1_000);
+        let a = t
+            .call(
+                "DescribeKeyPairs",
+                || {
+                    Ok(HttpRequest {
+                        url: url::Url::parse("http://127.0.0.1:1/").unwrap(),
+                        headers: Vec::new(),
+                        body: Vec::new(),
+                    })
+                },
+                |_, _| Ok(()),
+            )
+            .await;
+        let e = a.result.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Transport);
+        assert!(
+            e.message.to_lowercase().contains("refused"),
+            "{}",
+            e.message
         );
     }
 

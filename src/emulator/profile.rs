@@ -64,8 +64,13 @@ impl Cloud {
 /// How a key-pair name is validated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NameRule {
-    /// 2-128 chars, starts with a letter, letters digits `:` `_` `-`, not `http(s)://`.
-    Alibaba,
+    /// 2-128 chars, starts with a letter, letters digits `:` `_` `-`, not `http(s)://`; with
+    /// `chinese`, Chinese characters count as letters (ECS's Chinese CreateKeyPair document;
+    /// ENS's documents, in every language, say an English letter).
+    Alibaba {
+        /// Chinese characters are allowed, first or anywhere.
+        chinese: bool,
+    },
     /// 1-25 chars of letters, digits and `_`.
     Tencent,
 }
@@ -74,7 +79,7 @@ impl NameRule {
     /// Checks `name`; on failure returns which rule it broke, for the cloud's error code.
     pub fn check(self, name: &str) -> Result<(), NameViolation> {
         match self {
-            NameRule::Alibaba => {
+            NameRule::Alibaba { chinese } => {
                 let len = name.chars().count();
                 if !(2..=128).contains(&len) {
                     return Err(NameViolation::Length);
@@ -82,10 +87,11 @@ impl NameRule {
                 if name.starts_with("http://") || name.starts_with("https://") {
                     return Err(NameViolation::Characters);
                 }
+                let letter = |c: char| c.is_ascii_alphabetic() || (chinese && is_chinese(c));
                 let mut chars = name.chars();
-                let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
+                let first_ok = chars.next().is_some_and(letter);
                 let rest_ok =
-                    chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '-'));
+                    chars.all(|c| letter(c) || c.is_ascii_digit() || matches!(c, ':' | '_' | '-'));
                 if first_ok && rest_ok {
                     Ok(())
                 } else {
@@ -107,6 +113,11 @@ impl NameRule {
             }
         }
     }
+}
+
+/// A CJK ideograph (the unified block, extension A and the compatibility block).
+fn is_chinese(c: char) -> bool {
+    matches!(c, '\u{4e00}'..='\u{9fff}' | '\u{3400}'..='\u{4dbf}' | '\u{f900}'..='\u{faff}')
 }
 
 /// Which name rule a name broke.
@@ -193,7 +204,7 @@ pub static ECS: Profile = Profile {
     page_max: 50,
     name_wildcards: true,
     bind_needs_stopped: false,
-    name_rule: NameRule::Alibaba,
+    name_rule: NameRule::Alibaba { chinese: true },
     builtin_rates: &[],
     codes: Codes {
         name_invalid: "InvalidKeyPairName.Malformed",
@@ -223,7 +234,7 @@ pub static ENS: Profile = Profile {
     page_max: 50,
     name_wildcards: false,
     bind_needs_stopped: true,
-    name_rule: NameRule::Alibaba,
+    name_rule: NameRule::Alibaba { chinese: false },
     builtin_rates: &[],
     codes: Codes {
         name_invalid: "InvalidParameter.KeyPairName",
@@ -316,7 +327,7 @@ mod tests {
 
     #[test]
     fn alibaba_names() {
-        let r = NameRule::Alibaba;
+        let r = NameRule::Alibaba { chinese: false };
         assert_eq!(r.check("ab"), Ok(()));
         assert_eq!(r.check("a:b_c-d9"), Ok(()));
         assert_eq!(r.check("a"), Err(NameViolation::Length));
@@ -325,6 +336,18 @@ mod tests {
         assert_eq!(r.check("9ab"), Err(NameViolation::Characters));
         assert_eq!(r.check("a b"), Err(NameViolation::Characters));
         assert_eq!(r.check("https://x"), Err(NameViolation::Characters));
+    }
+
+    #[test]
+    fn chinese_names_on_ecs_only() {
+        let ecs = NameRule::Alibaba { chinese: true };
+        assert_eq!(ecs.check("密钥对ab"), Ok(()));
+        assert_eq!(ecs.check("ab密钥"), Ok(()));
+        assert_eq!(ecs.check("密"), Err(NameViolation::Length));
+        assert_eq!(ecs.check("9密钥"), Err(NameViolation::Characters));
+        assert_eq!(ecs.check("密钥😀"), Err(NameViolation::Characters));
+        let ens = NameRule::Alibaba { chinese: false };
+        assert_eq!(ens.check("密钥对ab"), Err(NameViolation::Characters));
     }
 
     #[test]

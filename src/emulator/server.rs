@@ -286,8 +286,12 @@ async fn api(
         Ok(b) => b,
         Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response(),
     };
-    if shared.config.latency_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(shared.config.latency_ms)).await;
+    // Half the round trip on the way in, half on the way out: the cloud counts a request
+    // against its rate when it arrives, as a real one would, not after the whole round trip.
+    let inbound = Duration::from_millis(shared.config.latency_ms / 2);
+    let outbound = Duration::from_millis(shared.config.latency_ms) - inbound;
+    if !inbound.is_zero() {
+        tokio::time::sleep(inbound).await;
     }
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let request_id = request_id();
@@ -310,6 +314,7 @@ async fn api(
                 rendered.status,
                 Some(rejected.error.code),
             );
+            tokio::time::sleep(outbound).await;
             return respond(rejected.cloud, rendered.status, rendered.body);
         }
     };
@@ -371,6 +376,7 @@ async fn api(
         rendered.status,
         error_code,
     );
+    tokio::time::sleep(outbound).await;
     if drop_connection {
         if let Some(conn) = conn {
             conn.kill.notify_one();

@@ -63,12 +63,15 @@ pub enum Os {
     Windows,
 }
 
-/// Instance power state.
+/// Instance power state. The admin API takes each cloud's spelling: `Running` (ECS, ENS),
+/// `RUNNING` (CVM's `InstanceState`), or lower case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Status {
     /// Running.
+    #[serde(alias = "RUNNING", alias = "running")]
     Running,
     /// Stopped.
+    #[serde(alias = "STOPPED", alias = "stopped")]
     Stopped,
 }
 
@@ -165,6 +168,21 @@ fn key_is_regional(key: &KeyPair) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statuses_in_every_cloud_s_spelling() {
+        for (text, status) in [
+            ("Running", Status::Running),
+            ("RUNNING", Status::Running),
+            ("running", Status::Running),
+            ("Stopped", Status::Stopped),
+            ("STOPPED", Status::Stopped),
+        ] {
+            let parsed: Status = serde_json::from_value(serde_json::json!(text)).unwrap();
+            assert_eq!(parsed, status, "{text}");
+        }
+        assert!(serde_json::from_value::<Status>(serde_json::json!("Sleeping")).is_err());
+    }
 
     fn key(cloud: Cloud, region: &str, id: &str, name: &str) -> KeyPair {
         KeyPair {

@@ -103,6 +103,32 @@ fn set_attr(v: &mut Value, name: &str, x: Value) {
     }
 }
 
+/// Reads an attachment by listing the instances bound to its key (state without a key name).
+async fn read_bound_to(ctx: &Ctx, state: &Value, key_id: &str, diags: &mut Diagnostics) -> Outcome {
+    let wanted = instance_set(state);
+    match ctx
+        .api
+        .describe_instances(&InstanceQuery::BoundTo(key_id.to_string()))
+        .await
+    {
+        Ok(list) => {
+            let ours: BTreeSet<String> = list
+                .into_iter()
+                .map(|i| i.id)
+                .filter(|id| wanted.contains(id))
+                .collect();
+            if ours.is_empty() {
+                return None;
+            }
+            Some(with_instances(state, &ours))
+        }
+        Err(e) => {
+            diags.error("Cannot read key pair attachment", e.to_string());
+            Some(state.clone())
+        }
+    }
+}
+
 /// Checks the instances a plan adds against the cloud before anything is attached: a missing
 /// instance, a Windows one, or a running one the cloud will not bind fails the plan on
 /// `instance_ids`. An apply that failed half-way would leave a created attachment tainted
@@ -315,12 +341,8 @@ impl Resource for AttachmentResource {
         }
     }
 
-    async fn modify_plan(&self, ctx: &Ctx, plan: &mut Plan, diags: &mut Diagnostics) {
-        if plan.is_destroy() {
-            return;
-        }
-        let kind = ctx.config.cloud;
-        if let Some(name) = text(&plan.config, "key_pair_name") {
+    fn validate_for_cloud(&self, kind: CloudKind, config: &Value, diags: &mut Diagnostics) {
+        if let Some(name) = text(config, "key_pair_name") {
             if let Err(rule) = kind.validate_key_name(&name) {
                 diags.attribute_error(
                     attr("key_pair_name"),
@@ -329,6 +351,23 @@ impl Resource for AttachmentResource {
                 );
             }
         }
+        for id in &instance_set(config) {
+            if let Err(rule) = kind.validate_instance_id(id) {
+                diags.attribute_error(
+                    AttributePath(vec![PathStep::Attribute("instance_ids".into())]),
+                    "Invalid instance id",
+                    format!("`instance_ids` contains {id:?}: {rule}"),
+                );
+            }
+        }
+    }
+
+    async fn modify_plan(&self, ctx: &Ctx, plan: &mut Plan, diags: &mut Diagnostics) {
+        if plan.is_destroy() {
+            return;
+        }
+        let kind = ctx.config.cloud;
+        self.validate_for_cloud(kind, &plan.config, diags);
         if kind == CloudKind::Ecs
             && text(&plan.config, "key_pair_name").is_none()
             && !plan
@@ -370,15 +409,6 @@ impl Resource for AttachmentResource {
             }
         }
         let ids = instance_set(&plan.config);
-        for id in &ids {
-            if let Err(rule) = kind.validate_instance_id(id) {
-                diags.attribute_error(
-                    AttributePath(vec![PathStep::Attribute("instance_ids".into())]),
-                    "Invalid instance id",
-                    format!("`instance_ids` contains {id:?}: {rule}"),
-                );
-            }
-        }
         let key = text(&plan.config, "key_pair_name").or_else(|| text(&plan.config, "key_id"));
         if let Some(key) = key {
             let mut claims = self.claims.lock().unwrap_or_else(|p| p.into_inner());
@@ -416,34 +446,57 @@ impl Resource for AttachmentResource {
         let key_id = text(state, "key_id")?;
         let kind = ctx.config.cloud;
         let wanted = instance_set(state);
+        let Some(key_name) = text(state, "key_pair_name").filter(|_| !wanted.is_empty()) else {
+            return read_bound_to(ctx, state, &key_id, diags).await;
+        };
         // The instances in state, described in chunks of the cloud's limit, instead of every
         // instance in the region.
-        let query = match text(state, "key_pair_name") {
-            Some(_) if !wanted.is_empty() => InstanceQuery::Ids(wanted.iter().cloned().collect()),
-            _ => InstanceQuery::BoundTo(key_id.clone()),
-        };
-        let key_name = text(state, "key_pair_name").unwrap_or_else(|| key_id.clone());
-        match ctx.api.describe_instances(&query).await {
-            Ok(list) => {
-                let ours: BTreeSet<String> = list
-                    .into_iter()
-                    .filter(|i| {
-                        wanted.contains(&i.id)
-                            && (matches!(query, InstanceQuery::BoundTo(_))
-                                || i.holds(kind, &key_id, &key_name))
-                    })
-                    .map(|i| i.id)
-                    .collect();
-                if ours.is_empty() {
-                    return None;
-                }
-                Some(with_instances(state, &ours))
-            }
+        let instances = match ctx
+            .api
+            .describe_instances(&InstanceQuery::Ids(wanted.iter().cloned().collect()))
+            .await
+        {
+            Ok(list) => list,
             Err(e) => {
                 diags.error("Cannot read key pair attachment", e.to_string());
-                Some(state.clone())
+                return Some(state.clone());
             }
+        };
+        let holding = |id: &str| -> BTreeSet<String> {
+            instances
+                .iter()
+                .filter(|i| wanted.contains(&i.id) && i.holds(kind, id, &key_name))
+                .map(|i| i.id.clone())
+                .collect()
+        };
+        let ours = holding(&key_id);
+        if !ours.is_empty() {
+            return Some(with_instances(state, &ours));
         }
+        // None holds the key this attachment was made with: if the key was replaced under the
+        // same name (its instances moved to the new key), the attachment follows the name.
+        let renamed = match ctx
+            .api
+            .describe_key_pairs(&KeyQuery::Names(vec![key_name.clone()]))
+            .await
+        {
+            Ok(found) => found
+                .into_iter()
+                .find(|k| k.name == key_name && k.id != key_id),
+            Err(e) => {
+                diags.error("Cannot read key pair attachment", e.to_string());
+                return Some(state.clone());
+            }
+        };
+        let kp = renamed?;
+        let ours = holding(&kp.id);
+        if ours.is_empty() {
+            return None;
+        }
+        let mut fresh = with_instances(state, &ours);
+        set_attr(&mut fresh, "key_id", Value::string(&kp.id));
+        set_attr(&mut fresh, "id", Value::string(&kp.id));
+        Some(fresh)
     }
 
     async fn update(

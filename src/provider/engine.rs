@@ -31,6 +31,9 @@ pub struct Engine {
     connector: Box<Connector>,
     env: Box<EnvReader>,
     stopped: watch::Sender<bool>,
+    /// The cloud the provider block named at ValidateProviderConfig, which Terraform sends
+    /// before validating the resources.
+    validated_cloud: std::sync::Mutex<Option<crate::cloud::CloudKind>>,
 }
 
 impl Engine {
@@ -55,6 +58,7 @@ impl Engine {
             connector,
             env: Box::new(|name| std::env::var(name).ok()),
             stopped: watch::channel(false).0,
+            validated_cloud: std::sync::Mutex::new(None),
         }
     }
 
@@ -91,6 +95,14 @@ impl Engine {
 
     pub fn validate_provider_config(&self, config: &Value, diags: &mut Diagnostics) {
         config::validate(config, diags);
+        let cloud = config
+            .attr("cloud")
+            .and_then(Value::as_str)
+            .and_then(|c| c.parse().ok());
+        *self
+            .validated_cloud
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = cloud;
     }
 
     pub async fn configure(&self, config: &Value, diags: &mut Diagnostics) {
@@ -145,6 +157,13 @@ impl Engine {
     pub fn validate_resource(&self, type_name: &str, config: &Value, diags: &mut Diagnostics) {
         if let Some(r) = self.lookup_resource(type_name, diags) {
             r.validate(config, diags);
+            let cloud = *self
+                .validated_cloud
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if let Some(cloud) = cloud {
+                r.validate_for_cloud(cloud, config, diags);
+            }
         }
     }
 

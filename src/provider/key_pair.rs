@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
+use crate::batch::bind::{bind_chunk, BindOp};
 use crate::batch::ReadOutcome;
+use crate::cloud::idempotent;
 use crate::cloud::public_key::{parse_public_key, same_public_key};
 use crate::cloud::{BindOptions, CloudKind, InstanceQuery, KeyPair, KeyQuery, KeySpec};
 use crate::provider::diag::{attr, Diagnostics};
@@ -50,7 +52,7 @@ pub fn schema() -> Schema {
             "An SSH key pair. Created by the cloud (the private key is returned once, in `private_key`) or imported from `public_key`. Deletes are batched across resources.",
             vec![
                 Attribute::required("name", Type::String).force_new().describe(
-                    "Key pair name. ECS/ENS: 2-128 characters, starting with a letter; letters, digits, `:`, `_`, `-`; not `http://` or `https://`. CVM: 1-25 letters, digits or `_`.",
+                    "Key pair name. ECS: 2-128 characters, starting with a letter or a Chinese character; letters, Chinese characters, digits, `:`, `_`, `-`; not `http://` or `https://`. ENS: the same without Chinese characters. CVM: 1-25 letters, digits or `_`.",
                 ),
                 Attribute::optional("public_key", Type::String).describe(
                     "OpenSSH public key to import (ssh-rsa, ssh-ed25519, ecdsa-sha2-nistp256/384/521). Comments and whitespace are not a change. Leave unset to let the cloud create the key.",
@@ -167,12 +169,8 @@ impl Resource for KeyPairResource {
         }
     }
 
-    async fn modify_plan(&self, ctx: &Ctx, plan: &mut Plan, diags: &mut Diagnostics) {
-        if plan.is_destroy() {
-            return;
-        }
-        let kind = ctx.config.cloud;
-        if let Some(name) = text(&plan.config, "name") {
+    fn validate_for_cloud(&self, kind: CloudKind, config: &Value, diags: &mut Diagnostics) {
+        if let Some(name) = text(config, "name") {
             if let Err(rule) = kind.validate_key_name(&name) {
                 diags.attribute_error(
                     attr("name"),
@@ -182,7 +180,7 @@ impl Resource for KeyPairResource {
             }
         }
         for optional in ["tags", "resource_group_id", "project_id"] {
-            if is_set(&plan.config, optional) && !supports(kind, optional) {
+            if is_set(config, optional) && !supports(kind, optional) {
                 diags.attribute_error(
                     attr(optional),
                     "Attribute not supported by this cloud",
@@ -190,6 +188,14 @@ impl Resource for KeyPairResource {
                 );
             }
         }
+    }
+
+    async fn modify_plan(&self, ctx: &Ctx, plan: &mut Plan, diags: &mut Diagnostics) {
+        if plan.is_destroy() {
+            return;
+        }
+        let kind = ctx.config.cloud;
+        self.validate_for_cloud(kind, &plan.config, diags);
         if !is_set(&plan.config, "detach_on_destroy") {
             if let Some(slot) = plan.planned.attr_mut("detach_on_destroy") {
                 *slot = Value::Bool(false);
@@ -221,20 +227,9 @@ impl Resource for KeyPairResource {
         if different {
             require_replace(&self.schema, plan, "public_key");
         }
-        if plan.is_replace() {
-            if configured_key.is_some() {
-                if let Some(slot) = plan.planned.attr_mut("private_key") {
-                    *slot = Value::Null;
-                }
-            }
-            if text(&plan.prior, "name").is_some()
-                && text(&plan.prior, "name") == text(&plan.config, "name")
-            {
-                diags.attribute_warning(
-                    attr("name"),
-                    "Replacement keeps the same key pair name",
-                    "The cloud frees a key pair name only after the old key pair is deleted. With `lifecycle { create_before_destroy = true }` the create would fail with a name conflict; leave create_before_destroy off for this resource or change `name`.",
-                );
+        if plan.is_replace() && configured_key.is_some() {
+            if let Some(slot) = plan.planned.attr_mut("private_key") {
+                *slot = Value::Null;
             }
         }
     }
@@ -271,7 +266,18 @@ impl Resource for KeyPairResource {
                 if kp.created_at.is_none() {
                     complete_from_cloud(ctx, &mut kp, diags).await;
                 }
+                rebind_holders(ctx, &kp, diags).await;
                 Some(state_from(&kp, planned))
+            }
+            // The provider cannot see `create_before_destroy` at plan time, so the hint comes
+            // with the one failure it causes instead of a warning on every replacement.
+            Err(e) if idempotent::is_duplicate(&e) => {
+                diags.attribute_error(
+                    attr("name"),
+                    "Key pair name already taken",
+                    format!("{e}. A key pair named {:?} already exists. If this create replaces a key pair of the same name with `lifecycle {{ create_before_destroy = true }}`, the old key pair still holds the name until it is deleted, after this create: leave create_before_destroy off for this resource, or change `name`.", spec.name),
+                );
+                None
             }
             Err(e) => {
                 diags.attribute_error(attr("name"), "Cannot create key pair", e.to_string());
@@ -324,14 +330,19 @@ impl Resource for KeyPairResource {
         let (Some(id), Some(name)) = (text(prior, "key_id"), text(prior, "name")) else {
             return None;
         };
-        if prior.attr("detach_on_destroy").and_then(Value::as_bool) == Some(true)
-            && !detach_everywhere(ctx, &id, diags).await
-        {
-            return Some(prior.clone());
+        let mut detached = Vec::new();
+        if prior.attr("detach_on_destroy").and_then(Value::as_bool) == Some(true) {
+            match detach_everywhere(ctx, &id, diags).await {
+                Some(instances) => detached = instances,
+                None => return Some(prior.clone()),
+            }
         }
         ctx.reads.forget(&id);
-        match ctx.deletes.delete(id, name).await {
-            Ok(()) => None,
+        match ctx.deletes.delete(id, name.clone()).await {
+            Ok(()) => {
+                ctx.remember_holders(&name, detached);
+                None
+            }
             Err(e) => {
                 diags.error("Cannot delete key pair", e.to_string());
                 Some(prior.clone())
@@ -340,6 +351,26 @@ impl Resource for KeyPairResource {
     }
 
     async fn import(&self, ctx: &Ctx, id: &str, diags: &mut Diagnostics) -> Vec<Imported> {
+        let (takes, prefix) = ctx.config.cloud.limits().key_id_shape;
+        if prefix.is_some_and(|p| !id.starts_with(p)) {
+            // A name where an id belongs: say which id it is, instead of the cloud's
+            // "malformed id".
+            let named = ctx
+                .api
+                .describe_key_pairs(&KeyQuery::Names(vec![id.to_string()]))
+                .await
+                .ok()
+                .and_then(|found| found.into_iter().find(|k| k.name == id));
+            let detail = match named {
+                Some(kp) => format!(
+                    "{id:?} is a key pair name; import takes {takes}. The key pair named {id:?} has id {:?}: import that.",
+                    kp.id
+                ),
+                None => format!("{id:?} is not a key id; import takes {takes}, and no key pair is named {id:?} in region {} either.", ctx.config.region),
+            };
+            diags.error("Import takes a key id", detail);
+            return Vec::new();
+        }
         match ctx
             .api
             .describe_key_pairs(&KeyQuery::Ids(vec![id.to_string()]))
@@ -350,15 +381,10 @@ impl Resource for KeyPairResource {
                     state: state_from(&kp, &Value::Null),
                 }],
                 None => {
-                    let hint = match ctx.config.cloud {
-                        CloudKind::Ecs => "the key pair name",
-                        CloudKind::Ens => "the key pair id (ssh-...)",
-                        CloudKind::Cvm => "the key id (skey-...)",
-                    };
                     diags.error(
                         "Key pair not found",
                         format!(
-                            "No key pair {id:?} in region {}. Import takes {hint}.",
+                            "No key pair {id:?} in region {}. Import takes {takes}.",
                             ctx.config.region
                         ),
                     );
@@ -397,9 +423,46 @@ async fn complete_from_cloud(ctx: &Ctx, kp: &mut KeyPair, diags: &mut Diagnostic
     }
 }
 
-/// Detaches a key from every instance holding it, through the detach coalescer. True when no
-/// instance holds it any more.
-async fn detach_everywhere(ctx: &Ctx, key_id: &str, diags: &mut Diagnostics) -> bool {
+/// A key replaced under the same name (a new `public_key`, `-replace`) is deleted, then created,
+/// in the same apply: the instances `detach_on_destroy` took it from get the new key, so an
+/// attachment that names the key follows it and no instance is left without one.
+async fn rebind_holders(ctx: &Ctx, kp: &KeyPair, diags: &mut Diagnostics) {
+    let holders = ctx.take_holders(&kp.name);
+    if holders.is_empty() {
+        return;
+    }
+    let opts = BindOptions { force_stop: false };
+    let mut failed = Vec::new();
+    for chunk in holders.chunks(ctx.config.max_detach_batch.max(1)) {
+        for o in bind_chunk(&*ctx.api, BindOp::Attach, &kp.id, chunk, &opts).await {
+            if let Err(e) = o.result {
+                failed.push(format!("{}: {e}", o.instance_id));
+            }
+        }
+    }
+    tracing::info!(key = %kp.name, instances = holders.len(), failed = failed.len(), "rebound the instances of a replaced key pair");
+    if !failed.is_empty() {
+        // A warning, not an error: the key exists and is fine; an attachment that lists these
+        // instances shows them missing at the next plan and attaches them then.
+        diags.attribute_warning(
+            attr("name"),
+            "Instances not moved to the new key pair",
+            format!(
+                "Key pair {:?} was replaced and its instances moved to the new one, except: {}",
+                kp.name,
+                failed.join("; ")
+            ),
+        );
+    }
+}
+
+/// Detaches a key from every instance holding it, through the detach coalescer. The instances
+/// it was taken from when none holds it any more; `None` (with errors) otherwise.
+async fn detach_everywhere(
+    ctx: &Ctx,
+    key_id: &str,
+    diags: &mut Diagnostics,
+) -> Option<Vec<String>> {
     let bound = match ctx
         .api
         .describe_instances(&InstanceQuery::BoundTo(key_id.to_string()))
@@ -411,15 +474,19 @@ async fn detach_everywhere(ctx: &Ctx, key_id: &str, diags: &mut Diagnostics) -> 
                 "Cannot list the instances holding the key pair",
                 e.to_string(),
             );
-            return false;
+            return None;
         }
     };
     if bound.is_empty() {
-        return true;
+        return Some(bound);
     }
     match ctx
         .detaches
-        .detach(key_id.to_string(), bound, BindOptions { force_stop: false })
+        .detach(
+            key_id.to_string(),
+            bound.clone(),
+            BindOptions { force_stop: false },
+        )
         .await
     {
         Ok(outcomes) => {
@@ -433,11 +500,11 @@ async fn detach_everywhere(ctx: &Ctx, key_id: &str, diags: &mut Diagnostics) -> 
                     );
                 }
             }
-            ok
+            ok.then_some(bound)
         }
         Err(e) => {
             diags.error("Cannot detach key pair before deleting it", e.to_string());
-            false
+            None
         }
     }
 }

@@ -32,6 +32,9 @@ pub struct Ctx {
     pub deletes: DeleteCoalescer,
     pub detaches: DetachCoalescer,
     pub reads: KeyReader,
+    /// Instances `detach_on_destroy` took a key from, by key name, until a key of that name is
+    /// created again in this process (a replacement): the new key goes back to them.
+    holders: std::sync::Mutex<std::collections::HashMap<String, Vec<String>>>,
 }
 
 impl Ctx {
@@ -57,7 +60,22 @@ impl Ctx {
             deletes,
             detaches,
             reads,
+            holders: Default::default(),
         }
+    }
+
+    /// Records the instances a deleted key was detached from.
+    pub fn remember_holders(&self, key_name: &str, instances: Vec<String>) {
+        if !instances.is_empty() {
+            let mut h = self.holders.lock().unwrap_or_else(|p| p.into_inner());
+            h.insert(key_name.to_string(), instances);
+        }
+    }
+
+    /// The instances a deleted key of this name was detached from, once.
+    pub fn take_holders(&self, key_name: &str) -> Vec<String> {
+        let mut h = self.holders.lock().unwrap_or_else(|p| p.into_inner());
+        h.remove(key_name).unwrap_or_default()
     }
 
     /// StopProvider: queued batch members fail with a cancellation error; calls already sent

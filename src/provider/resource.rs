@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 
+use crate::cloud::CloudKind;
 use crate::provider::diag::Diagnostics;
 use crate::provider::Ctx;
 use crate::schema::{IdentityAttribute, IdentitySchema, Schema};
@@ -60,6 +61,11 @@ pub trait Resource: Send + Sync {
     /// Checks that need only the configuration (ValidateResourceConfig runs before the provider
     /// is configured, so the cloud may not be known yet).
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
+
+    /// Checks that need the cloud, run at validation when the provider block names it, so they
+    /// come in the same round as [`Resource::validate`]'s instead of after those are fixed.
+    /// `modify_plan` runs them again for a cloud known only at configure time.
+    fn validate_for_cloud(&self, _cloud: CloudKind, _config: &Value, _diags: &mut Diagnostics) {}
 
     /// Refines the engine's plan with cloud-aware checks and computed values.
     async fn modify_plan(&self, _ctx: &Ctx, _plan: &mut Plan, _diags: &mut Diagnostics) {}
