@@ -442,3 +442,62 @@ fn chinese_names_follow_each_cloud() {
         );
     }
 }
+
+/// The private key of a generated key pair is usable: it loads (Python `cryptography`, from the
+/// SDK environment `make tools` installs) and derives the public key the cloud stores.
+#[test]
+fn generated_private_keys_are_usable() {
+    let tools = std::env::var_os("SSHKEY_TOOLS_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools"));
+    let python = tools.join("venv-sdk/bin/python");
+    assert!(
+        python.is_file(),
+        "{} missing: run `make tools`",
+        python.display()
+    );
+    for cloud in [ECS, ENS, CVM] {
+        let emu = Emulator::start();
+        let ws = Workspace::with_main(
+            Tf::V1_15_5,
+            &format!(
+                "{REQUIRED_PROVIDERS}\n{}\nresource \"sshkey_key_pair\" \"k\" {{\n  name = \"nu_gen\"\n}}\noutput \"private_key\" {{\n  value     = sshkey_key_pair.k.private_key\n  sensitive = true\n}}\n",
+                provider_block(&emu, cloud.name, cloud.region, "")
+            ),
+        );
+        ws.apply(&[]).assert_success();
+        let private = ws.run(&["output", "-raw", "private_key"]);
+        private.assert_success();
+        let state = emu.state();
+        let region = if cloud.name == "ens" {
+            "global"
+        } else {
+            cloud.region
+        };
+        let public = state[cloud.name][region]["keys"][0]["public_key"]
+            .as_str()
+            .expect("public key")
+            .to_string();
+        let path = ws.path().join("id_key");
+        std::fs::write(&path, &private.stdout).expect("write the key");
+        let script = "import sys\nfrom cryptography.hazmat.primitives import serialization as s\ndata = open(sys.argv[1], 'rb').read()\nload = s.load_ssh_private_key if b'OPENSSH' in data else s.load_pem_private_key\nkey = load(data, password=None)\nprint(key.public_key().public_bytes(s.Encoding.OpenSSH, s.PublicFormat.OpenSSH).decode())\n";
+        let out = std::process::Command::new(&python)
+            .args(["-c", script])
+            .arg(&path)
+            .output()
+            .expect("run python");
+        assert!(
+            out.status.success(),
+            "{}: the private key does not load: {}",
+            cloud.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let derived = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            derived.split_whitespace().take(2).collect::<Vec<_>>(),
+            public.split_whitespace().take(2).collect::<Vec<_>>(),
+            "{}: the private key does not match the stored public key",
+            cloud.name
+        );
+    }
+}

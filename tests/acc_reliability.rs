@@ -493,7 +493,9 @@ fn soak_body(generated: usize, imported: usize) -> String {
     let mut body = generated_keys("soak_g", generated);
     body.push_str("\nlocals {\n  imported = {\n");
     for i in 0..imported {
-        let key = sshkey::emulator::keys::generate().expect("generate a public key");
+        let key =
+            sshkey::emulator::keys::generate(sshkey::emulator::keys::PrivateKeyFormat::OpenSsh)
+                .expect("generate a public key");
         body.push_str(&format!(
             "    \"soak_i_{i:03}\" = \"{} soak{i}\"\n",
             key.public_openssh

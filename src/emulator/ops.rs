@@ -191,7 +191,7 @@ impl Ctx<'_> {
                 (public, fp, None)
             }
             None => {
-                let g = keys::generate()
+                let g = keys::generate(self.p.private_key)
                     .map_err(|e| ApiError::new(500, "InternalError", e.to_string()))?;
                 (g.public_openssh, g.fingerprint, Some(g.private_pem))
             }

@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::keys::PrivateKeyFormat;
+
 /// The three emulated endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -155,6 +157,8 @@ pub struct Profile {
     pub bind_needs_stopped: bool,
     /// Name validation.
     pub name_rule: NameRule,
+    /// How the private half of a generated key comes back.
+    pub private_key: PrivateKeyFormat,
     /// The documented per-action request limits (requests per second), enforced unless
     /// `--no-builtin-rates`. Empty for ECS and ENS, whose quotas are per account and unpublished.
     pub builtin_rates: &'static [(&'static str, u32)],
@@ -205,6 +209,7 @@ pub static ECS: Profile = Profile {
     name_wildcards: true,
     bind_needs_stopped: false,
     name_rule: NameRule::Alibaba { chinese: true },
+    private_key: PrivateKeyFormat::RsaPem,
     builtin_rates: &[],
     codes: Codes {
         name_invalid: "InvalidKeyPairName.Malformed",
@@ -235,6 +240,7 @@ pub static ENS: Profile = Profile {
     name_wildcards: false,
     bind_needs_stopped: true,
     name_rule: NameRule::Alibaba { chinese: false },
+    private_key: PrivateKeyFormat::Pkcs8Pem,
     builtin_rates: &[],
     codes: Codes {
         name_invalid: "InvalidParameter.KeyPairName",
@@ -265,6 +271,7 @@ pub static CVM: Profile = Profile {
     name_wildcards: false,
     bind_needs_stopped: true,
     name_rule: NameRule::Tencent,
+    private_key: PrivateKeyFormat::OpenSsh,
     // The "Frequency Limit" table of the CVM API: every API has one.
     builtin_rates: &[
         ("DescribeKeyPairs", 10),

@@ -60,6 +60,24 @@ def check(cond, what):
     print(f"  ok: {what}")
 
 
+def check_private_key(private_text, public_line, armour, what):
+    """The private key a create returns loads in Python `cryptography` (as OpenSSL 3 and
+    ssh-keygen would load it), is RSA, and derives the public key the cloud stores."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    check(private_text.startswith(f"-----BEGIN {armour}-----"), f"{what}: {armour} armour")
+    data = private_text.encode()
+    if armour == "OPENSSH PRIVATE KEY":
+        key = serialization.load_ssh_private_key(data, password=None)
+    else:
+        key = serialization.load_pem_private_key(data, password=None)
+    check(isinstance(key, rsa.RSAPrivateKey) and key.key_size == 2048, f"{what}: an RSA 2048 key")
+    derived = key.public_key().public_bytes(serialization.Encoding.OpenSSH,
+                                            serialization.PublicFormat.OpenSSH).decode()
+    check(derived.split()[:2] == public_line.split()[:2], f"{what}: derives the stored public key")
+
+
 def expect_error(fn, code_part, what):
     """Expects fn to raise an SDK error whose text contains code_part (or one of a tuple)."""
     parts = code_part if isinstance(code_part, tuple) else (code_part,)
@@ -96,6 +114,7 @@ def test_ecs(emu):
     check(created.key_pair_name == "sdk-ecs-a", "create returns the name")
     check(created.private_key_body.startswith("-----BEGIN"), "create returns a private key")
     pub = keys_of(emu, "ecs", region)["keys"][0]["public_key"]
+    check_private_key(created.private_key_body, pub, "RSA PRIVATE KEY", "ecs private key")
     imported = c.import_key_pair(m.ImportKeyPairRequest(region_id=region, key_pair_name="sdk-ecs-b",
                                                         public_key_body=pub + " comment")).body
     check(imported.key_pair_finger_print == created.key_pair_finger_print, "import fingerprint matches")
@@ -139,6 +158,8 @@ def test_ens(emu):
     c = client(AK_SECRET)
     created = c.create_key_pair(m.CreateKeyPairRequest(key_pair_name="sdk-ens-a")).body
     check(created.key_pair_id.startswith("ssh-"), "create returns an ssh- id")
+    ens_pub = [k for k in keys_of(emu, "ens", "global")["keys"] if k["name"] == "sdk-ens-a"][0]["public_key"]
+    check_private_key(created.private_key_body, ens_pub, "PRIVATE KEY", "ens private key")
     listed = c.describe_key_pairs(m.DescribeKeyPairsRequest(key_pair_name="sdk-ens-a")).body
     check(listed.total_count == 1 and listed.key_pairs.key_pair[0].key_pair_id == created.key_pair_id,
           "describe finds it by name")
@@ -225,6 +246,7 @@ def test_cvm(emu):
     c = client(AK_SECRET)
     a = c.CreateKeyPair(req(m.CreateKeyPairRequest, KeyName="sdk_cvm_a", ProjectId=0)).KeyPair
     check(a.KeyId.startswith("skey-") and a.PrivateKey.startswith("-----BEGIN"), "create")
+    check_private_key(a.PrivateKey, a.PublicKey, "OPENSSH PRIVATE KEY", "cvm private key")
     b = c.ImportKeyPair(req(m.ImportKeyPairRequest, KeyName="sdk_cvm_b", ProjectId=0,
                             PublicKey=a.PublicKey)).KeyId
     listed = c.DescribeKeyPairs(req(m.DescribeKeyPairsRequest, KeyIds=[a.KeyId, b]))
