@@ -459,3 +459,52 @@ async fn absurd_page_numbers_are_just_empty_pages() {
     assert_eq!(b.code(), Some("InvalidParameter"));
     emu.shutdown().await;
 }
+
+/// The fingerprint ECS reports is MD5 of the key blob, checked against a value OpenSSH derived
+/// (`ssh-keygen -l -E md5`), not against our own MD5 code.
+#[tokio::test]
+async fn import_fingerprint_matches_ssh_keygen() {
+    let emu = start().await;
+    let imp = ecs(
+        &emu,
+        "ImportKeyPair",
+        &[
+            ("RegionId", R),
+            ("KeyPairName", "key-ssh"),
+            (
+                "PublicKeyBody",
+                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHt7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7 me@host",
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(imp.status, 200, "{:?}", imp.body);
+    // ssh-keygen -l -E md5: "256 MD5:5d:fd:4b:bb:6f:13:66:17:fd:be:26:e3:99:8d:6b:b7 me@host (ED25519)"
+    assert_eq!(
+        imp.body["KeyPairFingerPrint"],
+        "5d:fd:4b:bb:6f:13:66:17:fd:be:26:e3:99:8d:6b:b7"
+    );
+}
+
+/// ECS takes lists as a JSON array in a string, and nothing else: a comma-separated list or
+/// `KeyPairNames.1` is refused, as the cloud refuses it.
+#[tokio::test]
+async fn lists_only_in_the_cloud_s_encoding() {
+    let emu = start().await;
+    create(&emu, "key-a").await;
+    create(&emu, "key-b").await;
+    for wrong in [
+        vec![("RegionId", R), ("KeyPairNames", "key-a,key-b")],
+        vec![("RegionId", R), ("KeyPairNames.1", "key-a")],
+    ] {
+        let r = ecs(&emu, "DeleteKeyPairs", &wrong).await;
+        assert_eq!(r.status, 400, "{wrong:?}: {:?}", r.body);
+    }
+    let ok = ecs(
+        &emu,
+        "DeleteKeyPairs",
+        &[("RegionId", R), ("KeyPairNames", r#"["key-a","key-b"]"#)],
+    )
+    .await;
+    assert_eq!(ok.status, 200, "{:?}", ok.body);
+}

@@ -354,6 +354,20 @@ mod tests {
                 g.public_openssh,
                 "{format:?}"
             );
+            // The fingerprint, derived by OpenSSH rather than by our own MD5 code.
+            let public = dir.path().join("key.pub");
+            std::fs::write(&public, format!("{} x\n", g.public_openssh)).unwrap();
+            let listed = std::process::Command::new("ssh-keygen")
+                .args(["-l", "-E", "md5", "-f"])
+                .arg(&public)
+                .output()
+                .unwrap();
+            let listed = String::from_utf8_lossy(&listed.stdout);
+            assert!(
+                listed.contains(&format!("MD5:{}", g.fingerprint)),
+                "{format:?}: ssh-keygen says {listed}, we say {}",
+                g.fingerprint
+            );
         }
     }
 

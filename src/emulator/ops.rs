@@ -297,7 +297,7 @@ impl Ctx<'_> {
                 }
             }
             Cloud::Cvm => {
-                let ids = params.list("KeyIds", "InvalidParameterValue")?;
+                let ids = params.list("KeyIds", "InvalidParameterValue", self.p.lists)?;
                 let filters = params.objects("Filters");
                 if ids.is_some() && !filters.is_empty() {
                     return Err(ApiError::invalid(
@@ -367,7 +367,11 @@ impl Ctx<'_> {
         let targets: Vec<usize> = match cloud {
             Cloud::Ecs => {
                 let names = params
-                    .list("KeyPairNames", "InvalidKeyPairNames.ValueNotSupported")?
+                    .list(
+                        "KeyPairNames",
+                        "InvalidKeyPairNames.ValueNotSupported",
+                        self.p.lists,
+                    )?
                     .ok_or_else(|| ApiError::missing("KeyPairNames"))?;
                 if names.len() > self.p.delete_max {
                     return Err(ApiError::new(
@@ -396,7 +400,7 @@ impl Ctx<'_> {
             }
             Cloud::Cvm => {
                 let ids = params
-                    .list("KeyIds", "InvalidParameterValue")?
+                    .list("KeyIds", "InvalidParameterValue", self.p.lists)?
                     .ok_or_else(|| ApiError::missing("KeyIds"))?;
                 if ids.len() > self.p.delete_max {
                     return Err(ApiError::invalid(
@@ -454,7 +458,11 @@ impl Ctx<'_> {
         let ids = self
             .req
             .params
-            .list("InstanceIds", "InvalidInstanceIds.ValueNotSupported")?
+            .list(
+                "InstanceIds",
+                "InvalidInstanceIds.ValueNotSupported",
+                self.p.lists,
+            )?
             .ok_or_else(|| ApiError::missing("InstanceIds"))?;
         if ids.len() > self.p.bind_instances_max {
             let status = if self.cloud() == Cloud::Ecs { 403 } else { 400 };
@@ -541,7 +549,7 @@ impl Ctx<'_> {
         let region = self.req.region.clone();
         let ids = self.instance_ids()?;
         let key_ids = params
-            .list("KeyIds", "InvalidParameterValue")?
+            .list("KeyIds", "InvalidParameterValue", self.p.lists)?
             .ok_or_else(|| ApiError::missing("KeyIds"))?;
         if key_ids.len() > self.p.bind_keys_max {
             return Err(ApiError::invalid(
@@ -615,7 +623,7 @@ impl Ctx<'_> {
         let default = if cloud == Cloud::Cvm { 20 } else { 10 };
         // Instance listings allow 100 per page on every cloud.
         let (skip, take, a, b) = self.page(default, 100)?;
-        let ids = params.list("InstanceIds", "InvalidInstanceIds.Malformed")?;
+        let ids = params.list("InstanceIds", "InvalidInstanceIds.Malformed", self.p.lists)?;
         if ids.as_ref().is_some_and(|ids| ids.len() > 100) {
             return Err(ApiError::invalid(
                 if cloud == Cloud::Cvm {

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::keys::PrivateKeyFormat;
+use super::wire::ListEncoding;
 
 /// The three emulated endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -159,6 +160,8 @@ pub struct Profile {
     pub name_rule: NameRule,
     /// How the private half of a generated key comes back.
     pub private_key: PrivateKeyFormat,
+    /// How list parameters are encoded.
+    pub lists: ListEncoding,
     /// The documented per-action request limits (requests per second), enforced unless
     /// `--no-builtin-rates`. Empty for ECS and ENS, whose quotas are per account and unpublished.
     pub builtin_rates: &'static [(&'static str, u32)],
@@ -210,6 +213,7 @@ pub static ECS: Profile = Profile {
     bind_needs_stopped: false,
     name_rule: NameRule::Alibaba { chinese: true },
     private_key: PrivateKeyFormat::RsaPem,
+    lists: ListEncoding::JsonString,
     builtin_rates: &[],
     codes: Codes {
         name_invalid: "InvalidKeyPairName.Malformed",
@@ -241,6 +245,7 @@ pub static ENS: Profile = Profile {
     bind_needs_stopped: true,
     name_rule: NameRule::Alibaba { chinese: false },
     private_key: PrivateKeyFormat::Pkcs8Pem,
+    lists: ListEncoding::JsonString,
     builtin_rates: &[],
     codes: Codes {
         name_invalid: "InvalidParameter.KeyPairName",
@@ -272,6 +277,7 @@ pub static CVM: Profile = Profile {
     bind_needs_stopped: true,
     name_rule: NameRule::Tencent,
     private_key: PrivateKeyFormat::OpenSsh,
+    lists: ListEncoding::Array,
     // The "Frequency Limit" table of the CVM API: every API has one.
     builtin_rates: &[
         ("DescribeKeyPairs", 10),

@@ -124,10 +124,16 @@ impl Params {
         }
     }
 
-    /// A list of strings. Accepts a JSON array, a JSON-array string (Alibaba), a folded `A.N`
-    /// array, or a plain comma-separated string. `Err(invalid_code)` if it looks like a JSON
-    /// array but is not an array of non-empty strings.
-    pub fn list(&self, name: &str, invalid_code: &str) -> Result<Option<Vec<String>>, ApiError> {
+    /// A list of strings, in exactly the encoding the cloud accepts (`encoding`): a JSON array
+    /// inside a string on Alibaba, a JSON array (body) or folded `A.N` keys (query) on Tencent.
+    /// Anything else, or anything but non-empty strings, is `Err(invalid_code)`: a client that
+    /// sends the wrong encoding fails here as it would against the cloud.
+    pub fn list(
+        &self,
+        name: &str,
+        invalid_code: &str,
+        encoding: ListEncoding,
+    ) -> Result<Option<Vec<String>>, ApiError> {
         let bad = || {
             ApiError::invalid(
                 invalid_code,
@@ -138,19 +144,15 @@ impl Params {
             None | Some(Value::Null) => return Ok(None),
             Some(v) => v,
         };
-        let items: Vec<Value> = match value {
-            Value::Array(a) => a.clone(),
-            Value::String(s) if s.trim().is_empty() => return Ok(None),
-            Value::String(s) if s.trim_start().starts_with('[') => {
+        let items: Vec<Value> = match (encoding, value) {
+            (ListEncoding::Array, Value::Array(a)) => a.clone(),
+            (ListEncoding::JsonString, Value::String(s)) if s.trim().is_empty() => return Ok(None),
+            (ListEncoding::JsonString, Value::String(s)) => {
                 match serde_json::from_str::<Value>(s) {
                     Ok(Value::Array(a)) => a,
                     _ => return Err(bad()),
                 }
             }
-            Value::String(s) => s
-                .split(',')
-                .map(|p| Value::String(p.trim().to_string()))
-                .collect(),
             _ => return Err(bad()),
         };
         let mut out = Vec::with_capacity(items.len());
@@ -177,6 +179,15 @@ fn bad_value(name: &str) -> ApiError {
         "InvalidParameter",
         format!("The specified parameter \"{name}\" is not valid."),
     )
+}
+
+/// How a cloud encodes a list parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListEncoding {
+    /// Alibaba: a JSON array in one string parameter (`KeyPairNames=["a","b"]`).
+    JsonString,
+    /// Tencent: a JSON array in the POST body, or `KeyIds.0`, `KeyIds.1` in a query.
+    Array,
 }
 
 /// Most `.`-separated segments a parameter name may have and still be folded.
@@ -325,8 +336,12 @@ mod tests {
             ("Limit", "5"),
         ]));
         assert_eq!(
-            p.list("KeyIds", "Bad").unwrap(),
+            p.list("KeyIds", "Bad", ListEncoding::Array).unwrap(),
             Some(vec!["a".into(), "b".into(), "c".into()])
+        );
+        assert!(
+            p.list("KeyIds", "Bad", ListEncoding::JsonString).is_err(),
+            "Alibaba takes no A.N lists"
         );
         let f = p.objects("Filters");
         assert_eq!(f.len(), 1);
@@ -359,18 +374,18 @@ mod tests {
             ("D", "[\"x\""),
             ("E", "[\"\"]"),
         ]));
+        let alibaba = |name| p.list(name, "Bad", ListEncoding::JsonString);
+        assert_eq!(alibaba("A").unwrap(), Some(vec!["x".into(), "y".into()]));
+        assert_eq!(alibaba("B").unwrap_err().code, "Bad", "no comma lists");
+        assert_eq!(alibaba("C").unwrap_err().code, "Bad");
+        assert_eq!(alibaba("D").unwrap_err().code, "Bad");
+        assert_eq!(alibaba("E").unwrap_err().code, "Bad");
+        assert_eq!(alibaba("Z").unwrap(), None);
         assert_eq!(
-            p.list("A", "Bad").unwrap(),
-            Some(vec!["x".into(), "y".into()])
+            p.list("A", "Bad", ListEncoding::Array).unwrap_err().code,
+            "Bad",
+            "Tencent takes no JSON strings"
         );
-        assert_eq!(
-            p.list("B", "Bad").unwrap(),
-            Some(vec!["x".into(), "y".into()])
-        );
-        assert_eq!(p.list("C", "Bad").unwrap_err().code, "Bad");
-        assert_eq!(p.list("D", "Bad").unwrap_err().code, "Bad");
-        assert_eq!(p.list("E", "Bad").unwrap_err().code, "Bad");
-        assert_eq!(p.list("Z", "Bad").unwrap(), None);
     }
 
     #[test]
