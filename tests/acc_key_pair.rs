@@ -303,12 +303,41 @@ fn terraform_1_0_3_applies_and_batches_destroy() {
     assert!(ws.state_list().is_empty());
 }
 
+/// Where the provider gets its credentials from in a trace-log test.
+#[derive(Clone, Copy, Debug)]
+enum Creds {
+    /// `access_key` / `secret_key` in the provider block.
+    Attributes,
+    /// The cloud's environment variables.
+    Environment,
+}
+
 /// `TF_LOG=trace` over a full apply and destroy of a cloud-generated key pair: the provider's own
 /// trace lines are in the log, the credentials and the generated private key are not.
-fn secrets_never_reach_the_trace_log(tf: Tf) {
+fn secrets_never_reach_the_trace_log(tf: Tf, cloud: &str, creds: Creds) {
     let emu = Emulator::start();
     let body = "resource \"sshkey_key_pair\" \"k\" {\n  name = \"trace_me\"\n}\n";
-    let mut ws = Workspace::with_main(tf, &keys_config(&emu, "ecs", body));
+    let config = match creds {
+        Creds::Attributes => keys_config(&emu, cloud, body),
+        Creds::Environment => format!(
+            "{REQUIRED_PROVIDERS}\nprovider \"sshkey\" {{\n  cloud    = \"{cloud}\"\n  region   = \"{}\"\n  endpoint = \"{}\"\n}}\n{body}",
+            region(cloud),
+            emu.endpoint()
+        ),
+    };
+    let mut ws = Workspace::with_main(tf, &config);
+    if let Creds::Environment = creds {
+        let (id, secret) = if cloud == "cvm" {
+            ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_SECRET_KEY")
+        } else {
+            (
+                "ALIBABA_CLOUD_ACCESS_KEY_ID",
+                "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+            )
+        };
+        ws.set_env(id, ACCESS_KEY);
+        ws.set_env(secret, SECRET_KEY);
+    }
     ws.set_env("TF_LOG", "trace");
     let applied = ws.apply(&[]);
     applied.assert_success();
@@ -347,12 +376,17 @@ fn secrets_never_reach_the_trace_log(tf: Tf) {
 
 #[test]
 fn secrets_never_reach_the_trace_log_on_terraform_1_15_5() {
-    secrets_never_reach_the_trace_log(Tf::V1_15_5);
+    secrets_never_reach_the_trace_log(Tf::V1_15_5, "ecs", Creds::Attributes);
+    secrets_never_reach_the_trace_log(Tf::V1_15_5, "ens", Creds::Attributes);
+    secrets_never_reach_the_trace_log(Tf::V1_15_5, "cvm", Creds::Environment);
+    secrets_never_reach_the_trace_log(Tf::V1_15_5, "ecs", Creds::Environment);
 }
 
 #[test]
 fn secrets_never_reach_the_trace_log_on_terraform_1_0_3() {
-    secrets_never_reach_the_trace_log(Tf::V1_0_3);
+    secrets_never_reach_the_trace_log(Tf::V1_0_3, "ecs", Creds::Attributes);
+    secrets_never_reach_the_trace_log(Tf::V1_0_3, "cvm", Creds::Attributes);
+    secrets_never_reach_the_trace_log(Tf::V1_0_3, "ens", Creds::Environment);
 }
 
 /// `private_key` is sensitive to Terraform: marked in the schema and `show -json`, redacted in the
