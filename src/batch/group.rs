@@ -134,7 +134,9 @@ impl<E: Executor> Worker<E> {
             } else {
                 // Fewer than a round's worth: the caller gets the rest of its slots back only
                 // now that the last batch answered, so the rest of the round is still coming.
-                self.pending.len() < self.learned
+                // Before the first batch nothing is learned yet: requests that were queued
+                // before this task first ran gather like any first request.
+                self.learned == 0 || self.pending.len() < self.learned
             };
             if gather && !self.gather_window.is_zero() && self.gather().await {
                 self.fail_all().await;

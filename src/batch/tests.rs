@@ -481,3 +481,79 @@ async fn rounds_as_large_as_terraforms_parallelism_go_without_the_window() {
         assert!(took <= bound, "p={parallelism}: {took:?} > {bound:?}");
     }
 }
+
+/// Deletes `ids.len()` keys, the i-th one `gaps[..i]` after the start; returns the calls made.
+async fn delete_at(window_ms: u64, gaps_ms: &[u64]) -> Vec<Vec<String>> {
+    let api = Double::new(CloudKind::Ecs, gaps_ms.len() + 1, 0);
+    let c = Arc::new(DeleteCoalescer::new(
+        api.clone(),
+        BatchSettings {
+            max_batch: 100,
+            gather_window: Duration::from_millis(window_ms),
+        },
+    ));
+    let mut at = Duration::ZERO;
+    let mut tasks = Vec::new();
+    for (i, gap) in std::iter::once(0)
+        .chain(gaps_ms.iter().copied())
+        .enumerate()
+    {
+        at += Duration::from_millis(gap);
+        let (c, when) = (c.clone(), at);
+        tasks.push(tokio::spawn(async move {
+            tokio::time::sleep(when).await;
+            c.delete(format!("k{i}"), format!("k{i}")).await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    api.delete_calls()
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_arrival_restarts_the_window() {
+    // 10 deletes 80 ms apart under a 100 ms window: each arrival restarts it, one call.
+    let calls = delete_at(100, &[80; 9]).await;
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    // Gaps of 140 ms after a first one of 60: the 100 ms window alone would split them, but
+    // each wait is three times the mean gap so far (180 ms, then 300, ...), as Terraform's
+    // trickle slows down under load.
+    let mut gaps = vec![60];
+    gaps.extend([140; 8]);
+    let calls = delete_at(100, &gaps).await;
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    // A lone first request knows no gap yet: it waits the window, no more.
+    let calls = delete_at(100, &[140]).await;
+    assert_eq!(calls.len(), 2, "{calls:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_gap_well_past_the_stretched_window_starts_a_new_batch() {
+    // Four quick deletes, then one 2 s later: 3 x the mean gap is far shorter than 2 s.
+    let calls = delete_at(100, &[10, 10, 10, 2000]).await;
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert_eq!(calls[0].len(), 4);
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_batch_gathers_longer_than_twenty_windows() {
+    // A steady trickle every 9 ms under a 10 ms window would gather forever; the first batch
+    // goes at 20 windows (200 ms), with the 23 deletes that arrived by then.
+    let calls = delete_at(10, &[9; 40]).await;
+    assert!(calls.len() >= 2, "{calls:?}");
+    assert_eq!(
+        calls[0].len(),
+        23,
+        "{:?}",
+        calls.iter().map(Vec::len).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_first_request_queued_before_the_worker_ran_still_gathers() {
+    // Found by the window tests above: the coalescer is used the moment it is made, so the
+    // first delete is queued before its task first runs; it must wait for company anyway.
+    let calls = delete_at(100, &[80]).await;
+    assert_eq!(calls, vec![vec!["k0".to_string(), "k1".to_string()]]);
+}
