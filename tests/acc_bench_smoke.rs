@@ -1,7 +1,11 @@
 //! The benchmark's scenarios at N=50, so `make test` keeps `make bench` working. Asserts call
-//! counts only, never times: wall time on a shared CI machine proves nothing.
+//! counts only, never times: wall time on a shared CI machine proves nothing. Also runs the
+//! unit tests of the report and chart formatting (`tests/support/bench/unit_tests.rs`).
 
 mod support;
+
+#[path = "support/bench/unit_tests.rs"]
+mod bench_report_units;
 
 use support::bench::{delete_call_target, AttachmentFleet, KeyFleet, Mode};
 use support::clouds::{Cloud, CVM, ECS, ENS};

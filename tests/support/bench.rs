@@ -11,6 +11,8 @@
 //! call per resource (or per instance), which is what the official providers do, measured in
 //! the same run on the same emulator.
 
+pub mod chart;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
