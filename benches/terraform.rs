@@ -1,22 +1,48 @@
 //! `make bench`: real Terraform against the emulator, our batching side by side with the
-//! one-call-per-resource behaviour of the official providers, written to `BENCHMARKS.md`.
+//! one-call-per-resource behaviour of the official providers, written to `BENCHMARKS.md` and,
+//! as SVG charts, to `docs/bench/`.
 //!
 //! A benchmark harness, not a test: it measures and reports, and fails only when a run itself
-//! fails (a destroy that leaves keys behind is not a number worth printing). The scenarios live
-//! in `tests/support/bench.rs`, which the N=50 smoke test also runs.
+//! fails (a destroy that leaves keys behind, a plan that is not empty, is not a number worth
+//! printing). The scenarios live in `tests/support/bench.rs`, which the N=50 smoke test also
+//! runs; the report's text and charts are formatted by `tests/support/bench/report.rs`.
 //!
-//! Knobs (environment): `SSHKEY_BENCH_RUNS` (default 3, the median is reported),
-//! `SSHKEY_BENCH_SIZES` (default `100,1000`), `SSHKEY_BENCH_ATTACH` (instances, default 1000),
-//! `SSHKEY_BENCH_OUT` (default `BENCHMARKS.md` in the crate root).
+//! Sections (each between `<!-- bench:NAME -->` markers in `BENCHMARKS.md`):
+//!
+//! - `destroy`: `terraform destroy` of N keys, ECS and CVM, parallelism 10 and 100, both modes;
+//!   and ECS at latency 0 against Terraform's own destroy of `terraform_data`.
+//! - `plan`: `terraform plan` (refresh) of N imported keys among 40 foreign ones, ECS, ENS and
+//!   CVM, both modes, against Terraform's own plan of same-size `terraform_data`.
+//! - `apply`: `terraform apply` creating those N keys from an empty state, both modes,
+//!   parallelism 10 (and 100 for CVM at the largest N), against the same-size floor.
+//! - `attachment`: one key on N instances, shrunk to half, three ways.
+//! - `process`: provider start-up, schema latency, binary size.
+//!
+//! Knobs (environment):
+//!
+//! - `SSHKEY_BENCH_ONLY`: comma-separated sections to run (default all), e.g. `plan,apply`.
+//!   Only those sections of an existing report are replaced (and only their charts rewritten);
+//!   the others, and text outside the markers, are kept.
+//! - `SSHKEY_BENCH_RUNS` (default 3, the median is reported), `SSHKEY_BENCH_SIZES` (default
+//!   `100,1000`), `SSHKEY_BENCH_ATTACH` (instances, default 1000).
+//! - `SSHKEY_BENCH_OUT` (default `BENCHMARKS.md` in the crate root). Charts go to `docs/bench/`
+//!   beside it, so a trial run with `SSHKEY_BENCH_OUT=/tmp/b/BENCHMARKS.md` touches nothing in
+//!   the repository.
+//! - `SSHKEY_BENCH_EMULATOR_FLAGS`: extra flags for every emulator started, e.g.
+//!   `--rate ImportKeyPair=10` to try a limit the emulator does not enforce by default. The
+//!   sections measured with them say so.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use support::bench::report::{
+    self, AttachRow, CommandRow, DestroyRow, Destroys, Floor, Process, Provenance, Sample,
+};
 use support::bench::{self, AttachmentFleet, DataFleet, KeyFleet, Mode, Run};
 use support::clouds::{Cloud, CVM, ECS, ENS};
 use support::Emulator;
@@ -24,6 +50,10 @@ use support::Emulator;
 /// Emulator latency for the side-by-side runs: a round trip to a cloud API region.
 const LATENCY_MS: &str = "20";
 const PARALLELISMS: [usize; 2] = [10, 100];
+/// Terraform's default parallelism, at which plans run.
+const DEFAULT_PARALLELISM: usize = 10;
+/// Sections `SSHKEY_BENCH_ONLY` can name, in the order they run.
+const RUNNABLE: [&str; 5] = ["destroy", "plan", "apply", "attachment", "process"];
 
 fn main() {
     // `cargo test --all-targets` and nextest also build and list this target; only
@@ -38,20 +68,69 @@ fn main() {
         return;
     }
     let cfg = Config::from_env();
-    let started = Instant::now();
-    let mut report = Report::new(&cfg);
+    let prov = provenance(&cfg);
+    let mut floors = Floors::default();
+    let mut fresh: Vec<(&str, String)> = vec![("header", report::header())];
+    let mut charts = Vec::new();
 
-    let floor = floor(&cfg);
-    report.destroys(&cfg, &floor);
-    let attach = attachments(&cfg);
-    report.attachments(&cfg, &attach);
-    let process = process();
-    report.process(&process);
+    if cfg.runs_section("destroy") {
+        let t = Instant::now();
+        let d = destroys(&cfg, &mut floors);
+        fresh.push(("destroy", report::destroy_section(&d, &prov, t.elapsed())));
+        charts.extend(report::destroy_charts(&d));
+    }
+    if cfg.runs_section("plan") || cfg.runs_section("apply") {
+        let (plans, applies) = plans_and_applies(&cfg, &mut floors);
+        // One fleet per cloud and size serves both sections; each is charged its own runs.
+        if cfg.runs_section("plan") {
+            let took = plans.iter().map(|(_, t)| *t).sum();
+            let rows: Vec<CommandRow> = plans.into_iter().map(|(r, _)| r).collect();
+            fresh.push(("plan", report::plan_section(&rows, LATENCY_MS, &prov, took)));
+            charts.extend(report::plan_charts(&rows));
+        }
+        if cfg.runs_section("apply") {
+            let took = applies.iter().map(|(_, t)| *t).sum();
+            let rows: Vec<CommandRow> = applies.into_iter().map(|(r, _)| r).collect();
+            fresh.push((
+                "apply",
+                report::apply_section(&rows, LATENCY_MS, &prov, took),
+            ));
+            charts.extend(report::apply_charts(&rows));
+        }
+    }
+    if cfg.runs_section("attachment") {
+        let t = Instant::now();
+        let rows = attachments(&cfg);
+        fresh.push((
+            "attachment",
+            report::attachment_section(&rows, cfg.attach_instances, LATENCY_MS, &prov, t.elapsed()),
+        ));
+    }
+    if cfg.runs_section("process") {
+        let t = Instant::now();
+        let p = process();
+        fresh.push(("process", report::process_section(&p, &prov, t.elapsed())));
+    }
 
-    report.finish(started.elapsed());
-    std::fs::write(&cfg.out, &report.text)
-        .unwrap_or_else(|e| panic!("write {}: {e}", cfg.out.display()));
-    println!("{}", report.text);
+    let chart_dir = cfg.chart_dir();
+    std::fs::create_dir_all(&chart_dir)
+        .unwrap_or_else(|e| panic!("create {}: {e}", chart_dir.display()));
+    for chart in &charts {
+        let path = chart_dir.join(&chart.name);
+        std::fs::write(&path, &chart.svg)
+            .unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+        eprintln!("wrote {}", path.display());
+    }
+    let existing = match std::fs::read_to_string(&cfg.out) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => panic!("read {}: {e}", cfg.out.display()),
+    };
+    let text = report::merge(&existing, &fresh);
+    std::fs::write(&cfg.out, &text).unwrap_or_else(|e| panic!("write {}: {e}", cfg.out.display()));
+    for (_, section) in &fresh {
+        println!("{section}\n");
+    }
     eprintln!("wrote {}", cfg.out.display());
 }
 
@@ -59,7 +138,10 @@ struct Config {
     runs: usize,
     sizes: Vec<usize>,
     attach_instances: usize,
-    out: std::path::PathBuf,
+    out: PathBuf,
+    /// Sections to run; `None` runs all.
+    only: Option<Vec<String>>,
+    emulator_flags: Vec<String>,
 }
 
 impl Config {
@@ -84,175 +166,230 @@ impl Config {
             .collect();
         let out = std::env::var_os("SSHKEY_BENCH_OUT")
             .map(Into::into)
-            .unwrap_or_else(|| {
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("BENCHMARKS.md")
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("BENCHMARKS.md"));
+        let only = std::env::var("SSHKEY_BENCH_ONLY")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| {
+                v.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .inspect(|s| {
+                        assert!(
+                            RUNNABLE.contains(&s.as_str()),
+                            "SSHKEY_BENCH_ONLY: unknown section {s:?}; expected some of {RUNNABLE:?}"
+                        )
+                    })
+                    .collect()
             });
+        let emulator_flags = std::env::var("SSHKEY_BENCH_EMULATOR_FLAGS")
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(String::from)
+            .collect();
         Config {
             runs: num("SSHKEY_BENCH_RUNS", 3).max(1),
             sizes,
             attach_instances: num("SSHKEY_BENCH_ATTACH", 1000),
             out,
+            only,
+            emulator_flags,
         }
     }
-}
 
-/// Runs of one configuration: medians of wall time and calls, the largest peak RSS.
-#[derive(Default, Clone)]
-struct Sample {
-    runs: Vec<Run>,
-}
+    fn runs_section(&self, name: &str) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|only| only.iter().any(|s| s == name))
+    }
 
-impl Sample {
-    fn wall(&self) -> Duration {
-        median(self.runs.iter().map(|r| r.wall).collect())
+    /// `docs/bench/` beside the report, where its chart links point.
+    fn chart_dir(&self) -> PathBuf {
+        self.out
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .join(report::CHART_DIR)
     }
-    fn calls(&self) -> usize {
-        median(self.runs.iter().map(|r| r.batched_calls).collect())
+
+    /// An emulator with `latency_ms` and the configured extra flags.
+    fn emulator(&self, latency_ms: &str) -> Emulator {
+        let mut args = vec!["--latency-ms", latency_ms];
+        args.extend(self.emulator_flags.iter().map(String::as_str));
+        Emulator::start_with(&args)
     }
-    fn attach_calls(&self) -> usize {
-        median(self.runs.iter().map(|r| r.attach_calls).collect())
-    }
-    fn total_calls(&self) -> usize {
-        median(self.runs.iter().map(|r| r.total_calls).collect())
-    }
-    fn rss_mib(&self) -> f64 {
-        self.runs.iter().map(|r| r.peak_rss_kib).max().unwrap_or(0) as f64 / 1024.0
-    }
-    fn spread(&self) -> String {
-        let walls: Vec<String> = self.runs.iter().map(|r| secs(r.wall)).collect();
-        walls.join(" / ")
+
+    fn largest_size(&self) -> usize {
+        self.sizes.iter().copied().max().unwrap_or(0)
     }
 }
 
-fn median<T: Ord + Copy + Default>(mut v: Vec<T>) -> T {
-    v.sort();
-    v.get(v.len() / 2).copied().unwrap_or_default()
-}
-
-fn secs(d: Duration) -> String {
-    format!("{:.2}", d.as_secs_f64())
-}
-
-fn ratio(a: f64, b: f64) -> String {
-    if b == 0.0 {
-        "n/a".into()
-    } else {
-        format!("{:.2}", a / b)
+fn provenance(cfg: &Config) -> Provenance {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|l| l.trim_start_matches([' ', '\t', ':']).to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let commit = std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    Provenance {
+        commit,
+        date: time::OffsetDateTime::now_utc().date().to_string(),
+        runs: cfg.runs,
+        terraform: bench::TF.version().into(),
+        machine: format!("{cores} cores, {cpu}"),
+        emulator_flags: cfg.emulator_flags.join(" "),
     }
 }
 
-fn verdict(ok: bool) -> &'static str {
-    if ok {
-        "met"
-    } else {
-        "**missed**"
+/// `terraform_data` fleets and their measured runs, shared by every section that compares with
+/// Terraform's own cost: created once per size (and state size), measured once per command and
+/// parallelism.
+#[derive(Default)]
+struct Floors {
+    /// (requested state bytes per resource, or `None` for the minimal state; fleet).
+    fleets: Vec<(Option<usize>, DataFleet)>,
+    /// (fleet index, command, parallelism; runs).
+    samples: Vec<(usize, &'static str, usize, Sample)>,
+}
+
+impl Floors {
+    /// The minimal `terraform_data` fleet of `n`.
+    fn plain(&mut self, n: usize) -> usize {
+        if let Some(i) = self
+            .fleets
+            .iter()
+            .position(|(b, f)| b.is_none() && f.n == n)
+        {
+            return i;
+        }
+        eprintln!("floor: creating {n} terraform_data");
+        self.fleets.push((None, DataFleet::create(n)));
+        self.fleets.len() - 1
     }
-}
 
-/// `terraform_data` destroys of one N: Terraform's own cost with no provider.
-struct Floor {
-    fleet: DataFleet,
-    /// By parallelism.
-    samples: Vec<(usize, Sample)>,
-}
+    /// A fleet of `n` whose state is within 3 % of `bytes` per resource.
+    fn matching(&mut self, n: usize, bytes: usize) -> usize {
+        let close = |b: usize| b.abs_diff(bytes) * 100 <= bytes * 3;
+        if let Some(i) = self
+            .fleets
+            .iter()
+            .position(|(b, f)| f.n == n && b.is_some_and(close))
+        {
+            return i;
+        }
+        let plain = self.plain(n);
+        eprintln!("floor: creating {n} terraform_data of {bytes} state bytes");
+        let fleet = DataFleet::matching(n, bytes, &self.fleets[plain].1);
+        self.fleets.push((Some(bytes), fleet));
+        self.fleets.len() - 1
+    }
 
-impl Floor {
-    fn measure(cfg: &Config, fleet: DataFleet) -> Floor {
-        let mut samples = Vec::new();
-        for &p in &PARALLELISMS {
-            let mut s = Sample::default();
-            for _ in 0..cfg.runs {
-                s.runs.push(fleet.destroy(p));
-            }
+    /// `runs` timed runs of `command` (`destroy`, `plan` or `apply`) on fleet `i`.
+    fn measure(&mut self, runs: usize, i: usize, command: &'static str, p: usize) -> Floor {
+        let fleet = &self.fleets[i].1;
+        let found = self
+            .samples
+            .iter()
+            .find(|(j, c, q, _)| *j == i && *c == command && *q == p)
+            .map(|(_, _, _, s)| s.clone());
+        let sample = found.unwrap_or_else(|| {
+            let s = Sample::of(
+                (0..runs)
+                    .map(|_| match command {
+                        "destroy" => fleet.destroy(p),
+                        "plan" => fleet.plan(p),
+                        "apply" => fleet.apply(p),
+                        other => panic!("no floor for {other}"),
+                    })
+                    .collect(),
+            );
             eprintln!(
-                "floor n={} p={p} ({} state bytes each): {}s",
+                "floor {command} n={} p={p} ({} state bytes each): {}s",
                 fleet.n,
                 fleet.state_bytes_per_resource(),
-                secs(s.wall())
+                report::secs(s.wall())
             );
-            samples.push((p, s));
+            self.samples.push((i, command, p, s.clone()));
+            s
+        });
+        Floor {
+            n: fleet.n,
+            p,
+            bytes: fleet.state_bytes_per_resource(),
+            sample,
         }
-        Floor { fleet, samples }
-    }
-
-    fn at(&self, p: usize) -> Option<&Sample> {
-        self.samples.iter().find(|(q, _)| *q == p).map(|(_, s)| s)
     }
 }
 
-/// The floor sample for (N, parallelism), with its state bytes per resource.
-fn floor_at(floors: &[Floor], n: usize, p: usize) -> Option<(&Sample, usize)> {
-    let f = floors.iter().find(|f| f.fleet.n == n)?;
-    Some((f.at(p)?, f.fleet.state_bytes_per_resource()))
+fn destroys(cfg: &Config, floors: &mut Floors) -> Destroys {
+    let mut rows = destroy_rows(cfg, ECS, LATENCY_MS, true);
+    rows.extend(destroy_rows(cfg, CVM, LATENCY_MS, true));
+    let fast = destroy_rows(cfg, ECS, "0", false);
+    let mut plain = Vec::new();
+    let mut matched = Vec::new();
+    for r in &fast {
+        let i = floors.plain(r.n);
+        plain.push(floors.measure(cfg.runs, i, "destroy", r.p));
+        let j = floors.matching(r.n, r.state_bytes);
+        matched.push(floors.measure(cfg.runs, j, "destroy", r.p));
+    }
+    Destroys {
+        latency_ms: LATENCY_MS.into(),
+        rows,
+        fast,
+        plain,
+        matched,
+    }
 }
 
-/// The smallest `terraform_data` state (`input = count.index`), one per N.
-fn floor(cfg: &Config) -> Vec<Floor> {
-    cfg.sizes
-        .iter()
-        .map(|&n| {
-            eprintln!("floor: creating {n} terraform_data");
-            Floor::measure(cfg, DataFleet::create(n))
-        })
-        .collect()
-}
-
-/// `terraform_data` whose state is as large as our key pairs' in `rows`, one per N.
-fn matched_floor(cfg: &Config, plain: &[Floor], rows: &[DestroyRow]) -> Vec<Floor> {
-    plain
-        .iter()
-        .filter_map(|f| {
-            let bytes = rows.iter().find(|r| r.n == f.fleet.n)?.state_bytes;
-            eprintln!(
-                "floor: creating {} terraform_data of {bytes} state bytes",
-                f.fleet.n
-            );
-            Some(Floor::measure(
-                cfg,
-                DataFleet::matching(f.fleet.n, bytes, &f.fleet),
-            ))
-        })
-        .collect()
-}
-
-/// One destroy configuration measured in both modes, runs interleaved so drift hits both.
-struct DestroyRow {
-    cloud: Cloud,
-    n: usize,
-    p: usize,
-    batched: Sample,
-    one: Option<Sample>,
-    /// The key fleet's `terraform.tfstate` bytes per key.
-    state_bytes: usize,
-}
-
-fn destroys(
+/// One destroy configuration per size and parallelism, both modes' runs interleaved so drift
+/// hits both.
+fn destroy_rows(
     cfg: &Config,
     cloud: Cloud,
     latency: &'static str,
     with_baseline: bool,
 ) -> Vec<DestroyRow> {
-    let emu = Emulator::start_with(&["--latency-ms", latency]);
+    let emu = cfg.emulator(latency);
     let mut rows = Vec::new();
     for &n in &cfg.sizes {
         eprintln!("{}: creating {n} key pairs", cloud.name);
         let fleet = KeyFleet::create(&emu, cloud, n);
         for &p in &PARALLELISMS {
-            let mut batched = Sample::default();
-            let mut one = Sample::default();
+            let mut batched = Vec::new();
+            let mut one = Vec::new();
             for _ in 0..cfg.runs {
-                batched.runs.push(fleet.destroy(&emu, p, Mode::Batched));
+                batched.push(fleet.destroy(&emu, p, Mode::Batched));
                 if with_baseline {
-                    one.runs.push(fleet.destroy(&emu, p, Mode::OneCall));
+                    one.push(fleet.destroy(&emu, p, Mode::OneCall));
                 }
             }
+            let (batched, one) = (Sample::of(batched), Sample::of(one));
+            let baseline = if with_baseline {
+                format!(
+                    "; one-call {} calls {}s",
+                    one.calls(),
+                    report::secs(one.wall())
+                )
+            } else {
+                String::new()
+            };
             eprintln!(
-                "{} latency={latency} n={n} p={p}: batched {} calls {}s; one-call {} calls {}s",
+                "{} destroy latency={latency} n={n} p={p}: batched {} calls {}s{baseline}",
                 cloud.name,
                 batched.calls(),
-                secs(batched.wall()),
-                one.calls(),
-                secs(one.wall())
+                report::secs(batched.wall()),
             );
             rows.push(DestroyRow {
                 cloud,
@@ -267,13 +404,113 @@ fn destroys(
     rows
 }
 
-struct AttachRow {
-    cloud: Cloud,
-    modes: Vec<(Mode, Sample)>,
+/// Parallelisms of the apply runs: 10 everywhere, and 100 too for CVM at the largest size,
+/// where the rate limit and Terraform's parallelism meet.
+fn apply_parallelisms(cfg: &Config, cloud: &Cloud, n: usize) -> Vec<usize> {
+    if cloud.name == CVM.name && n == cfg.largest_size() {
+        PARALLELISMS.to_vec()
+    } else {
+        vec![DEFAULT_PARALLELISM]
+    }
+}
+
+/// Both modes of `run`, `cfg.runs` times each, interleaved.
+fn both_modes(cfg: &Config, mut run: impl FnMut(Mode) -> Run) -> (Sample, Sample) {
+    let mut batched = Vec::new();
+    let mut one = Vec::new();
+    for _ in 0..cfg.runs {
+        batched.push(run(Mode::Batched));
+        one.push(run(Mode::OneCall));
+    }
+    (Sample::of(batched), Sample::of(one))
+}
+
+/// The plan and apply rows (each with the time it took), from one imported fleet per cloud and
+/// size; only the sections asked for are measured.
+#[allow(clippy::type_complexity)]
+fn plans_and_applies(
+    cfg: &Config,
+    floors: &mut Floors,
+) -> (Vec<(CommandRow, Duration)>, Vec<(CommandRow, Duration)>) {
+    let mut plans = Vec::new();
+    let mut applies = Vec::new();
+    for cloud in [ECS, ENS, CVM] {
+        let emu = cfg.emulator(LATENCY_MS);
+        for &n in &cfg.sizes {
+            let t = Instant::now();
+            eprintln!(
+                "{}: importing {n} key pairs among {} others",
+                cloud.name,
+                bench::FOREIGN_KEYS
+            );
+            let fleet = KeyFleet::imported(&emu, cloud, n);
+            let bytes = fleet.state_bytes_per_resource();
+            // Creating the fleet is shared: half to each section that runs.
+            let setup = t.elapsed() / 2;
+            if cfg.runs_section("plan") {
+                let t = Instant::now();
+                let p = DEFAULT_PARALLELISM;
+                let (batched, one) = both_modes(cfg, |mode| fleet.plan(&emu, p, mode));
+                let i = floors.matching(n, bytes);
+                let floor = floors.measure(cfg.runs, i, "plan", p);
+                eprintln!(
+                    "{} plan n={n}: batched {} DescribeKeyPairs {} throttled {}s; one-call {} DescribeKeyPairs {} throttled {}s; floor {}s",
+                    cloud.name,
+                    batched.describe_calls(),
+                    batched.throttled(),
+                    report::secs(batched.wall()),
+                    one.describe_calls(),
+                    one.throttled(),
+                    report::secs(one.wall()),
+                    report::secs(floor.sample.wall()),
+                );
+                let row = CommandRow {
+                    cloud,
+                    n,
+                    p,
+                    batched,
+                    one,
+                    state_bytes: bytes,
+                    floor: Some(floor),
+                };
+                plans.push((row, setup + t.elapsed()));
+            }
+            if cfg.runs_section("apply") {
+                for p in apply_parallelisms(cfg, &cloud, n) {
+                    let t = Instant::now();
+                    let (batched, one) = both_modes(cfg, |mode| fleet.apply(&emu, p, mode));
+                    let i = floors.matching(n, bytes);
+                    let floor = floors.measure(cfg.runs, i, "apply", p);
+                    eprintln!(
+                        "{} apply n={n} p={p}: batched {} ImportKeyPair {} throttled {}s; one-call {} ImportKeyPair {} throttled {}s; floor {}s",
+                        cloud.name,
+                        batched.calls(),
+                        batched.throttled(),
+                        report::secs(batched.wall()),
+                        one.calls(),
+                        one.throttled(),
+                        report::secs(one.wall()),
+                        report::secs(floor.sample.wall()),
+                    );
+                    let row = CommandRow {
+                        cloud,
+                        n,
+                        p,
+                        batched,
+                        one,
+                        state_bytes: bytes,
+                        floor: Some(floor),
+                    };
+                    applies.push((row, setup + t.elapsed()));
+                }
+            }
+        }
+    }
+    (plans, applies)
 }
 
 fn attachments(cfg: &Config) -> Vec<AttachRow> {
-    let emu = Emulator::start_with(&["--latency-ms", LATENCY_MS]);
+    let emu = cfg.emulator(LATENCY_MS);
     let n = cfg.attach_instances;
     let keep = n / 2;
     let mut rows = Vec::new();
@@ -281,19 +518,20 @@ fn attachments(cfg: &Config) -> Vec<AttachRow> {
         eprintln!("{}: attaching one key to {n} instances", cloud.name);
         let fleet = AttachmentFleet::create(&emu, cloud, n);
         let modes = [Mode::Batched, Mode::Replace, Mode::OneCall];
-        let mut samples: Vec<Sample> = vec![Sample::default(); modes.len()];
+        let mut runs: Vec<Vec<Run>> = vec![Vec::new(); modes.len()];
         for _ in 0..cfg.runs {
-            for (mode, sample) in modes.iter().zip(samples.iter_mut()) {
-                sample.runs.push(fleet.shrink(&emu, keep, *mode));
+            for (mode, r) in modes.iter().zip(runs.iter_mut()) {
+                r.push(fleet.shrink(&emu, keep, *mode));
             }
         }
+        let samples: Vec<Sample> = runs.into_iter().map(Sample::of).collect();
         for (mode, s) in modes.iter().zip(&samples) {
             eprintln!(
                 "{} attach {:?}: {} calls {}s",
                 cloud.name,
                 mode,
                 s.calls(),
-                secs(s.wall())
+                report::secs(s.wall())
             );
         }
         rows.push(AttachRow {
@@ -302,13 +540,6 @@ fn attachments(cfg: &Config) -> Vec<AttachRow> {
         });
     }
     rows
-}
-
-struct Process {
-    handshakes: Vec<Duration>,
-    first_schema: Vec<Duration>,
-    warm_schema: Vec<Duration>,
-    binary_bytes: u64,
 }
 
 /// Exec-to-handshake and GetProviderSchema latency over the real mTLS channel.
@@ -346,229 +577,4 @@ fn process() -> Process {
         }
     });
     p
-}
-
-struct Report {
-    text: String,
-    /// The largest provider peak RSS seen in any N=1000 destroy, MiB.
-    rss_1000: f64,
-}
-
-impl Report {
-    fn new(cfg: &Config) -> Report {
-        let mut text = String::new();
-        let cpu = std::fs::read_to_string("/proc/cpuinfo")
-            .ok()
-            .and_then(|c| {
-                c.lines()
-                    .find_map(|l| l.strip_prefix("model name"))
-                    .map(|l| l.trim_start_matches([' ', '\t', ':']).to_string())
-            })
-            .unwrap_or_else(|| "unknown CPU".into());
-        let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-        let commit = std::process::Command::new("git")
-            .args(["rev-parse", "--short", "HEAD"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-            .unwrap_or_else(|| "unknown".into());
-        let _ = writeln!(
-            text,
-            "# Benchmarks\n\nWritten by `make bench` (`benches/terraform.rs`; scenarios in \
-             `tests/support/bench.rs`) at commit {commit}. Every number is a real `terraform` {} \
-             run against the emulator on this machine: {cores} cores, {cpu}. Wall times are the median of {} runs \
-             (each run listed); calls are counted by the emulator. \"One call per resource\" is \
-             this provider with `max_delete_batch = 1` / `max_detach_batch = 1`, which is how the \
-             official providers call the APIs, measured in the same run on the same emulator.\n",
-            bench::TF.version(),
-            cfg.runs
-        );
-        Report {
-            text,
-            rss_1000: 0.0,
-        }
-    }
-
-    fn destroys(&mut self, cfg: &Config, floor: &[Floor]) {
-        let mut rows = destroys(cfg, ECS, LATENCY_MS, true);
-        rows.extend(destroys(cfg, CVM, LATENCY_MS, true));
-        let fast = destroys(cfg, ECS, "0", false);
-        let matched = matched_floor(cfg, floor, &fast);
-        self.rss_1000 = rows
-            .iter()
-            .chain(&fast)
-            .filter(|r| r.n == 1000)
-            .flat_map(|r| std::iter::once(&r.batched).chain(&r.one))
-            .map(Sample::rss_mib)
-            .fold(0.0, f64::max);
-        let t = &mut self.text;
-        let _ = writeln!(
-            t,
-            "## `terraform destroy` of N key pairs (emulator latency {LATENCY_MS} ms)\n\n\
-             CVM runs at its real limit of 10 DeleteKeyPairs/s (the emulator enforces it; the \
-             provider paces itself to stay under it). Wall time is the whole command: refresh, \
-             plan and apply.\n\n\
-             | cloud | N | parallelism | DeleteKeyPairs calls (batched / one-call / ratio) | target calls | total API calls (batched / one-call) | wall s (batched) | wall s (one-call) | wall ratio | peak RSS MiB (batched / one-call) |\n\
-             |---|---|---|---|---|---|---|---|---|---|"
-        );
-        for r in &rows {
-            let Some(one) = &r.one else { continue };
-            let target = bench::delete_call_target(r.n, r.p);
-            let _ = writeln!(
-                t,
-                "| {} | {} | {} | {} / {} / {} | ≤ {:.1} ({}) | {} / {} | {} ({}) | {} ({}) | {} | {:.1} / {:.1} |",
-                r.cloud.name,
-                r.n,
-                r.p,
-                r.batched.calls(),
-                one.calls(),
-                ratio(r.batched.calls() as f64, one.calls() as f64),
-                target,
-                verdict(r.batched.calls() as f64 <= target),
-                r.batched.total_calls(),
-                one.total_calls(),
-                secs(r.batched.wall()),
-                r.batched.spread(),
-                secs(one.wall()),
-                one.spread(),
-                ratio(r.batched.wall().as_secs_f64(), one.wall().as_secs_f64()),
-                r.batched.rss_mib(),
-                one.rss_mib(),
-            );
-        }
-        let _ = writeln!(t, "\n### Targets\n");
-        for r in rows.iter().filter(|r| r.cloud.name == "cvm" && r.p == 100) {
-            if let Some(one) = &r.one {
-                let q = r.batched.wall().as_secs_f64() / one.wall().as_secs_f64();
-                let _ = writeln!(
-                    t,
-                    "- CVM N={} parallelism 100: destroy wall time {:.3} x the one-call-per-key run (target ≤ 0.15 at N=1000): {}",
-                    r.n,
-                    q,
-                    if r.n == 1000 { verdict(q <= 0.15) } else { "informational" }
-                );
-            }
-        }
-        let _ = writeln!(
-            t,
-            "\n## Overhead over Terraform's own floor (ECS, emulator latency 0)\n\n\
-             The floor is `terraform destroy` of N `terraform_data` resources: Terraform's own cost \
-             with no provider plugin at all. Terraform rewrites its whole state file after every \
-             resource it destroys, so a large destroy costs it time in proportion to the state's \
-             size; the second floor is `terraform_data` padded to the same state bytes per \
-             resource as our key pairs, which leaves only the provider's own cost in the ratio.\n\n\
-             | N | parallelism | floor s (state bytes/resource; runs) | same-size floor s (bytes; runs) | sshkey batched s (bytes; runs) | ratio to floor | target | ratio to same-size floor |\n|---|---|---|---|---|---|---|---|"
-        );
-        for r in &fast {
-            let (Some((plain, plain_bytes)), Some((same, same_bytes))) =
-                (floor_at(floor, r.n, r.p), floor_at(&matched, r.n, r.p))
-            else {
-                continue;
-            };
-            let ours = r.batched.wall().as_secs_f64();
-            let q = ours / plain.wall().as_secs_f64();
-            let _ = writeln!(
-                t,
-                "| {} | {} | {} ({plain_bytes} B; {}) | {} ({same_bytes} B; {}) | {} ({} B; {}) | {:.2} | {} | {:.2} |",
-                r.n,
-                r.p,
-                secs(plain.wall()),
-                plain.spread(),
-                secs(same.wall()),
-                same.spread(),
-                secs(r.batched.wall()),
-                r.state_bytes,
-                r.batched.spread(),
-                q,
-                if r.n == 1000 {
-                    format!("≤ 1.5: {}", verdict(q <= 1.5))
-                } else {
-                    "informational".into()
-                },
-                ours / same.wall().as_secs_f64(),
-            );
-        }
-    }
-
-    fn attachments(&mut self, cfg: &Config, rows: &[AttachRow]) {
-        let n = cfg.attach_instances;
-        let t = &mut self.text;
-        let _ = writeln!(
-            t,
-            "\n## Attachment update: remove {} of {n} instances (emulator latency {LATENCY_MS} ms)\n\n\
-             `terraform apply` of `instance_ids` shrunk to the first {}. Replacement is \
-             `-replace` on the attachment: detach all {n}, attach the {} kept (the official \
-             alicloud provider's ForceNew behaviour, here even with our chunking). Calls are \
-             detach + attach calls; ratios are against one call per instance.\n\n\
-             | cloud | mode | bind calls (attach) | total API calls | wall s | runs | ratio calls | ratio wall | peak RSS MiB |\n|---|---|---|---|---|---|---|---|---|",
-            n - n / 2,
-            n / 2,
-            n / 2
-        );
-        for row in rows {
-            let base = row
-                .modes
-                .iter()
-                .find(|(m, _)| *m == Mode::OneCall)
-                .map(|(_, s)| s.clone())
-                .unwrap_or_default();
-            for (mode, s) in &row.modes {
-                let _ = writeln!(
-                    t,
-                    "| {} | {} | {} ({}) | {} | {} | {} | {} | {} | {:.1} |",
-                    row.cloud.name,
-                    mode.label(),
-                    s.calls(),
-                    s.attach_calls(),
-                    s.total_calls(),
-                    secs(s.wall()),
-                    s.spread(),
-                    ratio(s.calls() as f64, base.calls() as f64),
-                    ratio(s.wall().as_secs_f64(), base.wall().as_secs_f64()),
-                    s.rss_mib(),
-                );
-            }
-        }
-    }
-
-    fn process(&mut self, p: &Process) {
-        let hs = median(p.handshakes.clone());
-        let first = median(p.first_schema.clone());
-        let warm = median(p.warm_schema.clone());
-        let mib = p.binary_bytes as f64 / (1024.0 * 1024.0);
-        let _ = writeln!(
-            self.text,
-            "\n## Provider process\n\n\
-             | measure | value | target |\n|---|---|---|\n\
-             | exec to handshake line (median of {}) | {:.1} ms | ≤ 20 ms: {} |\n\
-             | GetProviderSchema, first call on a fresh mTLS connection (median) | {:.2} ms | |\n\
-             | GetProviderSchema, later calls (median) | {:.2} ms | |\n\
-             | stripped release binary | {:.1} MiB | ≤ 20 MiB: {} |",
-            p.handshakes.len(),
-            hs.as_secs_f64() * 1e3,
-            verdict(hs <= Duration::from_millis(20)),
-            first.as_secs_f64() * 1e3,
-            warm.as_secs_f64() * 1e3,
-            mib,
-            verdict(mib <= 20.0),
-        );
-    }
-
-    fn finish(&mut self, took: Duration) {
-        let _ = writeln!(
-            self.text,
-            "\nPeak RSS is `VmHWM` of every provider process Terraform started, sampled every \
-             20 ms. Largest during the N=1000 destroys: {:.1} MiB (target ≤ 30 MiB: {}).\n\n\
-             Whole benchmark: {:.0} s.",
-            self.rss_1000,
-            if self.rss_1000 == 0.0 {
-                "not measured (no N=1000 run)"
-            } else {
-                verdict(self.rss_1000 <= 30.0)
-            },
-            took.as_secs_f64()
-        );
-    }
 }

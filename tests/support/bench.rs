@@ -26,9 +26,11 @@
 //!   `terraform_data`, plain or padded to a key fleet's state bytes per resource.
 //! - **attachment** ([`AttachmentFleet`]): one key on N instances, shrunk.
 //!
-//! The charts are drawn by [`chart`].
+//! The report (tables, targets, sections of `BENCHMARKS.md`) is pure formatting in [`report`],
+//! the charts in [`chart`].
 
 pub mod chart;
+pub mod report;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
