@@ -46,7 +46,10 @@ demo:
 	bash scripts/demo.sh
 
 # Real Terraform against the emulator, batched versus one call per resource; writes
-# BENCHMARKS.md. Takes about 40 minutes; SSHKEY_BENCH_SIZES/RUNS/ATTACH shrink it.
+# BENCHMARKS.md and its SVG charts in docs/bench/. Takes about two hours;
+# SSHKEY_BENCH_SIZES/RUNS/ATTACH shrink it. SSHKEY_BENCH_ONLY=plan,apply (any of destroy, plan,
+# apply, attachment, process) runs only those sections and replaces only them in BENCHMARKS.md.
+# Trial runs: SSHKEY_BENCH_OUT=/tmp/b/BENCHMARKS.md (charts then go to /tmp/b/docs/bench/).
 bench: tools
 	$(CARGO) bench --bench terraform
 
