@@ -47,6 +47,22 @@ fn call_sizes(emu: &Emulator, action: &str) -> Vec<usize> {
         .collect()
 }
 
+/// The instances the emulator shows holding a key pair: what the cloud did, not what
+/// Terraform's state claims.
+fn bound_in_cloud(emu: &Emulator, c: &Cloud) -> Vec<String> {
+    let state = emu.state();
+    let mut ids: Vec<String> = state[c.name][c.region]["instances"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter(|i| i["keys"].as_array().is_some_and(|k| !k.is_empty()))
+        .filter_map(|i| i["id"].as_str().map(String::from))
+        .collect();
+    ids.sort();
+    ids
+}
+
 fn state_instances(ws: &Workspace) -> Vec<String> {
     let shown = ws.show_json();
     let resources = shown["values"]["root_module"]["resources"]
@@ -76,6 +92,12 @@ fn in_place_update(c: &Cloud, tf: Tf) {
     let ws = Workspace::with_main(tf, &config(&emu, c, &all[..120], ""));
     ws.apply(&[]).assert_success();
     assert_eq!(state_instances(&ws).len(), 120);
+    assert_eq!(
+        bound_in_cloud(&emu, c),
+        state_instances(&ws),
+        "{}: the cloud agrees",
+        c.name
+    );
     let attaches_before = emu.calls_of(c.attach).len();
 
     // Keep 10, remove 110, add 5.
@@ -122,6 +144,12 @@ fn in_place_update(c: &Cloud, tf: Tf) {
     let mut want: Vec<String> = all[110..125].to_vec();
     want.sort();
     assert_eq!(state_instances(&ws), want);
+    assert_eq!(
+        bound_in_cloud(&emu, c),
+        want,
+        "{}: the cloud agrees",
+        c.name
+    );
     // Converged: nothing left to do.
     let again = ws.plan(&["-detailed-exitcode"]);
     assert_eq!(again.code, Some(0), "{}: {again}", c.name);
@@ -151,6 +179,16 @@ fn ecs_update_works_on_terraform_1_0_3() {
 }
 
 #[test]
+fn ens_update_works_on_terraform_1_0_3() {
+    in_place_update(&ENS, Tf::V1_0_3);
+}
+
+#[test]
+fn cvm_update_works_on_terraform_1_0_3() {
+    in_place_update(&CVM, Tf::V1_0_3);
+}
+
+#[test]
 fn windows_instance_fails_alone_when_detaching() {
     let emu = Emulator::start();
     let c = &ECS;
@@ -174,6 +212,7 @@ fn windows_instance_fails_alone_when_detaching() {
         want,
         "state keeps exactly the Windows instance and the kept one"
     );
+    assert_eq!(bound_in_cloud(&emu, &ECS), want, "and so does the cloud");
 }
 
 #[test]
@@ -188,14 +227,27 @@ fn update_converges_through_faults() {
         json!({"action":"AttachKeyPair","kind":"drop_after_commit","count":1,"latency_ms":0}),
     );
     ws.write("main.tf", &config(&emu, c, &ids[40..100], ""));
-    // The first apply may report the dropped answer; the second converges.
-    let _ = ws.apply(&[]);
+    // The first apply may report the dropped answer (its outcome is the cloud's to decide);
+    // the second converges.
+    let first = ws.apply(&[]);
+    let detaches = emu.calls_of("DetachKeyPair");
+    let throttled = detaches
+        .iter()
+        .filter(|d| d["error_code"] == "Throttling.User")
+        .count();
+    assert_eq!(throttled, 2, "both throttles fired: {detaches:?}");
+    let attaches = emu.calls_of("AttachKeyPair");
+    assert!(
+        attaches.len() >= 2,
+        "the dropped attach was sent again: {attaches:?} {first}"
+    );
     ws.apply(&[]).assert_success();
     let again = ws.plan(&["-detailed-exitcode"]);
     assert_eq!(again.code, Some(0), "{again}");
     let mut want: Vec<String> = ids[40..100].to_vec();
     want.sort();
     assert_eq!(state_instances(&ws), want);
+    assert_eq!(bound_in_cloud(&emu, c), want, "the cloud agrees");
 }
 
 #[test]
@@ -240,4 +292,7 @@ fn import_attachment_by_key() {
     let mut want = ids.clone();
     want.sort();
     assert_eq!(state_instances(&other), want);
+    assert_eq!(bound_in_cloud(&emu, c), want);
+    let plan = other.plan(&["-detailed-exitcode"]);
+    assert_eq!(plan.code, Some(0), "the plan after import is empty: {plan}");
 }
