@@ -29,7 +29,7 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
         .route("/_emulator/reset", post(reset))
         .route("/_emulator/instances", post(instances))
         .route("/_emulator/state", get(state))
-        .route("/_emulator/faults", post(faults))
+        .route("/_emulator/faults", post(faults).get(pending_faults))
         .route(
             "/_emulator/snapshot",
             get(snapshot)
@@ -241,6 +241,12 @@ fn push(
     if let Some(Value::Array(items)) = slot.get_mut(list) {
         items.push(item);
     }
+}
+
+/// The faults not yet consumed, so a test can check that the ones it armed fired.
+async fn pending_faults(State(shared): State<Arc<Shared>>) -> Response {
+    let faults = shared.lock().faults.clone();
+    Json(faults).into_response()
 }
 
 async fn faults(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> Response {

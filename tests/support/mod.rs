@@ -463,6 +463,17 @@ impl Emulator {
         self.restore(&store);
     }
 
+    /// The calls still to be hit by armed faults, summed over every pending fault.
+    pub fn pending_fault_calls(&self) -> usize {
+        match self.admin("GET", "faults", None) {
+            Value::Array(faults) => faults
+                .iter()
+                .map(|f| f["count"].as_u64().unwrap_or(0) as usize)
+                .sum(),
+            other => panic!("/_emulator/faults is not an array: {other}"),
+        }
+    }
+
     /// Arms a fault: `{"action","kind","count","latency_ms"}`.
     pub fn fault(&self, body: Value) {
         self.admin("POST", "faults", Some(&body));
