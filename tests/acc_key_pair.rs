@@ -122,20 +122,69 @@ fn ecs_reject_mode_fails_exactly_the_bound_keys() {
     assert_eq!(left, vec!["rej_03", "rej_17", "rej_42"]);
 }
 
-#[test]
-fn detach_on_destroy_deletes_bound_keys() {
+/// `detach_on_destroy` on each cloud: the bound keys are detached (batched) and deleted, the
+/// rest deleted, nothing left in the cloud or in state.
+fn detach_on_destroy_deletes_bound_keys(cloud: &str) {
     let emu = Emulator::start();
     let body = "resource \"sshkey_key_pair\" \"k\" {\n  for_each          = toset([for i in range(50) : format(\"det_%02d\", i)])\n  name              = each.key\n  detach_on_destroy = true\n}\n";
-    let ws = Workspace::with_main(Tf::V1_15_5, &keys_config(&emu, "ecs", body));
+    let ws = Workspace::with_main(Tf::V1_15_5, &keys_config(&emu, cloud, body));
     ws.apply(&[]).assert_success();
-    emu.instances(json!({"cloud":"ecs","region":"cn-hangzhou","instances":[
-        {"id":"i-hold1","os":"linux","status":"Running","keys":["det_03"]},
-        {"id":"i-hold2","os":"linux","status":"Running","keys":["det_17"]},
-        {"id":"i-hold3","os":"linux","status":"Running","keys":["det_42"]}]}));
+    let ids: std::collections::BTreeMap<String, String> = emulator_keys(&emu, cloud)
+        .iter()
+        .map(|k| {
+            (
+                k["name"].as_str().unwrap_or_default().to_string(),
+                k["id"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    // Instances hold a key by name on Alibaba and by id on CVM; ENS and CVM bind stopped ones.
+    let (status, prefix) = match cloud {
+        "ecs" => ("Running", "i-hold000"),
+        "ens" => ("Stopped", "i-hold000"),
+        _ => ("Stopped", "ins-hold000"),
+    };
+    let holders: Vec<Value> = ["det_03", "det_17", "det_42"]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let key = if cloud == "cvm" {
+                ids[*name].clone()
+            } else {
+                name.to_string()
+            };
+            json!({"id": format!("{prefix}{i}"), "os": "linux", "status": status, "keys": [key]})
+        })
+        .collect();
+    emu.instances(json!({"cloud": cloud, "region": region(cloud), "instances": holders}));
     ws.destroy(&["-parallelism=50"]).assert_success();
     assert!(ws.state_list().is_empty());
-    assert!(emulator_keys(&emu, "ecs").is_empty());
-    assert_eq!(emu.calls_of("DetachKeyPair").len(), 3);
+    assert!(emulator_keys(&emu, cloud).is_empty(), "{cloud}: keys left");
+    let detach = if cloud == "cvm" {
+        "DisassociateInstancesKeyPairs"
+    } else {
+        "DetachKeyPair"
+    };
+    assert_eq!(
+        emu.calls_of(detach).len(),
+        3,
+        "{cloud}: one detach per bound key"
+    );
+    let state = emu.state();
+    let still_bound = state[cloud][region(cloud)]["instances"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|i| i["keys"].as_array().is_some_and(|k| !k.is_empty()))
+        .count();
+    assert_eq!(still_bound, 0, "{cloud}: instances still hold keys");
+}
+
+#[test]
+fn detach_on_destroy_deletes_bound_keys_on_each_cloud() {
+    for cloud in ["ecs", "ens", "cvm"] {
+        detach_on_destroy_deletes_bound_keys(cloud);
+    }
 }
 
 #[test]

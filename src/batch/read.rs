@@ -15,8 +15,9 @@
 //!   while the pages left are at most twice the reads seen: a workspace of 20 keys in a region of
 //!   5000 stops after its first page and looks its keys up instead.
 //! - **Narrowing.** ECS names take `*` patterns, so its scans list only the names sharing the
-//!   prefix of the names read so far (never the whole region); a read outside the pattern is a
-//!   lookup, or starts a broader scan once the current one is done. ENS can neither narrow nor
+//!   prefix of the names read so far (never the whole region), chosen once three names are
+//!   known; a read outside the pattern widens it to the prefix all names read share, and the
+//!   listing starts over with that (what the narrower one returned stays cached). ENS can neither narrow nor
 //!   batch lookups: every ENS read is one lookup.
 //!
 //! **Absence in a listing is not proof of deletion**: pages shift while other clients create
@@ -42,6 +43,9 @@ use crate::cloud::{CloudError, ErrorKind, KeyPage, KeyPair, KeyPairApi, KeyQuery
 const PAGES_IN_FLIGHT: usize = 4;
 /// A scan continues while its remaining pages are at most this many times the reads seen.
 const REACH: usize = 2;
+/// Names read before an ECS pattern is chosen: the prefix of two random names of a workspace
+/// is often longer than the prefix all of them share.
+const MIN_NAMES: usize = 3;
 
 /// What a read found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,6 +157,8 @@ struct Pending {
 
 /// One listing in progress.
 struct Scan {
+    /// Which listing this is: pages of a listing that was replaced only fill the cache.
+    generation: u64,
     pattern: Option<String>,
     next_index: usize,
     in_flight: usize,
@@ -172,7 +178,10 @@ impl Scan {
 }
 
 enum Fetched {
-    Page(Result<KeyPage, CloudError>),
+    Page {
+        generation: u64,
+        result: Result<KeyPage, CloudError>,
+    },
     Lookup {
         reads: Vec<Pending>,
         result: Result<Vec<KeyPair>, CloudError>,
@@ -281,23 +290,32 @@ impl Reader {
         if self.scans_failed {
             return false;
         }
-        if let Some(scan) = &self.scan {
-            if !scan.done {
-                return scan.covers(name);
-            }
-        }
         let pattern = match self.read_ahead {
             ReadAhead::Never => return false,
             ReadAhead::Unfiltered => None,
             ReadAhead::NamePattern => match &self.prefix {
-                Some(prefix) if self.names.len() >= 2 => Some(format!("{prefix}*")),
+                Some(prefix) if self.names.len() >= MIN_NAMES => Some(format!("{prefix}*")),
                 _ => return false,
             },
         };
+        if let Some(scan) = &self.scan {
+            if !scan.done && scan.covers(name) {
+                return true;
+            }
+            // A read outside the pattern being listed: the names read so far share a shorter
+            // prefix than the first ones did. List that instead; what the narrower listing
+            // already returned stays cached.
+            let wider = !scan.done && scan.pattern != pattern;
+            if !scan.done && !wider {
+                return false;
+            }
+        }
         if self.scanned.contains(&pattern) {
             return false;
         }
+        let generation = self.scan.as_ref().map_or(0, |s| s.generation + 1);
         let scan = Scan {
+            generation,
             pattern,
             next_index: 0,
             in_flight: 0,
@@ -377,13 +395,19 @@ impl Reader {
         };
         scan.next_index += 1;
         scan.in_flight += 1;
+        let generation = scan.generation;
         {
             let mut s = self.stats();
             s.calls += 1;
             s.pages += 1;
         }
         let api = self.api.clone();
-        Box::pin(async move { Fetched::Page(api.list_key_pairs(&req).await) })
+        Box::pin(async move {
+            Fetched::Page {
+                generation,
+                result: api.list_key_pairs(&req).await,
+            }
+        })
     }
 
     fn lookup(&mut self, reads: Vec<Pending>) -> BoxFuture<'static, Fetched> {
@@ -399,7 +423,7 @@ impl Reader {
 
     fn on_fetched(&mut self, done: Fetched) {
         match done {
-            Fetched::Page(result) => self.on_page(result),
+            Fetched::Page { generation, result } => self.on_page(generation, result),
             Fetched::Lookup { reads, result } => {
                 self.lookups_in_flight -= 1;
                 self.on_lookup(reads, result);
@@ -407,9 +431,20 @@ impl Reader {
         }
     }
 
-    fn on_page(&mut self, result: Result<KeyPage, CloudError>) {
+    fn on_page(&mut self, generation: u64, result: Result<KeyPage, CloudError>) {
         let page_size = self.page_size;
-        let Some(scan) = self.scan.as_mut() else {
+        let Some(scan) = self.scan.as_mut().filter(|s| s.generation == generation) else {
+            // A page of a listing that a wider one replaced: its keys are as good as any.
+            if let Ok(page) = result {
+                for k in page.keys {
+                    if !self.dirty.contains(&k.id) {
+                        self.cache.insert(k.id.clone(), k);
+                    }
+                }
+            }
+            for p in std::mem::take(&mut self.waiting) {
+                self.route(p);
+            }
             return;
         };
         scan.in_flight -= 1;

@@ -436,3 +436,31 @@ fn prefixes() {
     assert_eq!(common_prefix("a", "b"), None);
     assert_eq!(common_prefix("密钥ab", "密钥cd").as_deref(), Some("密钥"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn ecs_pattern_widens_when_reads_fall_outside_it() {
+    // Unpadded numbers: the first names read often share "bench_1" or "bench_2", not the
+    // "bench_" all of them share.
+    for seed in 0..6 {
+        let region = Region::new(CloudKind::Ecs);
+        region.add("other-", 40);
+        let ours: Vec<(String, String)> = {
+            let mut keys = region.keys.lock().unwrap();
+            (0..1000)
+                .map(|i| {
+                    let name = format!("bench_{i}");
+                    keys.push(KeyPair {
+                        name: name.clone(),
+                        id: name.clone(),
+                        ..KeyPair::default()
+                    });
+                    (name.clone(), name)
+                })
+                .collect()
+        };
+        let reader = Arc::new(KeyReader::new(region.clone(), 50));
+        let out = refresh(&reader, &ours, 10, seed).await;
+        assert_eq!(found(&out), 1000);
+        assert!(region.calls() <= 30, "seed {seed}: {} calls", region.calls());
+    }
+}
