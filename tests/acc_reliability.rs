@@ -122,20 +122,17 @@ fn assert_nothing_orphaned(emu: &Emulator, ws: &Workspace, cloud: &str, prefix: 
     in_state.difference(&in_cloud).count()
 }
 
-fn crash_mid_destroy(cloud: &str) {
+fn crash_mid_destroy(tf: Tf, cloud: &str, n: usize) {
     let emu = Emulator::start();
-    let ws = Workspace::with_main(
-        Tf::V1_15_5,
-        &config(&emu, cloud, &generated_keys("crash", 300)),
-    );
+    let ws = Workspace::with_main(tf, &config(&emu, cloud, &generated_keys("crash", n)));
     let t = Instant::now();
     ws.apply(&["-parallelism=50"]).assert_success();
     eprintln!(
-        "{cloud}: apply of 300 keys took {:.1}s",
+        "{cloud}: apply of {n} keys took {:.1}s",
         t.elapsed().as_secs_f64()
     );
     let t = Instant::now();
-    assert_eq!(cloud_names(&emu, cloud, "crash_").len(), 300);
+    assert_eq!(cloud_names(&emu, cloud, "crash_").len(), n);
 
     // The first delete call commits but its answer is lost; the retry is held for a while, and
     // the kill lands during it: the cloud has deleted keys that Terraform was never told about.
@@ -170,7 +167,7 @@ fn crash_mid_destroy(cloud: &str) {
 
     let in_cloud = cloud_names(&emu, cloud, "crash_").len();
     let in_state = state_names(&ws).len();
-    assert!(in_cloud < 300, "{cloud}: the first delete call committed");
+    assert!(in_cloud < n, "{cloud}: the first delete call committed");
     assert!(in_state > 0, "{cloud}: the crash came mid-destroy");
     let stale = assert_nothing_orphaned(&emu, &ws, cloud, "crash_");
     assert!(
@@ -196,12 +193,25 @@ fn crash_mid_destroy(cloud: &str) {
 
 #[test]
 fn ecs_destroy_converges_after_provider_crash() {
-    crash_mid_destroy("ecs");
+    crash_mid_destroy(Tf::V1_15_5, "ecs", 300);
 }
 
 #[test]
 fn cvm_destroy_converges_after_provider_crash() {
-    crash_mid_destroy("cvm");
+    crash_mid_destroy(Tf::V1_15_5, "cvm", 300);
+}
+
+#[test]
+fn ens_destroy_converges_after_provider_crash() {
+    // ENS deletes one key per call: fewer keys keep the destroy short.
+    crash_mid_destroy(Tf::V1_15_5, "ens", 60);
+}
+
+#[test]
+fn destroy_converges_after_provider_crash_on_terraform_1_0_3() {
+    for (cloud, n) in [("ecs", 150), ("cvm", 150), ("ens", 40)] {
+        crash_mid_destroy(Tf::V1_0_3, cloud, n);
+    }
 }
 
 /// Instances that stay attached after the update.
@@ -323,9 +333,8 @@ fn cvm_attachment_update_converges_after_provider_crash() {
 
 /// Ctrl-C in a terminal: SIGINT to Terraform's whole process group while a batched destroy is
 /// in flight. Terraform must stop within a bounded time, and what it leaves must converge.
-fn ctrl_c_mid_destroy(tf: Tf) {
+fn ctrl_c_mid_destroy(tf: Tf, cloud: &str) {
     let emu = Emulator::start();
-    let cloud = "ecs";
     let ws = Workspace::with_main(tf, &config(&emu, cloud, &generated_keys("intr", 200)));
     ws.apply(&["-parallelism=50"]).assert_success();
     emu.fault(json!({"action":"DeleteKeyPairs","kind":"latency","count":3,"latency_ms":2000}));
@@ -385,12 +394,14 @@ fn ctrl_c_mid_destroy(tf: Tf) {
 
 #[test]
 fn ctrl_c_mid_destroy_leaves_state_true() {
-    ctrl_c_mid_destroy(Tf::V1_15_5);
+    ctrl_c_mid_destroy(Tf::V1_15_5, "ecs");
+    ctrl_c_mid_destroy(Tf::V1_15_5, "cvm");
 }
 
 #[test]
 fn ctrl_c_mid_destroy_leaves_state_true_on_terraform_1_0_3() {
-    ctrl_c_mid_destroy(Tf::V1_0_3);
+    ctrl_c_mid_destroy(Tf::V1_0_3, "ecs");
+    ctrl_c_mid_destroy(Tf::V1_0_3, "ens");
 }
 
 /// A generated key whose CreateKeyPair answer is lost after the cloud made it: the apply fails,
