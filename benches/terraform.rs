@@ -450,63 +450,59 @@ fn plans_and_applies(
             if cfg.runs_section("plan") {
                 let t = Instant::now();
                 let p = DEFAULT_PARALLELISM;
-                let (batched, one) = both_modes(cfg, |mode| fleet.plan(&emu, p, mode));
-                let i = floors.matching(n, bytes);
-                let floor = floors.measure(cfg.runs, i, "plan", p);
-                eprintln!(
-                    "{} plan n={n}: batched {} DescribeKeyPairs {} throttled {}s; one-call {} DescribeKeyPairs {} throttled {}s; floor {}s",
-                    cloud.name,
-                    batched.describe_calls(),
-                    batched.throttled(),
-                    report::secs(batched.wall()),
-                    one.describe_calls(),
-                    one.throttled(),
-                    report::secs(one.wall()),
-                    report::secs(floor.sample.wall()),
-                );
-                let row = CommandRow {
-                    cloud,
-                    n,
-                    p,
-                    batched,
-                    one,
-                    state_bytes: bytes,
-                    floor: Some(floor),
-                };
+                let row = command_row(cfg, floors, (cloud, n, p, bytes), "plan", |mode| {
+                    fleet.plan(&emu, p, mode)
+                });
                 plans.push((row, setup + t.elapsed()));
             }
             if cfg.runs_section("apply") {
                 for p in apply_parallelisms(cfg, &cloud, n) {
                     let t = Instant::now();
-                    let (batched, one) = both_modes(cfg, |mode| fleet.apply(&emu, p, mode));
-                    let i = floors.matching(n, bytes);
-                    let floor = floors.measure(cfg.runs, i, "apply", p);
-                    eprintln!(
-                        "{} apply n={n} p={p}: batched {} ImportKeyPair {} throttled {}s; one-call {} ImportKeyPair {} throttled {}s; floor {}s",
-                        cloud.name,
-                        batched.calls(),
-                        batched.throttled(),
-                        report::secs(batched.wall()),
-                        one.calls(),
-                        one.throttled(),
-                        report::secs(one.wall()),
-                        report::secs(floor.sample.wall()),
-                    );
-                    let row = CommandRow {
-                        cloud,
-                        n,
-                        p,
-                        batched,
-                        one,
-                        state_bytes: bytes,
-                        floor: Some(floor),
-                    };
+                    let row = command_row(cfg, floors, (cloud, n, p, bytes), "apply", |mode| {
+                        fleet.apply(&emu, p, mode)
+                    });
                     applies.push((row, setup + t.elapsed()));
                 }
             }
         }
     }
     (plans, applies)
+}
+
+/// One `plan` or `apply` configuration (cloud, N, parallelism, state bytes per key) run in both
+/// modes and against Terraform's own floor for the same command, logged as it goes.
+fn command_row(
+    cfg: &Config,
+    floors: &mut Floors,
+    (cloud, n, p, bytes): (Cloud, usize, usize, usize),
+    command: &'static str,
+    run: impl FnMut(Mode) -> Run,
+) -> CommandRow {
+    let (batched, one) = both_modes(cfg, run);
+    let i = floors.matching(n, bytes);
+    let floor = floors.measure(cfg.runs, i, command, p);
+    eprintln!(
+        "{} {command} n={n} p={p}: batched {} calls ({} DescribeKeyPairs, {} throttled) {}s; one-call {} calls ({} DescribeKeyPairs, {} throttled) {}s; floor {}s",
+        cloud.name,
+        batched.calls(),
+        batched.describe_calls(),
+        batched.throttled(),
+        report::secs(batched.wall()),
+        one.calls(),
+        one.describe_calls(),
+        one.throttled(),
+        report::secs(one.wall()),
+        report::secs(floor.sample.wall()),
+    );
+    CommandRow {
+        cloud,
+        n,
+        p,
+        batched,
+        one,
+        state_bytes: bytes,
+        floor: Some(floor),
+    }
 }
 
 fn attachments(cfg: &Config) -> Vec<AttachRow> {

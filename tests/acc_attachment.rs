@@ -6,16 +6,12 @@ mod support;
 
 use serde_json::{json, Value};
 use support::clouds::{Cloud, CVM, ECS, ENS};
-use support::{provider_block, Emulator, Tf, Workspace, REQUIRED_PROVIDERS};
+use support::{hcl_list, provider_block, Emulator, Tf, Workspace, REQUIRED_PROVIDERS};
 
 fn config(emu: &Emulator, c: &Cloud, ids: &[String], extra: &str) -> String {
-    let list = ids
-        .iter()
-        .map(|i| format!("\"{i}\""))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let list = hcl_list(ids);
     format!(
-        "{REQUIRED_PROVIDERS}\n{}\nresource \"sshkey_key_pair\" \"team\" {{\n  name = \"team_key\"\n}}\n\nresource \"sshkey_key_pair_attachment\" \"team\" {{\n  {}\n  instance_ids = [{list}]\n{extra}}}\n",
+        "{REQUIRED_PROVIDERS}\n{}\nresource \"sshkey_key_pair\" \"team\" {{\n  name = \"team_key\"\n}}\n\nresource \"sshkey_key_pair_attachment\" \"team\" {{\n  {}\n  instance_ids = {list}\n{extra}}}\n",
         provider_block(emu, c.name, c.region, ""),
         c.key_ref("team")
     )

@@ -6,7 +6,9 @@ mod support;
 
 use serde_json::json;
 use support::clouds::{Cloud, CVM, ECS, ENS};
-use support::{provider_block, Emulator, Tf, Workspace, ALL_VERSIONS, REQUIRED_PROVIDERS};
+use support::{
+    hcl_list, provider_block, Emulator, Tf, Workspace, ALL_VERSIONS, REQUIRED_PROVIDERS,
+};
 
 const PUBLIC_KEY: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHt7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7 nu@host";
@@ -181,13 +183,9 @@ fn bad_instances_fail_the_plan_before_anything_is_attached(cloud: Cloud) {
     ];
     emu.instances(json!({"cloud": cloud.name, "region": cloud.region, "instances": seeded}));
     let config = |ids: &[&String]| {
-        let list = ids
-            .iter()
-            .map(|i| format!("\"{i}\""))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let list = hcl_list(ids);
         format!(
-            "{REQUIRED_PROVIDERS}\n{}\nresource \"sshkey_key_pair\" \"k\" {{\n  name       = \"nu_att\"\n  public_key = \"{PUBLIC_KEY}\"\n}}\nresource \"sshkey_key_pair_attachment\" \"a\" {{\n  {}\n  instance_ids = [{list}]\n}}\n",
+            "{REQUIRED_PROVIDERS}\n{}\nresource \"sshkey_key_pair\" \"k\" {{\n  name       = \"nu_att\"\n  public_key = \"{PUBLIC_KEY}\"\n}}\nresource \"sshkey_key_pair_attachment\" \"a\" {{\n  {}\n  instance_ids = {list}\n}}\n",
             provider_block(&emu, cloud.name, cloud.region, ""),
             cloud.key_ref("k"),
         )

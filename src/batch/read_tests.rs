@@ -58,10 +58,15 @@ impl Region {
 
     /// Adds keys named `prefix0000`.. and returns (id, name) pairs.
     fn add(&self, prefix: &str, n: usize) -> Vec<(String, String)> {
+        self.add_named((0..n).map(|i| format!("{prefix}{i:04}")))
+    }
+
+    /// Adds keys with these names and returns (id, name) pairs.
+    fn add_named(&self, names: impl IntoIterator<Item = String>) -> Vec<(String, String)> {
         let mut keys = self.keys.lock().unwrap();
-        (0..n)
-            .map(|i| {
-                let name = format!("{prefix}{i:04}");
+        names
+            .into_iter()
+            .map(|name| {
                 let id = self.id_of(&name);
                 keys.push(KeyPair {
                     name: name.clone(),
@@ -291,21 +296,7 @@ async fn names_sharing_no_prefix() {
     for (kind, bound) in [(CloudKind::Cvm, 10), (CloudKind::Ecs, 300)] {
         let region = Region::new(kind);
         region.add("other", 40);
-        let ours: Vec<(String, String)> = {
-            let mut keys = region.keys.lock().unwrap();
-            names
-                .iter()
-                .map(|n| {
-                    let id = region.id_of(n);
-                    keys.push(KeyPair {
-                        name: n.clone(),
-                        id: id.clone(),
-                        ..KeyPair::default()
-                    });
-                    (id, n.clone())
-                })
-                .collect()
-        };
+        let ours = region.add_named(names.iter().cloned());
         let reader = Arc::new(KeyReader::new(region.clone(), 100));
         let out = refresh(&reader, &ours, 10, 3).await;
         assert_eq!(found(&out), 300);
@@ -444,23 +435,14 @@ async fn ecs_pattern_widens_when_reads_fall_outside_it() {
     for seed in 0..6 {
         let region = Region::new(CloudKind::Ecs);
         region.add("other-", 40);
-        let ours: Vec<(String, String)> = {
-            let mut keys = region.keys.lock().unwrap();
-            (0..1000)
-                .map(|i| {
-                    let name = format!("bench_{i}");
-                    keys.push(KeyPair {
-                        name: name.clone(),
-                        id: name.clone(),
-                        ..KeyPair::default()
-                    });
-                    (name.clone(), name)
-                })
-                .collect()
-        };
+        let ours = region.add_named((0..1000).map(|i| format!("bench_{i}")));
         let reader = Arc::new(KeyReader::new(region.clone(), 50));
         let out = refresh(&reader, &ours, 10, seed).await;
         assert_eq!(found(&out), 1000);
-        assert!(region.calls() <= 30, "seed {seed}: {} calls", region.calls());
+        assert!(
+            region.calls() <= 30,
+            "seed {seed}: {} calls",
+            region.calls()
+        );
     }
 }

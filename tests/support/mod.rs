@@ -668,6 +668,15 @@ fn with<'a>(base: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
     base.iter().chain(extra).copied().collect()
 }
 
+/// An HCL list of quoted strings: `["a", "b"]`.
+pub fn hcl_list<S: AsRef<str>>(items: &[S]) -> String {
+    let quoted: Vec<String> = items
+        .iter()
+        .map(|i| format!("\"{}\"", i.as_ref()))
+        .collect();
+    format!("[{}]", quoted.join(", "))
+}
+
 /// A quoted HCL string literal.
 pub fn hcl_string(s: &str) -> String {
     let mut out = String::from("\"");
