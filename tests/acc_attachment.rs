@@ -292,3 +292,107 @@ fn import_attachment_by_key() {
     let plan = other.plan(&["-detailed-exitcode"]);
     assert_eq!(plan.code, Some(0), "the plan after import is empty: {plan}");
 }
+
+/// Instance ids named by every call of `action`, in call order.
+fn call_ids(emu: &Emulator, action: &str) -> Vec<String> {
+    emu.calls_of(action)
+        .iter()
+        .flat_map(|c| match &c["params"]["InstanceIds"] {
+            Value::String(s) => serde_json::from_str::<Vec<String>>(s).unwrap_or_default(),
+            Value::Array(a) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
+/// Issue 13 #3: a create that fails for one instance leaves the attachment tainted (Terraform
+/// taints every create that reports an error), so the next apply replaces it. The replacement
+/// must act as the in-place update it stands for: no detach, no second attach of the
+/// instances that hold the key, one attach of each instance that does not.
+///
+/// The failure is one the plan cannot foresee (a missing, Windows or running instance fails the
+/// plan, which Terraform makes again at apply): the cloud refusing the first attach call.
+fn failed_create_is_replaced_touching_only_what_changed(c: &Cloud, tf: Tf, extra: &str) {
+    let emu = Emulator::start();
+    let ids = seed(&emu, c, 4, &[]);
+    // One instance a call and no retries, so one injected failure fails one instance.
+    let config = |ids: &[String]| {
+        config(&emu, c, ids, extra).replace(
+            "provider \"sshkey\" {\n",
+            "provider \"sshkey\" {\n  max_detach_batch = 1\n  max_retries = 0\n",
+        )
+    };
+    let ws = Workspace::with_main(tf, &config(&ids[..3]));
+    emu.fault(json!({"action": c.attach, "kind": "server_error", "count": 1}));
+    let failed = ws.apply(&[]);
+    failed.assert_failure();
+    assert_eq!(emu.pending_fault_calls(), 0, "the fault fired: {failed}");
+    assert!(failed.combined().contains(&ids[0]), "{failed}");
+    let shown = ws.run(&[
+        "state",
+        "show",
+        "-no-color",
+        "sshkey_key_pair_attachment.team",
+    ]);
+    assert!(
+        shown.combined().contains("tainted"),
+        "{}: Terraform taints the failed create: {shown}",
+        c.name
+    );
+    let healthy = vec![ids[1].clone(), ids[2].clone()];
+    assert_eq!(bound_in_cloud(&emu, c), healthy, "{}", c.name);
+    assert_eq!(
+        state_instances(&ws),
+        healthy,
+        "{}: state records what holds the key",
+        c.name
+    );
+
+    // The next apply, with one more instance.
+    emu.reset_calls_keeping_store();
+    ws.write("main.tf", &config(&ids));
+    let out = ws.apply(&[]);
+    out.assert_success();
+    assert_eq!(
+        call_ids(&emu, c.detach),
+        Vec::<String>::new(),
+        "{}: no instance is detached: {out}",
+        c.name
+    );
+    assert_eq!(
+        call_ids(&emu, c.attach),
+        vec![ids[0].clone(), ids[3].clone()],
+        "{}: only the instances without the key are attached: {out}",
+        c.name
+    );
+    assert_eq!(bound_in_cloud(&emu, c), ids, "{}", c.name);
+    assert_eq!(state_instances(&ws), ids, "{}", c.name);
+    let again = ws.plan(&["-detailed-exitcode"]);
+    assert_eq!(again.code, Some(0), "{}: {again}", c.name);
+}
+
+#[test]
+fn ecs_failed_create_is_replaced_touching_only_what_changed() {
+    failed_create_is_replaced_touching_only_what_changed(&ECS, Tf::V1_15_5, "");
+}
+
+#[test]
+fn cvm_failed_create_is_replaced_touching_only_what_changed() {
+    failed_create_is_replaced_touching_only_what_changed(&CVM, Tf::V1_15_5, "");
+}
+
+#[test]
+fn failed_create_is_replaced_touching_only_what_changed_on_1_0_3() {
+    failed_create_is_replaced_touching_only_what_changed(&ECS, Tf::V1_0_3, "");
+    failed_create_is_replaced_touching_only_what_changed(&CVM, Tf::V1_0_3, "");
+}
+
+#[test]
+fn failed_create_is_replaced_before_destroy_touching_only_what_changed() {
+    let cbd = "  lifecycle {\n    create_before_destroy = true\n  }\n";
+    failed_create_is_replaced_touching_only_what_changed(&ECS, Tf::V1_15_5, cbd);
+    failed_create_is_replaced_touching_only_what_changed(&CVM, Tf::V1_15_5, cbd);
+}

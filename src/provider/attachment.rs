@@ -11,10 +11,10 @@ use async_trait::async_trait;
 
 use crate::batch::bind::{bind_chunk, BindOp};
 use crate::cloud::rules::BindRunning;
-use crate::cloud::{BindOptions, CloudKind, InstanceOutcome, InstanceQuery, KeyQuery};
+use crate::cloud::{BindOptions, CloudKind, Instance, InstanceOutcome, InstanceQuery, KeyQuery};
 use crate::provider::diag::{attr, Diagnostics};
 use crate::provider::resource::{
-    key_id_identity, key_id_identity_schema, text, Imported, Outcome, Plan, Resource,
+    key_id_identity, key_id_identity_schema, text, Imported, Outcome, Plan, Private, Resource,
 };
 use crate::provider::Ctx;
 use crate::schema::{Attribute, Block, IdentitySchema, Schema};
@@ -134,14 +134,16 @@ async fn read_bound_to(ctx: &Ctx, state: &Value, key_id: &str, diags: &mut Diagn
 /// `instance_ids`. An apply that failed half-way would leave a created attachment tainted
 /// (Terraform taints any create that reports an error) and the fixed config would replace it,
 /// detaching and rebooting the instances that were fine.
-async fn check_added_instances(ctx: &Ctx, plan: &Plan, diags: &mut Diagnostics) {
+///
+/// Returns the instances it described.
+async fn check_added_instances(ctx: &Ctx, plan: &Plan, diags: &mut Diagnostics) -> Vec<Instance> {
     let unknown = plan.config.attr("instance_ids").is_some_and(|v| {
         v.is_unknown()
             || v.elements()
                 .is_some_and(|e| e.iter().any(Value::is_unknown))
     });
     if unknown {
-        return;
+        return Vec::new();
     }
     let prior = instance_set(&plan.prior);
     let added: Vec<String> = instance_set(&plan.planned)
@@ -149,7 +151,7 @@ async fn check_added_instances(ctx: &Ctx, plan: &Plan, diags: &mut Diagnostics) 
         .cloned()
         .collect();
     if added.is_empty() {
-        return;
+        return Vec::new();
     }
     let found = match ctx
         .api
@@ -160,7 +162,7 @@ async fn check_added_instances(ctx: &Ctx, plan: &Plan, diags: &mut Diagnostics) 
         Err(e) => {
             // Not being able to look is not a reason to refuse the plan; apply reports per instance.
             tracing::info!(error = %e, "could not check the instances at plan time");
-            return;
+            return Vec::new();
         }
     };
     let kind = ctx.config.cloud;
@@ -205,6 +207,30 @@ async fn check_added_instances(ctx: &Ctx, plan: &Plan, diags: &mut Diagnostics) 
                 ),
             }
         }
+    }
+    found
+}
+
+/// The handover a create plans: which of the described instances hold its key already.
+fn plan_handover(ctx: &Ctx, plan: &Plan, described: &[Instance]) -> Handover {
+    let (Some(key_id), Some(key_name)) = (
+        text(&plan.planned, "key_id"),
+        text(&plan.planned, "key_pair_name").or_else(|| text(&plan.planned, "key_id")),
+    ) else {
+        return Handover::default();
+    };
+    let wanted = instance_set(&plan.planned);
+    let keep: BTreeSet<String> = described
+        .iter()
+        .filter(|i| wanted.contains(&i.id) && i.holds(ctx.config.cloud, &key_id, &key_name))
+        .map(|i| i.id.clone())
+        .collect();
+    Handover {
+        keep: Some(Bound {
+            key_id,
+            instance_ids: keep,
+        }),
+        partial: false,
     }
 }
 
@@ -296,6 +322,87 @@ async fn reboot_changed(
                 format!("Cannot reboot instance {id}"),
                 format!("The key change takes effect at its next reboot: {e}"),
             );
+        }
+    }
+}
+
+/// What an attachment keeps in private. Terraform replaces an object whose create failed (it
+/// taints every create that reports an error, and plans a tainted object as a create); the
+/// replacement must still act as the update it stands for: no instance that keeps the key
+/// may lose it, even for a moment.
+/// - A create's plan records the planned instances that hold the key already (`keep`).
+///   Terraform applies the delete half of a replacement with those bytes, so when the delete
+///   comes first it leaves them bound; the create describes them again and attaches only the
+///   instances that lack the key.
+/// - A create that failed marks its state `partial`. With `create_before_destroy` the delete
+///   of that object comes last and is given its state's bytes instead: it then leaves bound
+///   what the replacement created in this process records.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Handover {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    keep: Option<Bound>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    partial: bool,
+}
+
+/// Instances that hold one key pair.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Bound {
+    key_id: String,
+    instance_ids: BTreeSet<String>,
+}
+
+impl Handover {
+    fn from_private(p: &Private) -> Handover {
+        if p.0.is_empty() {
+            return Handover::default();
+        }
+        serde_json::from_slice(&p.0).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "ignoring private data this version cannot read");
+            Handover::default()
+        })
+    }
+
+    fn to_private(&self) -> Private {
+        if *self == Handover::default() {
+            return Private::default();
+        }
+        Private(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    /// The planned instances that keep `key_id`.
+    fn kept(&self, key_id: &str) -> BTreeSet<String> {
+        match &self.keep {
+            Some(b) if b.key_id == key_id => b.instance_ids.clone(),
+            _ => BTreeSet::new(),
+        }
+    }
+}
+
+/// Of `ids`, the instances that hold the key already, so a replacement attaches only the rest.
+async fn already_holding(
+    ctx: &Ctx,
+    key_id: &str,
+    key_name: &str,
+    ids: &BTreeSet<String>,
+) -> BTreeSet<String> {
+    if ids.is_empty() {
+        return BTreeSet::new();
+    }
+    match ctx
+        .api
+        .describe_instances(&InstanceQuery::Ids(ids.iter().cloned().collect()))
+        .await
+    {
+        Ok(list) => list
+            .into_iter()
+            .filter(|i| ids.contains(&i.id) && i.holds(ctx.config.cloud, key_id, key_name))
+            .map(|i| i.id)
+            .collect(),
+        // Attaching again is harmless where it is only slower: attach them all.
+        Err(e) => {
+            tracing::info!(error = %e, "could not check which instances hold the key already");
+            BTreeSet::new()
         }
     }
 }
@@ -425,21 +532,58 @@ impl Resource for AttachmentResource {
                 }
             }
         }
-        if !diags.has_errors() {
-            check_added_instances(ctx, plan, diags).await;
-        }
+        let described = if diags.has_errors() {
+            Vec::new()
+        } else {
+            check_added_instances(ctx, plan, diags).await
+        };
+        plan.private = if plan.is_create() {
+            plan_handover(ctx, plan, &described).to_private()
+        } else {
+            Private::default()
+        };
     }
 
-    async fn create(&self, ctx: &Ctx, planned: &Value, diags: &mut Diagnostics) -> Outcome {
+    async fn create(
+        &self,
+        ctx: &Ctx,
+        planned: &Value,
+        private: &Private,
+        diags: &mut Diagnostics,
+    ) -> Outcome {
         let mut state = planned.clone();
         let key_id = resolve_key_id(ctx, &mut state, diags).await?;
+        let key_name = text(&state, "key_pair_name").unwrap_or_default();
         let wanted = instance_set(planned);
-        let done = attach_chunked(ctx, &key_id, &wanted, &bind_options(planned), diags).await;
-        reboot_changed(ctx, planned, &done, diags).await;
+        let kept = Handover::from_private(private).kept(&key_id);
+        let holding = already_holding(ctx, &key_id, &key_name, &kept).await;
+        let to_attach: BTreeSet<String> = wanted.difference(&holding).cloned().collect();
+        if !holding.is_empty() {
+            tracing::info!(
+                kept = holding.len(),
+                attaching = to_attach.len(),
+                "replacing an attachment: instances that hold the key keep it"
+            );
+        }
+        let attached =
+            attach_chunked(ctx, &key_id, &to_attach, &bind_options(planned), diags).await;
+        reboot_changed(ctx, planned, &attached, diags).await;
+        let done: BTreeSet<String> = holding.union(&attached).cloned().collect();
+        if !diags.has_errors() {
+            ctx.claim_bindings(&key_id, &done);
+        }
         if done.is_empty() {
             return None;
         }
         Some(with_instances(&state, &done))
+    }
+
+    fn private_after_create(&self, failed: bool) -> Private {
+        Handover {
+            keep: None,
+            partial: failed,
+        }
+        .to_private()
     }
 
     async fn read(&self, ctx: &Ctx, state: &Value, diags: &mut Diagnostics) -> Outcome {
@@ -530,9 +674,28 @@ impl Resource for AttachmentResource {
         Some(with_instances(planned, &now))
     }
 
-    async fn delete(&self, ctx: &Ctx, prior: &Value, diags: &mut Diagnostics) -> Outcome {
+    async fn delete(
+        &self,
+        ctx: &Ctx,
+        prior: &Value,
+        private: &Private,
+        diags: &mut Diagnostics,
+    ) -> Outcome {
         let key_id = text(prior, "key_id")?;
-        let old = instance_set(prior);
+        // What the object replacing this one keeps on the same key stays bound: planned so
+        // when the delete comes first, recorded by its create when that came first.
+        let handover = Handover::from_private(private);
+        let mut kept = handover.kept(&key_id);
+        if handover.partial {
+            kept.extend(ctx.claimed_bindings(&key_id));
+        }
+        let old: BTreeSet<String> = instance_set(prior).difference(&kept).cloned().collect();
+        if old.len() < instance_set(prior).len() {
+            tracing::info!(
+                kept = instance_set(prior).len() - old.len(),
+                "instances another attachment of this key records stay bound"
+            );
+        }
         let detached = detach_coalesced(ctx, &key_id, &old, &bind_options(prior), diags).await;
         reboot_changed(ctx, prior, &detached, diags).await;
         let left: BTreeSet<String> = old.difference(&detached).cloned().collect();
@@ -640,4 +803,50 @@ async fn resolve_key_id(ctx: &Ctx, state: &mut Value, diags: &mut Diagnostics) -
     set_attr(state, "key_pair_name", Value::string(&kp.name));
     set_attr(state, "id", Value::string(&kp.id));
     Some(kp.id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(list: &[&str]) -> BTreeSet<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn handover_round_trips_and_keeps_only_for_its_key() {
+        let h = Handover {
+            keep: Some(Bound {
+                key_id: "skey-aaaa1111".into(),
+                instance_ids: ids(&["ins-1", "ins-2"]),
+            }),
+            partial: false,
+        };
+        let back = Handover::from_private(&h.to_private());
+        assert_eq!(back, h);
+        assert_eq!(back.kept("skey-aaaa1111"), ids(&["ins-1", "ins-2"]));
+        assert!(
+            back.kept("skey-bbbb2222").is_empty(),
+            "another key keeps nothing"
+        );
+    }
+
+    #[test]
+    fn empty_handover_is_no_bytes_and_unreadable_bytes_are_ignored() {
+        assert_eq!(Handover::default().to_private(), Private::default());
+        assert_eq!(
+            Handover::from_private(&Private::default()),
+            Handover::default()
+        );
+        let odd = Handover::from_private(&Private(b"\x00not json".to_vec()));
+        assert_eq!(odd, Handover::default());
+        assert!(odd.kept("k").is_empty());
+    }
+
+    #[test]
+    fn a_failed_create_marks_its_state_partial() {
+        let r = AttachmentResource::new();
+        assert!(Handover::from_private(&r.private_after_create(true)).partial);
+        assert_eq!(r.private_after_create(false), Private::default());
+    }
 }

@@ -12,7 +12,9 @@ use tokio::sync::{watch, RwLock};
 
 use crate::provider::config::{self, ProviderConfig};
 use crate::provider::diag::Diagnostics;
-use crate::provider::resource::{DataSource, Imported, ListItem, ListResource, Plan, Resource};
+use crate::provider::resource::{
+    DataSource, Imported, ListItem, ListResource, Plan, Private, Resource,
+};
 use crate::provider::Ctx;
 use crate::schema::Schema;
 use crate::value::{AttributePath, PathStep, Value};
@@ -194,6 +196,7 @@ impl Engine {
         prior: Value,
         proposed: Value,
         config: Value,
+        private: Private,
         diags: &mut Diagnostics,
     ) -> Plan {
         let mut plan = Plan {
@@ -201,6 +204,7 @@ impl Engine {
             prior,
             config,
             requires_replace: Vec::new(),
+            private,
         };
         let Some(resource) = self.lookup_resource(type_name, diags) else {
             return plan;
@@ -214,28 +218,38 @@ impl Engine {
         plan
     }
 
-    /// ApplyResourceChange, routed to create, update or delete.
+    /// ApplyResourceChange, routed to create, update or delete. Returns the new state and the
+    /// private bytes Terraform keeps with it: what a plan kept in private is for its own apply
+    /// and does not outlive it.
     pub async fn apply(
         &self,
         type_name: &str,
         prior: Value,
         planned: Value,
+        private: &Private,
         diags: &mut Diagnostics,
-    ) -> Value {
+    ) -> (Value, Private) {
         let Some(resource) = self.lookup_resource(type_name, diags) else {
-            return prior;
+            return (prior, Private::default());
         };
         let Some(ctx) = self.ctx(diags).await else {
-            return prior;
+            return (prior, Private::default());
         };
+        let mut state_private = Private::default();
         let outcome = if planned.is_null() {
-            resource.delete(&ctx, &prior, diags).await
+            resource.delete(&ctx, &prior, private, diags).await
         } else if prior.is_null() {
-            resource.create(&ctx, &planned, diags).await
+            let mut own = Diagnostics::new();
+            let created = resource.create(&ctx, &planned, private, &mut own).await;
+            if created.is_some() {
+                state_private = resource.private_after_create(own.has_errors());
+            }
+            diags.extend(own);
+            created
         } else {
             resource.update(&ctx, &prior, &planned, diags).await
         };
-        outcome.unwrap_or(Value::Null)
+        (outcome.unwrap_or(Value::Null), state_private)
     }
 
     pub async fn read(&self, type_name: &str, state: Value, diags: &mut Diagnostics) -> Value {
@@ -391,6 +405,7 @@ mod tests {
             config: cfg.clone(),
             planned: cfg,
             requires_replace: vec![],
+            private: Private::default(),
         };
         default_plan(&schema(), &mut plan);
         assert!(plan.planned.attr("id").is_some_and(Value::is_unknown));
@@ -407,6 +422,7 @@ mod tests {
             config: cfg,
             planned: proposed,
             requires_replace: vec![],
+            private: Private::default(),
         };
         default_plan(&schema(), &mut plan);
         assert!(plan.requires_replace.is_empty());
@@ -423,6 +439,7 @@ mod tests {
             config: cfg,
             planned: proposed,
             requires_replace: vec![],
+            private: Private::default(),
         };
         default_plan(&schema(), &mut plan);
         assert_eq!(plan.requires_replace.len(), 1);

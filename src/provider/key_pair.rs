@@ -16,7 +16,7 @@ use crate::cloud::{BindOptions, CloudKind, InstanceQuery, KeyPair, KeyQuery, Key
 use crate::provider::diag::{attr, Diagnostics};
 use crate::provider::engine::require_replace;
 use crate::provider::resource::{
-    key_id_identity, key_id_identity_schema, text, Imported, Outcome, Plan, Resource,
+    key_id_identity, key_id_identity_schema, text, Imported, Outcome, Plan, Private, Resource,
 };
 use crate::provider::Ctx;
 use crate::schema::{Attribute, Block, IdentitySchema, Schema};
@@ -234,7 +234,13 @@ impl Resource for KeyPairResource {
         }
     }
 
-    async fn create(&self, ctx: &Ctx, planned: &Value, diags: &mut Diagnostics) -> Outcome {
+    async fn create(
+        &self,
+        ctx: &Ctx,
+        planned: &Value,
+        _private: &Private,
+        diags: &mut Diagnostics,
+    ) -> Outcome {
         let spec = KeySpec {
             name: text(planned, "name").unwrap_or_default(),
             public_key: text(planned, "public_key")
@@ -326,7 +332,13 @@ impl Resource for KeyPairResource {
         Some(planned.clone())
     }
 
-    async fn delete(&self, ctx: &Ctx, prior: &Value, diags: &mut Diagnostics) -> Outcome {
+    async fn delete(
+        &self,
+        ctx: &Ctx,
+        prior: &Value,
+        _private: &Private,
+        diags: &mut Diagnostics,
+    ) -> Outcome {
         let (Some(id), Some(name)) = (text(prior, "key_id"), text(prior, "name")) else {
             return None;
         };

@@ -35,6 +35,11 @@ pub struct Ctx {
     /// Instances `detach_on_destroy` took a key from, by key name, until a key of that name is
     /// created again in this process (a replacement): the new key goes back to them.
     holders: std::sync::Mutex<std::collections::HashMap<String, Vec<String>>>,
+    /// Instances an attachment created in this process records as holding a key, by key id:
+    /// a delete of another attachment object of that key (the one it replaces before
+    /// destroying it, or one renamed in the configuration) must not take the key from them.
+    bindings:
+        std::sync::Mutex<std::collections::HashMap<String, std::collections::BTreeSet<String>>>,
 }
 
 impl Ctx {
@@ -61,6 +66,7 @@ impl Ctx {
             detaches,
             reads,
             holders: Default::default(),
+            bindings: Default::default(),
         }
     }
 
@@ -76,6 +82,20 @@ impl Ctx {
     pub fn take_holders(&self, key_name: &str) -> Vec<String> {
         let mut h = self.holders.lock().unwrap_or_else(|p| p.into_inner());
         h.remove(key_name).unwrap_or_default()
+    }
+
+    /// Records that a created attachment holds `key_id` on `instances`.
+    pub fn claim_bindings(&self, key_id: &str, instances: &std::collections::BTreeSet<String>) {
+        let mut b = self.bindings.lock().unwrap_or_else(|p| p.into_inner());
+        b.entry(key_id.to_string())
+            .or_default()
+            .extend(instances.iter().cloned());
+    }
+
+    /// The instances created attachments record as holding `key_id`.
+    pub fn claimed_bindings(&self, key_id: &str) -> std::collections::BTreeSet<String> {
+        let b = self.bindings.lock().unwrap_or_else(|p| p.into_inner());
+        b.get(key_id).cloned().unwrap_or_default()
     }
 
     /// StopProvider: queued batch members fail with a cancellation error; calls already sent

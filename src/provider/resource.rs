@@ -22,6 +22,10 @@ pub struct Plan {
     /// What will be applied. Null when the instance is being destroyed.
     pub planned: Value,
     pub requires_replace: Vec<crate::value::AttributePath>,
+    /// In: the private bytes Terraform kept with the prior object (or, when it plans the
+    /// create half of a replacement, what the plan of the update half returned). Out: what
+    /// Terraform hands back to the apply of this change. Starts as the prior's.
+    pub private: Private,
 }
 
 impl Plan {
@@ -39,6 +43,12 @@ impl Plan {
 /// The result of an apply step that may be partial: `state` is what is true afterwards (None
 /// when nothing exists), errors are in the diagnostics. Never claims what did not happen.
 pub type Outcome = Option<Value>;
+
+/// Bytes a resource keeps beside a state or a planned change. Terraform stores them and hands
+/// them back on the next call for the same object, and never reads them: they carry what a
+/// later step must know but the schema has no place for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Private(pub Vec<u8>);
 
 /// One object found by an import.
 #[derive(Debug, Clone)]
@@ -70,7 +80,18 @@ pub trait Resource: Send + Sync {
     /// Refines the engine's plan with cloud-aware checks and computed values.
     async fn modify_plan(&self, _ctx: &Ctx, _plan: &mut Plan, _diags: &mut Diagnostics) {}
 
-    async fn create(&self, ctx: &Ctx, planned: &Value, diags: &mut Diagnostics) -> Outcome;
+    async fn create(
+        &self,
+        ctx: &Ctx,
+        planned: &Value,
+        private: &Private,
+        diags: &mut Diagnostics,
+    ) -> Outcome;
+    /// The private bytes kept with the state a create returned; `failed` when it reported
+    /// errors, in which case Terraform taints the object and replaces it on the next apply.
+    fn private_after_create(&self, _failed: bool) -> Private {
+        Private::default()
+    }
     /// Refreshes state from the cloud. `None` means the object is gone.
     async fn read(&self, ctx: &Ctx, state: &Value, diags: &mut Diagnostics) -> Outcome;
     async fn update(
@@ -81,7 +102,13 @@ pub trait Resource: Send + Sync {
         diags: &mut Diagnostics,
     ) -> Outcome;
     /// Deletes the object. Returns what remains: `None` only when the object is verified gone.
-    async fn delete(&self, ctx: &Ctx, prior: &Value, diags: &mut Diagnostics) -> Outcome;
+    async fn delete(
+        &self,
+        ctx: &Ctx,
+        prior: &Value,
+        private: &Private,
+        diags: &mut Diagnostics,
+    ) -> Outcome;
 
     /// Finds existing objects for `terraform import` by the id the user typed.
     async fn import(&self, _ctx: &Ctx, _id: &str, diags: &mut Diagnostics) -> Vec<Imported> {

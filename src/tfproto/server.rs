@@ -11,6 +11,7 @@ use tonic::{Request, Response, Status};
 
 use crate::provider::diag::Diagnostics;
 use crate::provider::engine::Engine;
+use crate::provider::resource::Private;
 use crate::schema::Schema;
 use crate::tfproto::convert::*;
 use crate::tfproto::wire;
@@ -399,10 +400,7 @@ impl Provider for ProviderService {
         let req = req.into_inner();
         rpc("PlanResourceChange", async {
             let mut diags = Diagnostics::new();
-            let mut out = wire::plan_resource_change::Response {
-                planned_private: req.prior_private.clone(),
-                ..Default::default()
-            };
+            let mut out = wire::plan_resource_change::Response::default();
             if let Some(ty) = self.resource_type(&req.type_name, &mut diags) {
                 let prior =
                     dynamic_from_wire(req.prior_state.as_ref(), &ty, "prior state", &mut diags);
@@ -417,8 +415,16 @@ impl Provider for ProviderService {
                 if let (Some(prior), Some(proposed), Some(config)) = (prior, proposed, config) {
                     let plan = self
                         .engine
-                        .plan(&req.type_name, prior, proposed, config, &mut diags)
+                        .plan(
+                            &req.type_name,
+                            prior,
+                            proposed,
+                            config,
+                            Private(req.prior_private.clone()),
+                            &mut diags,
+                        )
                         .await;
+                    out.planned_private = plan.private.0.clone();
                     out.requires_replace = plan.requires_replace.iter().map(path_to_wire).collect();
                     out.planned_identity = if plan.is_create() || plan.is_replace() {
                         self.identity_for(&req.type_name, &plan.planned, &mut diags)
@@ -443,22 +449,26 @@ impl Provider for ProviderService {
         let req = req.into_inner();
         rpc("ApplyResourceChange", async {
             let mut diags = Diagnostics::new();
-            let mut out = wire::apply_resource_change::Response {
-                private: req.planned_private.clone(),
-                ..Default::default()
-            };
+            let mut out = wire::apply_resource_change::Response::default();
             if let Some(ty) = self.resource_type(&req.type_name, &mut diags) {
                 let prior =
                     dynamic_from_wire(req.prior_state.as_ref(), &ty, "prior state", &mut diags);
                 let planned =
                     dynamic_from_wire(req.planned_state.as_ref(), &ty, "planned state", &mut diags);
                 if let (Some(prior), Some(planned)) = (prior, planned) {
-                    let new_state = self
+                    let (new_state, private) = self
                         .engine
-                        .apply(&req.type_name, prior, planned, &mut diags)
+                        .apply(
+                            &req.type_name,
+                            prior,
+                            planned,
+                            &Private(req.planned_private.clone()),
+                            &mut diags,
+                        )
                         .await;
                     out.new_identity = self.identity_for(&req.type_name, &new_state, &mut diags);
                     out.new_state = dynamic_to_wire(&new_state, &ty, &mut diags);
+                    out.private = private.0;
                 }
             }
             out.diagnostics = diagnostics_to_wire(&diags);
