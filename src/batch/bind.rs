@@ -10,8 +10,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cloud::{
-    BindOptions, CloudError, CloudKind, ErrorKind, Instance, InstanceOutcome, InstanceQuery,
-    KeyPairApi,
+    BindOptions, CloudError, CloudKind, ErrorKind, InstanceOutcome, InstanceQuery, KeyPairApi,
+    Refusal,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,10 +47,8 @@ async fn call(
 enum Cause {
     /// DescribeInstances does not know it.
     Missing,
-    /// It runs Windows, which takes no SSH key pair.
-    Windows,
-    /// CVM: it is running and `force_stop` is off.
-    Running,
+    /// The cloud's rule refuses it as described.
+    Refused(Refusal),
 }
 
 impl Cause {
@@ -63,15 +61,20 @@ impl Cause {
                 "InvalidInstanceId.NotFound",
                 format!("instance {id} does not exist (DescribeInstances does not list it)"),
             ),
-            Cause::Windows => (
+            Cause::Refused(Refusal::Windows) => (
                 ErrorKind::InvalidInput,
                 "WindowsInstance",
                 format!("instance {id} runs Windows, which takes no SSH key pair"),
             ),
-            Cause::Running => (
+            Cause::Refused(Refusal::Running { force_stop: true }) => (
                 ErrorKind::InvalidInput,
                 "InstanceRunning",
                 format!("instance {id} is running: set force_stop = true or stop it first"),
+            ),
+            Cause::Refused(Refusal::Running { force_stop: false }) => (
+                ErrorKind::InvalidInput,
+                "InstanceRunning",
+                format!("instance {id} is running: the cloud binds key pairs to stopped instances only; stop it first"),
             ),
         };
         let mut e = whole.clone();
@@ -82,25 +85,6 @@ impl Cause {
         // Only the code: the cloud's message names whichever instance it tripped on first.
         e.message = format!("{what} (the cloud refused the call with {})", whole.code);
         e
-    }
-}
-
-/// Why an instance, as described, explains a whole-call refusal, if it does.
-fn blocks(kind: CloudKind, instance: &Instance, opts: &BindOptions) -> Option<Cause> {
-    let windows = instance
-        .os
-        .as_deref()
-        .is_some_and(|os| os.to_ascii_lowercase().contains("windows"));
-    let running = instance
-        .status
-        .as_deref()
-        .is_some_and(|s| s.eq_ignore_ascii_case("running"));
-    if windows {
-        Some(Cause::Windows)
-    } else if kind == CloudKind::Cvm && running && !opts.force_stop {
-        Some(Cause::Running)
-    } else {
-        None
     }
 }
 
@@ -139,7 +123,10 @@ pub async fn bind_chunk(
     let known: BTreeSet<&str> = described.iter().map(|i| i.id.as_str()).collect();
     let culprits: BTreeMap<String, Cause> = described
         .iter()
-        .filter_map(|i| blocks(api.kind(), i, opts).map(|c| (i.id.clone(), c)))
+        .filter_map(|i| {
+            i.refusal(api.kind(), opts.force_stop)
+                .map(|r| (i.id.clone(), Cause::Refused(r)))
+        })
         .chain(
             chunk
                 .iter()

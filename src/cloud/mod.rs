@@ -279,6 +279,43 @@ impl Instance {
         };
         self.key_ids.iter().any(|k| k == wanted)
     }
+
+    /// Why `kind` will not (dis)associate a key pair with this instance, as described, if it
+    /// will not: the one rule the plan-time check and the apply-time split of a refused call
+    /// both read.
+    pub fn refusal(&self, kind: CloudKind, force_stop: bool) -> Option<Refusal> {
+        let windows = self
+            .os
+            .as_deref()
+            .is_some_and(|os| os.to_ascii_lowercase().contains("windows"));
+        let running = self
+            .status
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("running"));
+        if windows {
+            return Some(Refusal::Windows);
+        }
+        if !running {
+            return None;
+        }
+        match kind.limits().bind_running {
+            rules::BindRunning::Yes => None,
+            rules::BindRunning::WithForceStop if force_stop => None,
+            rules::BindRunning::WithForceStop => Some(Refusal::Running { force_stop: true }),
+            rules::BindRunning::No => Some(Refusal::Running { force_stop: false }),
+        }
+    }
+}
+
+/// Why a cloud refuses to bind a key pair to an instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// It runs Windows, which takes no SSH key pair.
+    Windows,
+    /// It is running where the cloud binds stopped instances; `force_stop` says whether
+    /// setting `force_stop = true` would let the cloud stop it (CVM) or it must be stopped
+    /// first (ENS).
+    Running { force_stop: bool },
 }
 
 /// Which instances to describe. Every variant returns all pages.
@@ -399,6 +436,36 @@ mod tests {
         }
         assert_eq!("ECS".parse::<CloudKind>(), Ok(CloudKind::Ecs));
         assert!("aws".parse::<CloudKind>().is_err());
+    }
+
+    #[test]
+    fn refusal_follows_each_clouds_rule_for_running_instances() {
+        let inst = |os: &str, status: &str| Instance {
+            id: "i-1".into(),
+            os: Some(os.into()),
+            status: Some(status.into()),
+            ..Instance::default()
+        };
+        let running = inst("linux", "RUNNING");
+        assert_eq!(running.refusal(CloudKind::Ecs, false), None);
+        assert_eq!(running.refusal(CloudKind::Cvm, true), None);
+        assert_eq!(
+            running.refusal(CloudKind::Cvm, false),
+            Some(Refusal::Running { force_stop: true })
+        );
+        assert_eq!(
+            running.refusal(CloudKind::Ens, false),
+            Some(Refusal::Running { force_stop: false }),
+            "ENS binds stopped instances only, whatever force_stop says"
+        );
+        for kind in CloudKind::ALL {
+            assert_eq!(inst("linux", "Stopped").refusal(kind, false), None);
+            assert_eq!(
+                inst("Windows Server 2022", "Stopped").refusal(kind, true),
+                Some(Refusal::Windows)
+            );
+        }
+        assert_eq!(Instance::default().refusal(CloudKind::Ens, false), None);
     }
 
     #[test]

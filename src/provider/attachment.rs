@@ -10,8 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use async_trait::async_trait;
 
 use crate::batch::bind::{bind_chunk, BindOp};
-use crate::cloud::rules::BindRunning;
-use crate::cloud::{BindOptions, CloudKind, Instance, InstanceOutcome, InstanceQuery, KeyQuery};
+use crate::cloud::{
+    BindOptions, CloudKind, Instance, InstanceOutcome, InstanceQuery, KeyQuery, Refusal,
+};
 use crate::provider::diag::{attr, Diagnostics};
 use crate::provider::resource::{
     key_id_identity, key_id_identity_schema, text, Imported, Outcome, Plan, Private, Resource,
@@ -180,32 +181,23 @@ async fn check_added_instances(ctx: &Ctx, plan: &Plan, diags: &mut Diagnostics) 
             );
             continue;
         };
-        let os = inst.os.as_deref().unwrap_or_default().to_ascii_lowercase();
-        let running = inst
-            .status
-            .as_deref()
-            .is_some_and(|s| s.eq_ignore_ascii_case("running"));
-        if os.contains("windows") {
-            diags.attribute_error(
+        match inst.refusal(kind, force_stop) {
+            None => {}
+            Some(Refusal::Windows) => diags.attribute_error(
                 path(),
                 "Windows instance",
                 format!("`instance_ids` contains {id:?}, which runs Windows: Windows instances take no SSH key pair."),
-            );
-        } else if running {
-            match kind.limits().bind_running {
-                BindRunning::Yes => {}
-                BindRunning::WithForceStop if force_stop => {}
-                BindRunning::WithForceStop => diags.attribute_error(
-                    path(),
-                    "Instance is running",
-                    format!("`instance_ids` contains {id:?}, which is running: {kind} binds key pairs to stopped instances. Set `force_stop = true` to let the cloud stop it, or stop it first."),
-                ),
-                BindRunning::No => diags.attribute_error(
-                    path(),
-                    "Instance is running",
-                    format!("`instance_ids` contains {id:?}, which is running: {kind} binds key pairs to stopped instances only. Stop it first."),
-                ),
-            }
+            ),
+            Some(Refusal::Running { force_stop: true }) => diags.attribute_error(
+                path(),
+                "Instance is running",
+                format!("`instance_ids` contains {id:?}, which is running: {kind} binds key pairs to stopped instances. Set `force_stop = true` to let the cloud stop it, or stop it first."),
+            ),
+            Some(Refusal::Running { force_stop: false }) => diags.attribute_error(
+                path(),
+                "Instance is running",
+                format!("`instance_ids` contains {id:?}, which is running: {kind} binds key pairs to stopped instances only. Stop it first."),
+            ),
         }
     }
     found
