@@ -141,7 +141,7 @@ impl Engine {
         ctx
     }
 
-    fn lookup_resource(
+    pub(crate) fn lookup_resource(
         &self,
         type_name: &str,
         diags: &mut Diagnostics,

@@ -14,6 +14,7 @@ pub mod key_pair;
 pub mod key_pairs;
 pub mod list;
 pub mod resource;
+pub mod rpc;
 
 use std::sync::Arc;
 

@@ -2,9 +2,10 @@
 //! touches generated code.
 
 use crate::provider::diag::{Diagnostic, Diagnostics, Severity};
+use crate::provider::rpc::*;
 use crate::schema::{Attribute, IdentitySchema, Schema};
 use crate::tfproto::wire;
-use crate::value::{self, AttributePath, PathStep, Type, Value, ValueError};
+use crate::value::{AttributePath, Encoded, PathStep};
 
 pub fn schema_to_wire(schema: &Schema) -> wire::Schema {
     wire::Schema {
@@ -89,71 +90,316 @@ pub fn diagnostics_to_wire(d: &Diagnostics) -> Vec<wire::Diagnostic> {
     d.iter().map(diagnostic_to_wire).collect()
 }
 
-/// Decodes a DynamicValue sent by Terraform. A missing value is null; JSON is accepted for
-/// completeness although Terraform always sends msgpack.
-pub fn dynamic_from_wire(
-    v: Option<&wire::DynamicValue>,
-    ty: &Type,
-    what: &str,
-    diags: &mut Diagnostics,
-) -> Option<Value> {
-    let Some(v) = v else {
-        return Some(Value::Null);
-    };
-    let result = if !v.msgpack.is_empty() {
-        value::msgpack::decode(&v.msgpack, ty)
-    } else if !v.json.is_empty() {
-        value::json::decode(&v.json, ty)
-    } else {
-        Ok(Value::Null)
-    };
-    result.map_err(|e| decode_error(e, what, diags)).ok()
+fn encoded_from_wire(v: Option<wire::DynamicValue>) -> Option<Encoded> {
+    v.map(|v| Encoded {
+        msgpack: v.msgpack,
+        json: v.json,
+    })
 }
 
-fn decode_error(e: ValueError, what: &str, diags: &mut Diagnostics) {
-    let path = e.path().clone();
-    let detail = format!("Terraform sent a {what} this provider cannot decode: {e}. This is a bug in Terraform or the provider; please report it.");
-    if path.0.is_empty() {
-        diags.error(format!("Malformed {what}"), detail);
-    } else {
-        diags.attribute_error(path, format!("Malformed {what}"), detail);
-    }
+fn encoded_to_wire(v: Option<Encoded>) -> Option<wire::DynamicValue> {
+    v.map(|v| wire::DynamicValue {
+        msgpack: v.msgpack,
+        json: v.json,
+    })
 }
 
-pub fn dynamic_to_wire(
-    v: &Value,
-    ty: &Type,
-    diags: &mut Diagnostics,
-) -> Option<wire::DynamicValue> {
-    match value::msgpack::encode(v, ty) {
-        Ok(bytes) => Some(wire::DynamicValue {
-            msgpack: bytes,
-            json: Vec::new(),
-        }),
-        Err(e) => {
-            diags.error(
-                "Provider produced a value it cannot encode",
-                format!("{e}; this is a bug in the provider."),
-            );
-            None
-        }
-    }
+fn identity_from_wire(v: Option<wire::ResourceIdentityData>) -> Option<Encoded> {
+    encoded_from_wire(v.and_then(|i| i.identity_data))
 }
 
-pub fn identity_to_wire(
-    v: &Value,
-    ty: &Type,
-    diags: &mut Diagnostics,
-) -> Option<wire::ResourceIdentityData> {
-    dynamic_to_wire(v, ty, diags).map(|d| wire::ResourceIdentityData {
+fn identity_to_wire(v: Option<Encoded>) -> Option<wire::ResourceIdentityData> {
+    encoded_to_wire(v).map(|d| wire::ResourceIdentityData {
         identity_data: Some(d),
     })
+}
+
+fn capabilities_to_wire(plan_destroy: bool) -> wire::ServerCapabilities {
+    wire::ServerCapabilities {
+        plan_destroy,
+        ..Default::default()
+    }
+}
+
+fn names<T>(list: &[(&str, T)]) -> Vec<String> {
+    list.iter().map(|(n, _)| n.to_string()).collect()
+}
+
+pub fn metadata_to_wire(s: &Schemas, plan_destroy: bool) -> wire::get_metadata::Response {
+    use wire::get_metadata as m;
+    m::Response {
+        server_capabilities: Some(capabilities_to_wire(plan_destroy)),
+        resources: names(&s.resources)
+            .into_iter()
+            .map(|type_name| m::ResourceMetadata { type_name })
+            .collect(),
+        data_sources: names(&s.data_sources)
+            .into_iter()
+            .map(|type_name| m::DataSourceMetadata { type_name })
+            .collect(),
+        list_resources: names(&s.list_resources)
+            .into_iter()
+            .map(|type_name| m::ListResourceMetadata { type_name })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+pub fn provider_schema_to_wire(
+    s: &Schemas,
+    plan_destroy: bool,
+) -> wire::get_provider_schema::Response {
+    let each = |list: &[(&str, &Schema)]| {
+        list.iter()
+            .map(|(n, schema)| (n.to_string(), schema_to_wire(schema)))
+            .collect()
+    };
+    wire::get_provider_schema::Response {
+        provider: Some(schema_to_wire(s.provider)),
+        resource_schemas: each(&s.resources),
+        data_source_schemas: each(&s.data_sources),
+        list_resource_schemas: each(&s.list_resources),
+        server_capabilities: Some(capabilities_to_wire(plan_destroy)),
+        ..Default::default()
+    }
+}
+
+pub fn identity_schemas_to_wire(s: &Schemas) -> wire::get_resource_identity_schemas::Response {
+    wire::get_resource_identity_schemas::Response {
+        identity_schemas: s
+            .identities
+            .iter()
+            .map(|(n, schema)| (n.to_string(), identity_schema_to_wire(schema)))
+            .collect(),
+        diagnostics: Vec::new(),
+    }
+}
+
+pub fn validate_from_wire(
+    kind: ConfigKind,
+    type_name: String,
+    config: Option<wire::DynamicValue>,
+) -> ValidateRequest {
+    ValidateRequest {
+        kind,
+        type_name,
+        config: encoded_from_wire(config),
+    }
+}
+
+pub fn upgrade_state_from_wire(r: wire::upgrade_resource_state::Request) -> UpgradeStateRequest {
+    let raw = r.raw_state.unwrap_or_default();
+    UpgradeStateRequest {
+        type_name: r.type_name,
+        version: r.version,
+        has_flatmap: !raw.flatmap.is_empty(),
+        json: raw.json,
+    }
+}
+
+pub fn upgrade_state_to_wire(u: Upgraded) -> wire::upgrade_resource_state::Response {
+    wire::upgrade_resource_state::Response {
+        upgraded_state: encoded_to_wire(u.value),
+        diagnostics: diagnostics_to_wire(&u.diagnostics),
+    }
+}
+
+pub fn upgrade_identity_from_wire(
+    r: wire::upgrade_resource_identity::Request,
+) -> UpgradeIdentityRequest {
+    UpgradeIdentityRequest {
+        type_name: r.type_name,
+        json: r.raw_identity.unwrap_or_default().json,
+    }
+}
+
+pub fn upgrade_identity_to_wire(u: Upgraded) -> wire::upgrade_resource_identity::Response {
+    wire::upgrade_resource_identity::Response {
+        upgraded_identity: identity_to_wire(u.value),
+        diagnostics: diagnostics_to_wire(&u.diagnostics),
+    }
+}
+
+pub fn configure_from_wire(r: wire::configure_provider::Request) -> Option<Encoded> {
+    encoded_from_wire(r.config)
+}
+
+pub fn read_from_wire(r: wire::read_resource::Request) -> ReadRequest {
+    ReadRequest {
+        type_name: r.type_name,
+        state: encoded_from_wire(r.current_state),
+        private: r.private,
+    }
+}
+
+pub fn read_to_wire(n: NewState) -> wire::read_resource::Response {
+    wire::read_resource::Response {
+        new_state: encoded_to_wire(n.state),
+        diagnostics: diagnostics_to_wire(&n.diagnostics),
+        private: n.private,
+        new_identity: identity_to_wire(n.identity),
+        ..Default::default()
+    }
+}
+
+pub fn plan_from_wire(r: wire::plan_resource_change::Request) -> PlanRequest {
+    PlanRequest {
+        type_name: r.type_name,
+        prior_state: encoded_from_wire(r.prior_state),
+        proposed_state: encoded_from_wire(r.proposed_new_state),
+        config: encoded_from_wire(r.config),
+        prior_private: r.prior_private,
+        prior_identity: identity_from_wire(r.prior_identity),
+    }
+}
+
+pub fn plan_to_wire(p: PlanAnswer) -> wire::plan_resource_change::Response {
+    wire::plan_resource_change::Response {
+        planned_state: encoded_to_wire(p.planned_state),
+        requires_replace: p.requires_replace.iter().map(path_to_wire).collect(),
+        planned_private: p.planned_private,
+        diagnostics: diagnostics_to_wire(&p.diagnostics),
+        planned_identity: identity_to_wire(p.planned_identity),
+        ..Default::default()
+    }
+}
+
+pub fn apply_from_wire(r: wire::apply_resource_change::Request) -> ApplyRequest {
+    ApplyRequest {
+        type_name: r.type_name,
+        prior_state: encoded_from_wire(r.prior_state),
+        planned_state: encoded_from_wire(r.planned_state),
+        planned_private: r.planned_private,
+    }
+}
+
+pub fn apply_to_wire(n: NewState) -> wire::apply_resource_change::Response {
+    wire::apply_resource_change::Response {
+        new_state: encoded_to_wire(n.state),
+        private: n.private,
+        diagnostics: diagnostics_to_wire(&n.diagnostics),
+        new_identity: identity_to_wire(n.identity),
+        ..Default::default()
+    }
+}
+
+pub fn import_from_wire(r: wire::import_resource_state::Request) -> ImportRequest {
+    ImportRequest {
+        type_name: r.type_name,
+        id: r.id,
+        identity: identity_from_wire(r.identity),
+    }
+}
+
+pub fn import_to_wire(a: ImportAnswer) -> wire::import_resource_state::Response {
+    wire::import_resource_state::Response {
+        imported_resources: a
+            .objects
+            .into_iter()
+            .map(|o| wire::import_resource_state::ImportedResource {
+                type_name: a.type_name.clone(),
+                state: encoded_to_wire(o.state),
+                identity: identity_to_wire(o.identity),
+                private: Vec::new(),
+            })
+            .collect(),
+        diagnostics: diagnostics_to_wire(&a.diagnostics),
+        ..Default::default()
+    }
+}
+
+pub fn move_from_wire(r: wire::move_resource_state::Request) -> MoveRequest {
+    MoveRequest {
+        source_type_name: r.source_type_name,
+        target_type_name: r.target_type_name,
+    }
+}
+
+pub fn read_data_from_wire(r: wire::read_data_source::Request) -> ReadDataRequest {
+    ReadDataRequest {
+        type_name: r.type_name,
+        config: encoded_from_wire(r.config),
+    }
+}
+
+pub fn read_data_to_wire(a: DataAnswer) -> wire::read_data_source::Response {
+    wire::read_data_source::Response {
+        state: encoded_to_wire(a.state),
+        diagnostics: diagnostics_to_wire(&a.diagnostics),
+        ..Default::default()
+    }
+}
+
+pub fn list_from_wire(r: wire::list_resource::Request) -> ListRequest {
+    ListRequest {
+        type_name: r.type_name,
+        config: encoded_from_wire(r.config),
+        limit: r.limit,
+        include_resource_object: r.include_resource_object,
+    }
+}
+
+pub fn list_event_to_wire(e: ListEvent) -> wire::list_resource::Event {
+    wire::list_resource::Event {
+        identity: identity_to_wire(e.identity),
+        display_name: e.display_name,
+        resource_object: encoded_to_wire(e.resource_object),
+        diagnostic: diagnostics_to_wire(&e.diagnostics),
+    }
+}
+
+pub fn validate_provider_to_wire(d: Diagnostics) -> wire::validate_provider_config::Response {
+    wire::validate_provider_config::Response {
+        diagnostics: diagnostics_to_wire(&d),
+    }
+}
+
+pub fn validate_resource_to_wire(d: Diagnostics) -> wire::validate_resource_config::Response {
+    wire::validate_resource_config::Response {
+        diagnostics: diagnostics_to_wire(&d),
+    }
+}
+
+pub fn validate_data_to_wire(d: Diagnostics) -> wire::validate_data_resource_config::Response {
+    wire::validate_data_resource_config::Response {
+        diagnostics: diagnostics_to_wire(&d),
+    }
+}
+
+pub fn validate_list_to_wire(d: Diagnostics) -> wire::validate_list_resource_config::Response {
+    wire::validate_list_resource_config::Response {
+        diagnostics: diagnostics_to_wire(&d),
+    }
+}
+
+pub fn configure_to_wire(d: Diagnostics) -> wire::configure_provider::Response {
+    wire::configure_provider::Response {
+        diagnostics: diagnostics_to_wire(&d),
+    }
+}
+
+pub fn move_to_wire(d: Diagnostics) -> wire::move_resource_state::Response {
+    wire::move_resource_state::Response {
+        diagnostics: diagnostics_to_wire(&d),
+        ..Default::default()
+    }
+}
+
+pub fn call_function_to_wire(error: String) -> wire::call_function::Response {
+    wire::call_function::Response {
+        error: Some(wire::FunctionError {
+            text: error,
+            function_argument: None,
+        }),
+        ..Default::default()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::schema::Block;
+    use crate::value::Type;
     use prost::Message;
 
     fn sample() -> Schema {
@@ -228,24 +474,5 @@ mod tests {
         let bytes = w[0].encode_to_vec();
         let back = wire::Diagnostic::decode(bytes.as_slice()).expect("decode");
         assert_eq!(back, w[0]);
-    }
-
-    #[test]
-    fn malformed_msgpack_is_a_diagnostic_not_a_panic() {
-        let mut d = Diagnostics::new();
-        let bad = wire::DynamicValue {
-            msgpack: vec![0xc1, 0xff, 0x00],
-            json: vec![],
-        };
-        let ty = sample().value_type();
-        assert!(dynamic_from_wire(Some(&bad), &ty, "configuration", &mut d).is_none());
-        assert!(d.has_errors());
-    }
-
-    #[test]
-    fn absent_value_is_null() {
-        let mut d = Diagnostics::new();
-        let v = dynamic_from_wire(None, &Type::String, "state", &mut d);
-        assert_eq!(v, Some(Value::Null));
     }
 }

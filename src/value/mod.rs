@@ -14,6 +14,35 @@ use std::collections::BTreeMap;
 pub use path::{AttributePath, PathStep};
 pub use types::Type;
 
+/// A value as Terraform sends it (the protocol's DynamicValue): msgpack, or JSON, which the
+/// protocol allows although Terraform always sends msgpack. Decoding needs the schema's type.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Encoded {
+    pub msgpack: Vec<u8>,
+    pub json: Vec<u8>,
+}
+
+impl Encoded {
+    /// Empty is null.
+    pub fn decode(&self, ty: &Type) -> Result<Value, ValueError> {
+        if !self.msgpack.is_empty() {
+            msgpack::decode(&self.msgpack, ty)
+        } else if !self.json.is_empty() {
+            json::decode(&self.json, ty)
+        } else {
+            Ok(Value::Null)
+        }
+    }
+
+    /// Encodes in msgpack, as Terraform expects answers.
+    pub fn encode(v: &Value, ty: &Type) -> Result<Encoded, ValueError> {
+        Ok(Encoded {
+            msgpack: msgpack::encode(v, ty)?,
+            json: Vec::new(),
+        })
+    }
+}
+
 /// A cty number: kept as an integer when it is one, so counts and limits stay exact.
 #[derive(Debug, Clone)]
 pub enum Number {

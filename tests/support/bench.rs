@@ -568,11 +568,22 @@ impl AttachmentFleet {
             keep,
             mode,
         )));
-        let mut args = vec!["apply", "-input=false", "-auto-approve", "-no-color"];
-        if mode == Mode::Replace {
-            args.push("-replace=sshkey_key_pair_attachment.a");
-        }
-        let (out, wall, peak_rss_kib) = measured(&self.saved.ws, &args);
+        let apply = ["apply", "-input=false", "-auto-approve", "-no-color"];
+        let (out, wall, peak_rss_kib) = if mode == Mode::Replace {
+            // What the official providers do to an attachment whose instances change: delete
+            // it (every instance detached), then create it (every kept instance attached).
+            // `-replace` would not show it: our replacement leaves the kept instances bound.
+            let target = "-target=sshkey_key_pair_attachment.a";
+            let (gone, wall_gone, rss_gone) = measured(
+                &self.saved.ws,
+                &[&apply[..], &["-destroy", target]].concat(),
+            );
+            gone.assert_success();
+            let (made, wall_made, rss_made) = measured(&self.saved.ws, &apply);
+            (made, wall_gone + wall_made, rss_gone.max(rss_made))
+        } else {
+            measured(&self.saved.ws, &apply)
+        };
         out.assert_success();
         assert_eq!(
             bound_instances(emu, &self.cloud),
