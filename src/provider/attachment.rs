@@ -14,18 +14,16 @@ use crate::cloud::{
     BindOptions, CloudKind, Instance, InstanceOutcome, InstanceQuery, KeyQuery, Refusal,
 };
 use crate::provider::diag::{attr, Diagnostics};
-use crate::provider::resource::{
-    key_id_identity, key_id_identity_schema, text, Imported, Outcome, Plan, Private, Resource,
-};
+use crate::provider::resource::{text, Identity, Imported, Outcome, Plan, Private, Resource};
 use crate::provider::Ctx;
-use crate::schema::{Attribute, Block, IdentitySchema, Schema};
+use crate::schema::{Attribute, Block, Schema};
 use crate::value::{AttributePath, PathStep, Type, Value};
 
 pub const TYPE_NAME: &str = "sshkey_key_pair_attachment";
 
 pub struct AttachmentResource {
     schema: Schema,
-    identity: IdentitySchema,
+    identity: Identity,
     /// Instances claimed by attachments planned in this provider process, to report two
     /// attachments fighting over one instance (an instance holds one key pair: alicloud #6925).
     claims: std::sync::Mutex<BTreeMap<String, String>>,
@@ -41,9 +39,7 @@ impl AttachmentResource {
     pub fn new() -> Self {
         AttachmentResource {
             schema: schema(),
-            identity: key_id_identity_schema(
-                "Cloud id of the attached key pair (the name on ECS).",
-            ),
+            identity: Identity::key_id("Cloud id of the attached key pair (the name on ECS)."),
             claims: std::sync::Mutex::new(BTreeMap::new()),
         }
     }
@@ -74,39 +70,80 @@ fn schema() -> Schema {
     )
 }
 
-fn flag(v: &Value, name: &str) -> bool {
-    v.attr(name).and_then(Value::as_bool).unwrap_or(false)
+/// An attachment as state records it: one field per attribute of [`schema`], with one
+/// conversion each way. What is unknown or null reads as `None`, or as empty or false.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct AttachmentModel {
+    pub id: Option<String>,
+    pub key_pair_name: Option<String>,
+    pub key_id: Option<String>,
+    pub instance_ids: BTreeSet<String>,
+    pub reboot: bool,
+    pub force_stop: bool,
+}
+
+impl AttachmentModel {
+    pub fn from_value(v: &Value) -> AttachmentModel {
+        AttachmentModel {
+            id: text(v, "id"),
+            key_pair_name: text(v, "key_pair_name"),
+            key_id: text(v, "key_id"),
+            instance_ids: v
+                .attr("instance_ids")
+                .and_then(Value::elements)
+                .map(|e| {
+                    e.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            reboot: v.attr("reboot").and_then(Value::as_bool) == Some(true),
+            force_stop: v.attr("force_stop").and_then(Value::as_bool) == Some(true),
+        }
+    }
+
+    pub fn to_value(&self) -> Value {
+        let opt = |v: &Option<String>| v.as_deref().map_or(Value::Null, Value::string);
+        Value::object([
+            ("id", opt(&self.id)),
+            ("key_pair_name", opt(&self.key_pair_name)),
+            ("key_id", opt(&self.key_id)),
+            (
+                "instance_ids",
+                Value::Set(self.instance_ids.iter().map(Value::string).collect()),
+            ),
+            ("reboot", Value::Bool(self.reboot)),
+            ("force_stop", Value::Bool(self.force_stop)),
+        ])
+    }
+
+    /// The same attachment holding exactly `ids`.
+    fn holding(&self, ids: BTreeSet<String>) -> AttachmentModel {
+        AttachmentModel {
+            instance_ids: ids,
+            ..self.clone()
+        }
+    }
+
+    fn bind_options(&self) -> BindOptions {
+        BindOptions {
+            force_stop: self.force_stop,
+        }
+    }
 }
 
 fn instance_set(v: &Value) -> BTreeSet<String> {
-    v.attr("instance_ids")
-        .and_then(Value::elements)
-        .map(|e| {
-            e.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn with_instances(base: &Value, ids: &BTreeSet<String>) -> Value {
-    let mut v = base.clone();
-    if let Some(slot) = v.attr_mut("instance_ids") {
-        *slot = Value::Set(ids.iter().map(Value::string).collect());
-    }
-    v
-}
-
-fn set_attr(v: &mut Value, name: &str, x: Value) {
-    if let Some(slot) = v.attr_mut(name) {
-        *slot = x;
-    }
+    AttachmentModel::from_value(v).instance_ids
 }
 
 /// Reads an attachment by listing the instances bound to its key (state without a key name).
-async fn read_bound_to(ctx: &Ctx, state: &Value, key_id: &str, diags: &mut Diagnostics) -> Outcome {
-    let wanted = instance_set(state);
+async fn read_bound_to(
+    ctx: &Ctx,
+    state: &AttachmentModel,
+    key_id: &str,
+    diags: &mut Diagnostics,
+) -> Outcome {
     match ctx
         .api
         .describe_instances(&InstanceQuery::BoundTo(key_id.to_string()))
@@ -116,16 +153,16 @@ async fn read_bound_to(ctx: &Ctx, state: &Value, key_id: &str, diags: &mut Diagn
             let ours: BTreeSet<String> = list
                 .into_iter()
                 .map(|i| i.id)
-                .filter(|id| wanted.contains(id))
+                .filter(|id| state.instance_ids.contains(id))
                 .collect();
             if ours.is_empty() {
-                return None;
+                return Outcome::Gone;
             }
-            Some(with_instances(state, &ours))
+            Outcome::Exists(state.holding(ours).to_value())
         }
         Err(e) => {
             diags.error("Cannot read key pair attachment", e.to_string());
-            Some(state.clone())
+            Outcome::Failed
         }
     }
 }
@@ -167,7 +204,7 @@ async fn check_added_instances(ctx: &Ctx, plan: &Plan, diags: &mut Diagnostics) 
         }
     };
     let kind = ctx.config.cloud;
-    let force_stop = flag(&plan.planned, "force_stop");
+    let force_stop = AttachmentModel::from_value(&plan.planned).force_stop;
     let path = || AttributePath(vec![PathStep::Attribute("instance_ids".into())]);
     for id in &added {
         let Some(inst) = found.iter().find(|i| i.id == *id) else {
@@ -301,11 +338,11 @@ async fn detach_coalesced(
 /// ECS applies a key change only after a reboot; reboot what changed when asked to.
 async fn reboot_changed(
     ctx: &Ctx,
-    state: &Value,
+    state: &AttachmentModel,
     changed: &BTreeSet<String>,
     diags: &mut Diagnostics,
 ) {
-    if ctx.config.cloud != CloudKind::Ecs || !flag(state, "reboot") {
+    if ctx.config.cloud != CloudKind::Ecs || !state.reboot {
         return;
     }
     for id in changed {
@@ -399,12 +436,6 @@ async fn already_holding(
     }
 }
 
-fn bind_options(v: &Value) -> BindOptions {
-    BindOptions {
-        force_stop: flag(v, "force_stop"),
-    }
-}
-
 #[async_trait]
 impl Resource for AttachmentResource {
     fn type_name(&self) -> &'static str {
@@ -413,14 +444,8 @@ impl Resource for AttachmentResource {
     fn schema(&self) -> &Schema {
         &self.schema
     }
-    fn identity_schema(&self) -> Option<&IdentitySchema> {
+    fn identity(&self) -> Option<&Identity> {
         Some(&self.identity)
-    }
-    fn identity(&self, state: &Value) -> Option<Value> {
-        key_id_identity(state)
-    }
-    fn import_id_from_identity(&self, identity: &Value) -> Option<String> {
-        text(identity, "key_id")
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
@@ -483,18 +508,18 @@ impl Resource for AttachmentResource {
         if kind == CloudKind::Ecs {
             // On ECS the name is the id: plan it so both are known.
             if let Some(name) = text(&plan.config, "key_pair_name") {
-                set_attr(&mut plan.planned, "key_id", Value::string(&name));
-                set_attr(&mut plan.planned, "id", Value::string(&name));
+                plan.planned.set_attr("key_id", Value::string(&name));
+                plan.planned.set_attr("id", Value::string(&name));
             }
         } else if let Some(id) = text(&plan.config, "key_id") {
-            set_attr(&mut plan.planned, "id", Value::string(&id));
+            plan.planned.set_attr("id", Value::string(&id));
         }
         // Options that exist on one cloud only: elsewhere they would silently do nothing.
         for (name, only, why) in [
             ("reboot", CloudKind::Ecs, "ECS applies a key change at the next reboot; ENS and CVM need no reboot"),
             ("force_stop", CloudKind::Cvm, "only CVM can stop instances itself (ForceStop); on ENS stop the instances before changing their key pair"),
         ] {
-            if flag(&plan.config, name) && kind != only {
+            if plan.config.attr(name).and_then(Value::as_bool) == Some(true) && kind != only {
                 diags.attribute_error(
                     attr(name),
                     format!("`{name}` is not supported on {kind}"),
@@ -504,7 +529,7 @@ impl Resource for AttachmentResource {
         }
         for name in ["reboot", "force_stop"] {
             if plan.config.attr(name).is_none_or(Value::is_null) {
-                set_attr(&mut plan.planned, name, Value::Bool(false));
+                plan.planned.set_attr(name, Value::Bool(false));
             }
         }
         let ids = instance_set(&plan.config);
@@ -543,13 +568,16 @@ impl Resource for AttachmentResource {
         private: &Private,
         diags: &mut Diagnostics,
     ) -> Outcome {
-        let mut state = planned.clone();
-        let key_id = resolve_key_id(ctx, &mut state, diags).await?;
-        let key_name = text(&state, "key_pair_name").unwrap_or_default();
-        let wanted = instance_set(planned);
+        let planned = AttachmentModel::from_value(planned);
+        let Some(state) = resolve_key(ctx, &planned, diags).await else {
+            return Outcome::Gone;
+        };
+        let key_id = state.key_id.clone().unwrap_or_default();
+        let key_name = state.key_pair_name.clone().unwrap_or_default();
         let kept = Handover::from_private(private).kept(&key_id);
         let holding = already_holding(ctx, &key_id, &key_name, &kept).await;
-        let to_attach: BTreeSet<String> = wanted.difference(&holding).cloned().collect();
+        let to_attach: BTreeSet<String> =
+            planned.instance_ids.difference(&holding).cloned().collect();
         if !holding.is_empty() {
             tracing::info!(
                 kept = holding.len(),
@@ -558,16 +586,16 @@ impl Resource for AttachmentResource {
             );
         }
         let attached =
-            attach_chunked(ctx, &key_id, &to_attach, &bind_options(planned), diags).await;
-        reboot_changed(ctx, planned, &attached, diags).await;
+            attach_chunked(ctx, &key_id, &to_attach, &planned.bind_options(), diags).await;
+        reboot_changed(ctx, &planned, &attached, diags).await;
         let done: BTreeSet<String> = holding.union(&attached).cloned().collect();
         if !diags.has_errors() {
             ctx.claim_bindings(&key_id, &done);
         }
         if done.is_empty() {
-            return None;
+            return Outcome::Gone;
         }
-        Some(with_instances(&state, &done))
+        Outcome::Exists(state.holding(done).to_value())
     }
 
     fn private_after_create(&self, failed: bool) -> Private {
@@ -579,11 +607,14 @@ impl Resource for AttachmentResource {
     }
 
     async fn read(&self, ctx: &Ctx, state: &Value, diags: &mut Diagnostics) -> Outcome {
-        let key_id = text(state, "key_id")?;
+        let state = AttachmentModel::from_value(state);
+        let Some(key_id) = state.key_id.clone() else {
+            return Outcome::Gone;
+        };
         let kind = ctx.config.cloud;
-        let wanted = instance_set(state);
-        let Some(key_name) = text(state, "key_pair_name").filter(|_| !wanted.is_empty()) else {
-            return read_bound_to(ctx, state, &key_id, diags).await;
+        let wanted = &state.instance_ids;
+        let Some(key_name) = state.key_pair_name.clone().filter(|_| !wanted.is_empty()) else {
+            return read_bound_to(ctx, &state, &key_id, diags).await;
         };
         // The instances in state, described in chunks of the cloud's limit, instead of every
         // instance in the region.
@@ -595,7 +626,7 @@ impl Resource for AttachmentResource {
             Ok(list) => list,
             Err(e) => {
                 diags.error("Cannot read key pair attachment", e.to_string());
-                return Some(state.clone());
+                return Outcome::Failed;
             }
         };
         let holding = |id: &str| -> BTreeSet<String> {
@@ -607,7 +638,7 @@ impl Resource for AttachmentResource {
         };
         let ours = holding(&key_id);
         if !ours.is_empty() {
-            return Some(with_instances(state, &ours));
+            return Outcome::Exists(state.holding(ours).to_value());
         }
         // None holds the key this attachment was made with: if the key was replaced under the
         // same name (its instances moved to the new key), the attachment follows the name.
@@ -621,18 +652,24 @@ impl Resource for AttachmentResource {
                 .find(|k| k.name == key_name && k.id != key_id),
             Err(e) => {
                 diags.error("Cannot read key pair attachment", e.to_string());
-                return Some(state.clone());
+                return Outcome::Failed;
             }
         };
-        let kp = renamed?;
+        let Some(kp) = renamed else {
+            return Outcome::Gone;
+        };
         let ours = holding(&kp.id);
         if ours.is_empty() {
-            return None;
+            return Outcome::Gone;
         }
-        let mut fresh = with_instances(state, &ours);
-        set_attr(&mut fresh, "key_id", Value::string(&kp.id));
-        set_attr(&mut fresh, "id", Value::string(&kp.id));
-        Some(fresh)
+        Outcome::Exists(
+            AttachmentModel {
+                id: Some(kp.id.clone()),
+                key_id: Some(kp.id),
+                ..state.holding(ours)
+            }
+            .to_value(),
+        )
     }
 
     async fn update(
@@ -642,18 +679,19 @@ impl Resource for AttachmentResource {
         planned: &Value,
         diags: &mut Diagnostics,
     ) -> Outcome {
-        let Some(key_id) = text(prior, "key_id") else {
+        let prior = AttachmentModel::from_value(prior);
+        let planned = AttachmentModel::from_value(planned);
+        let Some(key_id) = prior.key_id.clone() else {
             diags.error(
                 "Attachment state has no key_id",
                 "Remove it from state and import it again.",
             );
-            return Some(prior.clone());
+            return Outcome::Failed;
         };
-        let old = instance_set(prior);
-        let new = instance_set(planned);
-        let opts = bind_options(planned);
-        let to_detach: BTreeSet<String> = old.difference(&new).cloned().collect();
-        let to_attach: BTreeSet<String> = new.difference(&old).cloned().collect();
+        let (old, new) = (&prior.instance_ids, &planned.instance_ids);
+        let opts = planned.bind_options();
+        let to_detach: BTreeSet<String> = old.difference(new).cloned().collect();
+        let to_attach: BTreeSet<String> = new.difference(old).cloned().collect();
         let detached = detach_coalesced(ctx, &key_id, &to_detach, &opts, diags).await;
         let attached = attach_chunked(ctx, &key_id, &to_attach, &opts, diags).await;
         let now: BTreeSet<String> = old
@@ -662,8 +700,8 @@ impl Resource for AttachmentResource {
             .chain(attached.iter().cloned())
             .collect();
         let changed: BTreeSet<String> = detached.union(&attached).cloned().collect();
-        reboot_changed(ctx, planned, &changed, diags).await;
-        Some(with_instances(planned, &now))
+        reboot_changed(ctx, &planned, &changed, diags).await;
+        Outcome::Exists(planned.holding(now).to_value())
     }
 
     async fn delete(
@@ -673,7 +711,10 @@ impl Resource for AttachmentResource {
         private: &Private,
         diags: &mut Diagnostics,
     ) -> Outcome {
-        let key_id = text(prior, "key_id")?;
+        let prior = AttachmentModel::from_value(prior);
+        let Some(key_id) = prior.key_id.clone() else {
+            return Outcome::Gone;
+        };
         // What the object replacing this one keeps on the same key stays bound: planned so
         // when the delete comes first, recorded by its create when that came first.
         let handover = Handover::from_private(private);
@@ -681,20 +722,20 @@ impl Resource for AttachmentResource {
         if handover.partial {
             kept.extend(ctx.claimed_bindings(&key_id));
         }
-        let old: BTreeSet<String> = instance_set(prior).difference(&kept).cloned().collect();
-        if old.len() < instance_set(prior).len() {
+        let old: BTreeSet<String> = prior.instance_ids.difference(&kept).cloned().collect();
+        if old.len() < prior.instance_ids.len() {
             tracing::info!(
-                kept = instance_set(prior).len() - old.len(),
+                kept = prior.instance_ids.len() - old.len(),
                 "instances another attachment of this key records stay bound"
             );
         }
-        let detached = detach_coalesced(ctx, &key_id, &old, &bind_options(prior), diags).await;
-        reboot_changed(ctx, prior, &detached, diags).await;
+        let detached = detach_coalesced(ctx, &key_id, &old, &prior.bind_options(), diags).await;
+        reboot_changed(ctx, &prior, &detached, diags).await;
         let left: BTreeSet<String> = old.difference(&detached).cloned().collect();
         if left.is_empty() {
-            None
+            Outcome::Gone
         } else {
-            Some(with_instances(prior, &left))
+            Outcome::Exists(prior.holding(left).to_value())
         }
     }
 
@@ -741,26 +782,29 @@ impl Resource for AttachmentResource {
             );
             return Vec::new();
         }
-        let state = Value::Object(BTreeMap::from([
-            ("id".to_string(), Value::string(&kp.id)),
-            ("key_pair_name".to_string(), Value::string(&kp.name)),
-            ("key_id".to_string(), Value::string(&kp.id)),
-            (
-                "instance_ids".to_string(),
-                Value::Set(bound.iter().map(Value::string).collect()),
-            ),
-            ("reboot".to_string(), Value::Bool(false)),
-            ("force_stop".to_string(), Value::Bool(false)),
-        ]));
-        vec![Imported { state }]
+        let state = AttachmentModel {
+            id: Some(kp.id.clone()),
+            key_pair_name: Some(kp.name),
+            key_id: Some(kp.id),
+            instance_ids: bound,
+            reboot: false,
+            force_stop: false,
+        };
+        vec![Imported {
+            state: state.to_value(),
+        }]
     }
 }
 
-/// Fills `key_id`, `key_pair_name` and `id` from whichever one the user gave.
-async fn resolve_key_id(ctx: &Ctx, state: &mut Value, diags: &mut Diagnostics) -> Option<String> {
-    let name = text(state, "key_pair_name");
-    let id = text(state, "key_id");
-    let query = match (&id, &name, ctx.config.cloud) {
+/// The planned attachment with `key_id`, `key_pair_name` and `id` filled in from whichever one
+/// the user gave.
+async fn resolve_key(
+    ctx: &Ctx,
+    planned: &AttachmentModel,
+    diags: &mut Diagnostics,
+) -> Option<AttachmentModel> {
+    let (name, id) = (&planned.key_pair_name, &planned.key_id);
+    let query = match (id, name, ctx.config.cloud) {
         (_, Some(n), CloudKind::Ecs) => KeyQuery::Ids(vec![n.clone()]),
         (Some(i), _, _) => KeyQuery::Ids(vec![i.clone()]),
         (None, Some(n), _) => KeyQuery::Names(vec![n.clone()]),
@@ -783,7 +827,7 @@ async fn resolve_key_id(ctx: &Ctx, state: &mut Value, diags: &mut Diagnostics) -
         }
     };
     let Some(kp) = kp else {
-        let which = id.or(name).unwrap_or_default();
+        let which = id.clone().or(name.clone()).unwrap_or_default();
         diags.attribute_error(
             attr("key_pair_name"),
             "Key pair not found",
@@ -791,10 +835,12 @@ async fn resolve_key_id(ctx: &Ctx, state: &mut Value, diags: &mut Diagnostics) -
         );
         return None;
     };
-    set_attr(state, "key_id", Value::string(&kp.id));
-    set_attr(state, "key_pair_name", Value::string(&kp.name));
-    set_attr(state, "id", Value::string(&kp.id));
-    Some(kp.id)
+    Some(AttachmentModel {
+        id: Some(kp.id.clone()),
+        key_id: Some(kp.id),
+        key_pair_name: Some(kp.name),
+        ..planned.clone()
+    })
 }
 
 #[cfg(test)]
@@ -833,6 +879,28 @@ mod tests {
         let odd = Handover::from_private(&Private(b"\x00not json".to_vec()));
         assert_eq!(odd, Handover::default());
         assert!(odd.kept("k").is_empty());
+    }
+
+    #[test]
+    fn model_writes_exactly_the_schemas_attributes() {
+        let ty = schema().value_type();
+        let full = AttachmentModel {
+            id: Some("skey-1".into()),
+            key_pair_name: Some("web".into()),
+            key_id: Some("skey-1".into()),
+            instance_ids: ids(&["ins-1", "ins-2"]),
+            reboot: true,
+            force_stop: false,
+        };
+        for m in [AttachmentModel::default(), full] {
+            let v = m.to_value();
+            crate::value::Encoded::encode(&v, &ty).expect("the model's value fits the schema");
+            assert_eq!(
+                AttachmentModel::from_value(&v),
+                m,
+                "one conversion each way"
+            );
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use tokio::sync::{watch, RwLock};
 use crate::provider::config::{self, ProviderConfig};
 use crate::provider::diag::Diagnostics;
 use crate::provider::resource::{
-    DataSource, Imported, ListItem, ListResource, Plan, Private, Resource,
+    DataSource, Imported, ListItem, ListResource, Outcome, Plan, Private, Resource,
 };
 use crate::provider::Ctx;
 use crate::schema::Schema;
@@ -241,7 +241,7 @@ impl Engine {
         } else if prior.is_null() {
             let mut own = Diagnostics::new();
             let created = resource.create(&ctx, &planned, private, &mut own).await;
-            if created.is_some() {
+            if matches!(created, Outcome::Exists(_)) {
                 state_private = resource.private_after_create(own.has_errors());
             }
             diags.extend(own);
@@ -249,7 +249,15 @@ impl Engine {
         } else {
             resource.update(&ctx, &prior, &planned, diags).await
         };
-        (outcome.unwrap_or(Value::Null), state_private)
+        let state = match outcome {
+            Outcome::Exists(v) => v,
+            Outcome::Gone => Value::Null,
+            Outcome::Failed => {
+                failed_without_error(type_name, diags);
+                prior
+            }
+        };
+        (state, state_private)
     }
 
     pub async fn read(&self, type_name: &str, state: Value, diags: &mut Diagnostics) -> Value {
@@ -267,10 +275,14 @@ impl Engine {
         let failed = fresh.has_errors();
         diags.extend(fresh);
         match outcome {
-            Some(v) => v,
+            Outcome::Exists(v) => v,
             // A failed read must not drop the object from state: only a verified absence does.
-            None if failed => state,
-            None => Value::Null,
+            Outcome::Gone if failed => state,
+            Outcome::Gone => Value::Null,
+            Outcome::Failed => {
+                failed_without_error(type_name, diags);
+                state
+            }
         }
     }
 
@@ -326,6 +338,17 @@ impl Engine {
             return Vec::new();
         };
         lr.list(&ctx, config, limit, diags).await
+    }
+}
+
+/// A step that failed says why; should one not, Terraform must still not take the kept state
+/// for a success.
+fn failed_without_error(type_name: &str, diags: &mut Diagnostics) {
+    if !diags.has_errors() {
+        diags.error(
+            format!("{type_name} failed"),
+            "The operation failed without saying why; this is a bug in the provider. The prior state is kept.",
+        );
     }
 }
 

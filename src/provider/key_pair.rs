@@ -15,18 +15,16 @@ use crate::cloud::public_key::{parse_public_key, same_public_key};
 use crate::cloud::{BindOptions, CloudKind, InstanceQuery, KeyPair, KeyQuery, KeySpec};
 use crate::provider::diag::{attr, Diagnostics};
 use crate::provider::engine::require_replace;
-use crate::provider::resource::{
-    key_id_identity, key_id_identity_schema, text, Imported, Outcome, Plan, Private, Resource,
-};
+use crate::provider::resource::{text, Identity, Imported, Outcome, Plan, Private, Resource};
 use crate::provider::Ctx;
-use crate::schema::{Attribute, Block, IdentitySchema, Schema};
-use crate::value::{Type, Value};
+use crate::schema::{Attribute, Block, Schema};
+use crate::value::{Number, Type, Value};
 
 pub const TYPE_NAME: &str = "sshkey_key_pair";
 
 pub struct KeyPairResource {
     schema: Schema,
-    identity: IdentitySchema,
+    identity: Identity,
 }
 
 impl Default for KeyPairResource {
@@ -39,7 +37,7 @@ impl KeyPairResource {
     pub fn new() -> Self {
         KeyPairResource {
             schema: schema(),
-            identity: identity_schema(),
+            identity: Identity::key_id("Cloud id of the key pair (the name on ECS)."),
         }
     }
 }
@@ -75,10 +73,6 @@ pub fn schema() -> Schema {
     )
 }
 
-pub fn identity_schema() -> IdentitySchema {
-    key_id_identity_schema("Cloud id of the key pair (the name on ECS).")
-}
-
 /// Which optional attributes each cloud supports: data, not branches in three places.
 fn supports(kind: CloudKind, attribute: &str) -> bool {
     matches!(
@@ -91,52 +85,91 @@ fn is_set(v: &Value, name: &str) -> bool {
     v.attr(name).is_some_and(|x| !x.is_null())
 }
 
-fn tags_of(v: &Value) -> BTreeMap<String, String> {
-    match v.attr("tags") {
-        Some(Value::Map(m)) => m
-            .iter()
-            .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
-            .collect(),
-        _ => BTreeMap::new(),
-    }
+/// A key pair as state records it: one field per attribute of [`schema`], with one conversion
+/// each way. What is unknown or null reads as `None`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct KeyPairModel {
+    pub name: Option<String>,
+    pub public_key: Option<String>,
+    pub private_key: Option<String>,
+    pub key_id: Option<String>,
+    pub fingerprint: Option<String>,
+    pub created_at: Option<String>,
+    pub detach_on_destroy: bool,
+    pub tags: Option<BTreeMap<String, String>>,
+    pub resource_group_id: Option<String>,
+    pub project_id: Option<Number>,
 }
 
-/// Builds the state of a key pair from what the cloud reported and what the user configured.
-pub(crate) fn state_from(kp: &KeyPair, configured: &Value) -> Value {
-    let mut m: BTreeMap<String, Value> = BTreeMap::new();
-    let keep = |name: &str| configured.attr(name).cloned().unwrap_or(Value::Null);
-    m.insert("name".into(), Value::string(&kp.name));
-    m.insert("public_key".into(), keep("public_key"));
-    m.insert(
-        "private_key".into(),
-        match &kp.private_key {
-            Some(p) => Value::string(p),
-            // An imported key has no private half: the planned unknown resolves to null.
-            None => Some(keep("private_key"))
-                .filter(|v| !v.is_unknown())
-                .unwrap_or(Value::Null),
-        },
-    );
-    m.insert("key_id".into(), Value::string(&kp.id));
-    m.insert("fingerprint".into(), Value::string(&kp.fingerprint));
-    m.insert(
-        "created_at".into(),
-        kp.created_at
-            .as_deref()
-            .map(Value::string)
-            .unwrap_or(Value::Null),
-    );
-    m.insert(
-        "detach_on_destroy".into(),
-        match configured.attr("detach_on_destroy") {
-            Some(Value::Bool(b)) => Value::Bool(*b),
-            _ => Value::Bool(false),
-        },
-    );
-    m.insert("tags".into(), keep("tags"));
-    m.insert("resource_group_id".into(), keep("resource_group_id"));
-    m.insert("project_id".into(), keep("project_id"));
-    Value::Object(m)
+fn opt_string(v: &Option<String>) -> Value {
+    v.as_deref().map_or(Value::Null, Value::string)
+}
+
+impl KeyPairModel {
+    pub fn from_value(v: &Value) -> KeyPairModel {
+        KeyPairModel {
+            name: text(v, "name"),
+            public_key: text(v, "public_key"),
+            private_key: text(v, "private_key"),
+            key_id: text(v, "key_id"),
+            fingerprint: text(v, "fingerprint"),
+            created_at: text(v, "created_at"),
+            detach_on_destroy: v.attr("detach_on_destroy").and_then(Value::as_bool) == Some(true),
+            tags: match v.attr("tags") {
+                Some(Value::Map(m)) => Some(
+                    m.iter()
+                        .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                        .collect(),
+                ),
+                _ => None,
+            },
+            resource_group_id: text(v, "resource_group_id"),
+            project_id: match v.attr("project_id") {
+                Some(Value::Number(n)) => Some(n.clone()),
+                _ => None,
+            },
+        }
+    }
+
+    pub fn to_value(&self) -> Value {
+        Value::object([
+            ("name", opt_string(&self.name)),
+            ("public_key", opt_string(&self.public_key)),
+            ("private_key", opt_string(&self.private_key)),
+            ("key_id", opt_string(&self.key_id)),
+            ("fingerprint", opt_string(&self.fingerprint)),
+            ("created_at", opt_string(&self.created_at)),
+            ("detach_on_destroy", Value::Bool(self.detach_on_destroy)),
+            (
+                "tags",
+                self.tags.as_ref().map_or(Value::Null, |t| {
+                    Value::Map(
+                        t.iter()
+                            .map(|(k, v)| (k.clone(), Value::string(v)))
+                            .collect(),
+                    )
+                }),
+            ),
+            ("resource_group_id", opt_string(&self.resource_group_id)),
+            (
+                "project_id",
+                self.project_id.clone().map_or(Value::Null, Value::Number),
+            ),
+        ])
+    }
+
+    /// The state of a key pair the cloud reported, keeping what the user configured (the
+    /// cloud reports a private key only when it creates one).
+    pub fn from_cloud(kp: &KeyPair, configured: &KeyPairModel) -> KeyPairModel {
+        KeyPairModel {
+            name: Some(kp.name.clone()),
+            private_key: kp.private_key.clone().or(configured.private_key.clone()),
+            key_id: Some(kp.id.clone()),
+            fingerprint: Some(kp.fingerprint.clone()),
+            created_at: kp.created_at.clone(),
+            ..configured.clone()
+        }
+    }
 }
 
 #[async_trait]
@@ -147,14 +180,8 @@ impl Resource for KeyPairResource {
     fn schema(&self) -> &Schema {
         &self.schema
     }
-    fn identity_schema(&self) -> Option<&IdentitySchema> {
+    fn identity(&self) -> Option<&Identity> {
         Some(&self.identity)
-    }
-    fn identity(&self, state: &Value) -> Option<Value> {
-        key_id_identity(state)
-    }
-    fn import_id_from_identity(&self, identity: &Value) -> Option<String> {
-        text(identity, "key_id")
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
@@ -241,13 +268,19 @@ impl Resource for KeyPairResource {
         _private: &Private,
         diags: &mut Diagnostics,
     ) -> Outcome {
+        let planned = KeyPairModel::from_value(planned);
         let spec = KeySpec {
-            name: text(planned, "name").unwrap_or_default(),
-            public_key: text(planned, "public_key")
+            name: planned.name.clone().unwrap_or_default(),
+            public_key: planned
+                .public_key
+                .clone()
                 .map(|k| parse_public_key(&k).map(|p| p.canonical()).unwrap_or(k)),
-            tags: tags_of(planned),
-            resource_group_id: text(planned, "resource_group_id"),
-            project_id: planned.attr("project_id").and_then(Value::as_i64),
+            tags: planned.tags.clone().unwrap_or_default(),
+            resource_group_id: planned.resource_group_id.clone(),
+            project_id: planned
+                .project_id
+                .clone()
+                .and_then(|n| Value::Number(n).as_i64()),
         };
         let outcome = ctx.api.create_key_pair(&spec).await;
         if let Ok(kp) = &outcome {
@@ -266,14 +299,14 @@ impl Resource for KeyPairResource {
                         kp.name, kp.id
                     ),
                 );
-                Some(state_from(&kp, planned))
+                Outcome::Exists(KeyPairModel::from_cloud(&kp, &planned).to_value())
             }
             Ok(mut kp) => {
                 if kp.created_at.is_none() {
                     complete_from_cloud(ctx, &mut kp, diags).await;
                 }
                 rebind_holders(ctx, &kp, diags).await;
-                Some(state_from(&kp, planned))
+                Outcome::Exists(KeyPairModel::from_cloud(&kp, &planned).to_value())
             }
             // The provider cannot see `create_before_destroy` at plan time, so the hint comes
             // with the one failure it causes instead of a warning on every replacement.
@@ -283,39 +316,37 @@ impl Resource for KeyPairResource {
                     "Key pair name already taken",
                     format!("{e}. A key pair named {:?} already exists. If this create replaces a key pair of the same name with `lifecycle {{ create_before_destroy = true }}`, the old key pair still holds the name until it is deleted, after this create: leave create_before_destroy off for this resource, or change `name`.", spec.name),
                 );
-                None
+                Outcome::Gone
             }
             Err(e) => {
                 diags.attribute_error(attr("name"), "Cannot create key pair", e.to_string());
-                None
+                Outcome::Gone
             }
         }
     }
 
     async fn read(&self, ctx: &Ctx, state: &Value, diags: &mut Diagnostics) -> Outcome {
-        let id = text(state, "key_id")?;
-        let name = text(state, "name").unwrap_or_else(|| id.clone());
+        let state = KeyPairModel::from_value(state);
+        let Some(id) = state.key_id.clone() else {
+            return Outcome::Gone;
+        };
+        let name = state.name.clone().unwrap_or_else(|| id.clone());
         match ctx.reads.read(id, name).await {
             ReadOutcome::Found(kp) => {
-                let mut fresh = state_from(&kp, state);
+                let mut fresh = KeyPairModel::from_cloud(&kp, &state);
                 // A cloud that reports the public key reveals drift; one that differs only in
                 // comment or whitespace is the same key.
-                if let (Some(cloud_key), Some(slot)) =
-                    (&kp.public_key, fresh.attr_mut("public_key"))
-                {
-                    let same = slot
-                        .as_str()
-                        .is_some_and(|ours| same_public_key(ours, cloud_key));
-                    if !slot.is_null() && !same {
-                        *slot = Value::string(cloud_key);
+                if let (Some(cloud_key), Some(ours)) = (&kp.public_key, &fresh.public_key) {
+                    if !same_public_key(ours, cloud_key) {
+                        fresh.public_key = Some(cloud_key.clone());
                     }
                 }
-                Some(fresh)
+                Outcome::Exists(fresh.to_value())
             }
-            ReadOutcome::Gone => None,
+            ReadOutcome::Gone => Outcome::Gone,
             ReadOutcome::Failed(e) => {
                 diags.error("Cannot read key pair", e.to_string());
-                Some(state.clone())
+                Outcome::Failed
             }
         }
     }
@@ -329,7 +360,7 @@ impl Resource for KeyPairResource {
     ) -> Outcome {
         // Only attributes without a cloud-side effect change in place (detach_on_destroy, the
         // comment of public_key); everything else forces a replacement.
-        Some(planned.clone())
+        Outcome::Exists(planned.clone())
     }
 
     async fn delete(
@@ -339,25 +370,26 @@ impl Resource for KeyPairResource {
         _private: &Private,
         diags: &mut Diagnostics,
     ) -> Outcome {
-        let (Some(id), Some(name)) = (text(prior, "key_id"), text(prior, "name")) else {
-            return None;
+        let prior = KeyPairModel::from_value(prior);
+        let (Some(id), Some(name)) = (prior.key_id.clone(), prior.name.clone()) else {
+            return Outcome::Gone;
         };
         let mut detached = Vec::new();
-        if prior.attr("detach_on_destroy").and_then(Value::as_bool) == Some(true) {
+        if prior.detach_on_destroy {
             match detach_everywhere(ctx, &id, diags).await {
                 Some(instances) => detached = instances,
-                None => return Some(prior.clone()),
+                None => return Outcome::Failed,
             }
         }
         ctx.reads.forget(&id);
         match ctx.deletes.delete(id, name.clone()).await {
             Ok(()) => {
                 ctx.remember_holders(&name, detached);
-                None
+                Outcome::Gone
             }
             Err(e) => {
                 diags.error("Cannot delete key pair", e.to_string());
-                Some(prior.clone())
+                Outcome::Failed
             }
         }
     }
@@ -390,7 +422,7 @@ impl Resource for KeyPairResource {
         {
             Ok(found) => match found.into_iter().find(|k| k.id == id) {
                 Some(kp) => vec![Imported {
-                    state: state_from(&kp, &Value::Null),
+                    state: KeyPairModel::from_cloud(&kp, &KeyPairModel::default()).to_value(),
                 }],
                 None => {
                     diags.error(
@@ -518,5 +550,46 @@ async fn detach_everywhere(
             diags.error("Cannot detach key pair before deleting it", e.to_string());
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Encoded;
+
+    fn full() -> KeyPairModel {
+        KeyPairModel {
+            name: Some("web".into()),
+            public_key: Some("ssh-ed25519 AAAA c".into()),
+            private_key: None,
+            key_id: Some("skey-abcd1234".into()),
+            fingerprint: Some("aa:bb".into()),
+            created_at: Some("2026-12-03T00:00:00Z".into()),
+            detach_on_destroy: true,
+            tags: Some(BTreeMap::from([("team".into(), "a".into())])),
+            resource_group_id: None,
+            project_id: Some(Number::Int(7)),
+        }
+    }
+
+    #[test]
+    fn model_writes_exactly_the_schemas_attributes() {
+        let ty = schema().value_type();
+        for m in [KeyPairModel::default(), full()] {
+            let v = m.to_value();
+            Encoded::encode(&v, &ty).expect("the model's value fits the schema");
+            assert_eq!(KeyPairModel::from_value(&v), m, "one conversion each way");
+        }
+    }
+
+    #[test]
+    fn unknown_reads_as_absent() {
+        let mut v = full().to_value();
+        v.set_attr("private_key", Value::unknown());
+        v.set_attr("detach_on_destroy", Value::unknown());
+        let m = KeyPairModel::from_value(&v);
+        assert_eq!(m.private_key, None);
+        assert!(!m.detach_on_destroy);
     }
 }

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 
 use crate::provider::diag::Diagnostics;
-use crate::provider::key_pair::{state_from, TYPE_NAME};
+use crate::provider::key_pair::{KeyPairModel, TYPE_NAME};
 use crate::provider::key_pairs::Filter;
 use crate::provider::resource::{ListItem, ListResource};
 use crate::provider::Ctx;
@@ -75,7 +75,7 @@ impl ListResource for KeyPairList {
                         .collect(),
                 ),
                 display_name: kp.name.clone(),
-                state: Some(state_from(&kp, &Value::Null)),
+                state: Some(KeyPairModel::from_cloud(&kp, &KeyPairModel::default()).to_value()),
             })
             .collect()
     }

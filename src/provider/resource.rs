@@ -40,9 +40,60 @@ impl Plan {
     }
 }
 
-/// The result of an apply step that may be partial: `state` is what is true afterwards (None
-/// when nothing exists), errors are in the diagnostics. Never claims what did not happen.
-pub type Outcome = Option<Value>;
+/// What a step found or left behind. Errors are in the diagnostics; an outcome never claims
+/// what did not happen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The object exists, and this is its state: after a partial failure, exactly what holds.
+    Exists(Value),
+    /// The object is verified gone (a create: it never came to be).
+    Gone,
+    /// The step failed before it could tell what holds; the state it started from stands.
+    Failed,
+}
+
+/// A resource's identity: one string attribute of its state that finds the remote object and is
+/// what `terraform import` takes. Both managed types find their object by the key pair's cloud
+/// id (the name on ECS), so one shape serves both.
+pub struct Identity {
+    schema: IdentitySchema,
+    attribute: &'static str,
+}
+
+impl Identity {
+    /// The `key_id` identity.
+    pub fn key_id(description: &'static str) -> Identity {
+        Identity {
+            schema: IdentitySchema {
+                version: 0,
+                attributes: vec![IdentityAttribute {
+                    name: "key_id",
+                    ty: Type::String,
+                    description,
+                    required_for_import: true,
+                }],
+            },
+            attribute: "key_id",
+        }
+    }
+
+    pub fn schema(&self) -> &IdentitySchema {
+        &self.schema
+    }
+
+    /// The identity of the object a state describes.
+    pub fn of(&self, state: &Value) -> Option<Value> {
+        Some(Value::object([(
+            self.attribute,
+            Value::string(text(state, self.attribute)?),
+        )]))
+    }
+
+    /// The import id an identity carries (for `import { identity = {...} }` blocks).
+    pub fn import_id(&self, identity: &Value) -> Option<String> {
+        text(identity, self.attribute)
+    }
+}
 
 /// Bytes a resource keeps beside a state or a planned change. Terraform stores them and hands
 /// them back on the next call for the same object, and never reads them: they carry what a
@@ -60,11 +111,8 @@ pub struct Imported {
 pub trait Resource: Send + Sync {
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> &Schema;
-    fn identity_schema(&self) -> Option<&IdentitySchema> {
-        None
-    }
-    /// The identity of the object a state value describes.
-    fn identity(&self, _state: &Value) -> Option<Value> {
+    /// How the object is identified, when it can be (resource identity, import by identity).
+    fn identity(&self) -> Option<&Identity> {
         None
     }
 
@@ -92,7 +140,7 @@ pub trait Resource: Send + Sync {
     fn private_after_create(&self, _failed: bool) -> Private {
         Private::default()
     }
-    /// Refreshes state from the cloud. `None` means the object is gone.
+    /// Refreshes state from the cloud.
     async fn read(&self, ctx: &Ctx, state: &Value, diags: &mut Diagnostics) -> Outcome;
     async fn update(
         &self,
@@ -101,7 +149,7 @@ pub trait Resource: Send + Sync {
         planned: &Value,
         diags: &mut Diagnostics,
     ) -> Outcome;
-    /// Deletes the object. Returns what remains: `None` only when the object is verified gone.
+    /// Deletes the object. `Gone` only when the object is verified gone.
     async fn delete(
         &self,
         ctx: &Ctx,
@@ -117,11 +165,6 @@ pub trait Resource: Send + Sync {
             "This resource type does not support import.",
         );
         Vec::new()
-    }
-
-    /// The import id carried by an identity (for `import { identity = {...} }` blocks).
-    fn import_id_from_identity(&self, _identity: &Value) -> Option<String> {
-        None
     }
 }
 
@@ -160,26 +203,4 @@ pub trait ListResource: Send + Sync {
 /// A string attribute of an object value, when it is set and known.
 pub(crate) fn text(v: &Value, name: &str) -> Option<String> {
     v.attr(name).and_then(Value::as_str).map(str::to_string)
-}
-
-/// Both managed types find their remote object by the key pair's cloud id (the name on ECS),
-/// so one identity shape serves both.
-pub(crate) fn key_id_identity_schema(description: &'static str) -> IdentitySchema {
-    IdentitySchema {
-        version: 0,
-        attributes: vec![IdentityAttribute {
-            name: "key_id",
-            ty: Type::String,
-            description,
-            required_for_import: true,
-        }],
-    }
-}
-
-/// The `key_id` identity of a state value.
-pub(crate) fn key_id_identity(state: &Value) -> Option<Value> {
-    Some(Value::object([(
-        "key_id",
-        Value::string(text(state, "key_id")?),
-    )]))
 }

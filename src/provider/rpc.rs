@@ -172,11 +172,11 @@ fn encode(v: &Value, ty: &Type, diags: &mut Diagnostics) -> Option<Encoded> {
 
 /// The identity of the object a state describes, once the state is fully known.
 fn identity_of(r: &dyn Resource, state: &Value, diags: &mut Diagnostics) -> Option<Encoded> {
-    let ty = r.identity_schema()?.value_type();
+    let identity = r.identity()?;
     if state.is_null() || !state.is_fully_known() {
         return None;
     }
-    encode(&r.identity(state)?, &ty, diags)
+    encode(&identity.of(state)?, &identity.schema().value_type(), diags)
 }
 
 impl Engine {
@@ -197,7 +197,7 @@ impl Engine {
                 .collect(),
             identities: self
                 .resources()
-                .filter_map(|r| r.identity_schema().map(|s| (r.type_name(), s)))
+                .filter_map(|r| r.identity().map(|i| (r.type_name(), i.schema())))
                 .collect(),
         }
     }
@@ -285,12 +285,9 @@ impl Engine {
     pub fn upgrade_identity(&self, req: UpgradeIdentityRequest) -> Upgraded {
         let mut diags = Diagnostics::new();
         let mut value = None;
-        match self
-            .resource(&req.type_name)
-            .and_then(|r| r.identity_schema())
-        {
-            Some(schema) => {
-                let ty = schema.value_type();
+        match self.resource(&req.type_name).and_then(|r| r.identity()) {
+            Some(identity) => {
+                let ty = identity.schema().value_type();
                 match value::json::decode_lenient(&req.json, &ty) {
                     Ok(v) => value = encode(&v, &ty, &mut diags),
                     Err(e) => diags.error("Cannot read stored identity", e.to_string()),
@@ -424,11 +421,10 @@ impl Engine {
         if let Some(r) = self.lookup_resource(&req.type_name, &mut diags) {
             let ty = r.schema().value_type();
             let mut id = req.id;
-            if let (Some(identity), Some(schema)) = (req.identity.as_ref(), r.identity_schema()) {
-                if let Some(v) =
-                    decode(Some(identity), &schema.value_type(), "identity", &mut diags)
-                {
-                    if let Some(from_identity) = r.import_id_from_identity(&v) {
+            if let (Some(sent), Some(identity)) = (req.identity.as_ref(), r.identity()) {
+                let ty = identity.schema().value_type();
+                if let Some(v) = decode(Some(sent), &ty, "identity", &mut diags) {
+                    if let Some(from_identity) = identity.import_id(&v) {
                         id = from_identity;
                     }
                 }
@@ -497,7 +493,7 @@ impl Engine {
         let mut events = Vec::new();
         let found = self.list_resource(&req.type_name).cloned().zip(
             self.resource(&req.type_name)
-                .and_then(|r| r.identity_schema().map(|s| (r.clone(), s.value_type()))),
+                .and_then(|r| r.identity().map(|i| (r.clone(), i.schema().value_type()))),
         );
         match found {
             Some((l, (r, identity_ty))) => {
