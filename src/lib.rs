@@ -5,15 +5,19 @@
 //!
 //! - [`plugin`]: the go-plugin transport (handshake line, AutoMTLS, unix socket, health,
 //!   controller, stdio). Knows nothing about SSH keys.
-//! - [`tfproto`]: the private generated tfplugin6 code and the one-way-each conversions between
-//!   wire messages and our own types; the gRPC service adapter.
+//! - [`tfproto`]: the generated tfplugin6 code (private to the crate), one conversion each way
+//!   per message, and the gRPC service: a thin adapter that converts, calls the engine, and
+//!   converts back.
 //! - [`value`]: typed values with explicit null and unknown, msgpack and JSON codecs,
 //!   attribute paths.
 //! - [`schema`]: the schema model from which both the wire schema and value decoding derive.
-//! - [`provider`]: the protocol-free engine: provider configuration, resources, data source,
-//!   list resource, plan-time validation.
-//! - [`cloud`]: one client trait, three clouds; request signing; retries and rate limits.
-//! - [`batch`]: the coalescer that turns concurrent deletes and detaches into batched calls.
+//! - [`provider`]: the protocol-free engine. `rpc` serves each RPC with protocol-free requests
+//!   and answers (schema choice, upgrades, identity, import by identity); `engine` routes to the
+//!   resources and applies Terraform's plan rules; each resource has a typed model of its state.
+//! - [`cloud`]: one client trait, three clouds; `rules`, the one table of each cloud's facts that
+//!   clients, plan-time checks and tests read; request signing; retries; pacing.
+//! - [`batch`]: the coalescers that turn concurrent deletes and detaches into batched calls,
+//!   and the reader that batches refreshes.
 //! - [`emulator`]: an HTTP server that speaks the three clouds' wire formats and signatures.
 //! - [`logging`]: `tracing` to stderr in hclog JSON, levelled by `TF_LOG`.
 
