@@ -28,12 +28,12 @@ use std::time::Duration;
 use crate::cloud::CloudKind;
 
 pub use delete::{DeleteCoalescer, DeleteError};
-pub use detach::{BatchError, DetachCoalescer};
-pub use read::{KeyReader, ReadOutcome, ReadStats};
+pub use detach::DetachCoalescer;
+pub(crate) use read::{KeyReader, ReadOutcome};
 
 /// Default gather window: long enough for Terraform's parallel RPCs to arrive together, short
 /// enough not to be noticed on a single delete.
-pub const DEFAULT_GATHER_WINDOW: Duration = Duration::from_millis(250);
+pub(crate) const DEFAULT_GATHER_WINDOW: Duration = Duration::from_millis(250);
 
 /// How a coalescer forms batches.
 #[derive(Debug, Clone, PartialEq, Eq)]

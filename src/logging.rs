@@ -26,7 +26,7 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// The hclog module name of every line.
-pub const MODULE: &str = "sshkey";
+pub(crate) const MODULE: &str = "sshkey";
 
 /// Installs the global subscriber (stderr, hclog JSON, level from the environment). Calling it
 /// twice, or after another subscriber was installed, is harmless: the first one stays.
@@ -42,7 +42,7 @@ pub fn init() {
 
 /// The formatting layer with its filter, writing to `writer` (stderr in production, a buffer in
 /// tests).
-pub fn layer<S, W>(level: LevelFilter, writer: W) -> impl tracing_subscriber::Layer<S>
+pub(crate) fn layer<S, W>(level: LevelFilter, writer: W) -> impl tracing_subscriber::Layer<S>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
@@ -61,7 +61,7 @@ where
 use tracing_subscriber::Layer as _;
 
 /// Maps the Terraform variables to a level; see the module documentation.
-pub fn level_from_env(provider: Option<&str>, global: Option<&str>) -> LevelFilter {
+pub(crate) fn level_from_env(provider: Option<&str>, global: Option<&str>) -> LevelFilter {
     let chosen = provider
         .filter(|v| !v.trim().is_empty())
         .or(global.filter(|v| !v.trim().is_empty()));
@@ -97,7 +97,7 @@ const TIMESTAMP_FORMAT: &[time::format_description::BorrowedFormatItem<'static>]
 );
 
 /// `now` in UTC in hclog's layout.
-pub fn timestamp(now: time::OffsetDateTime) -> String {
+pub(crate) fn timestamp(now: time::OffsetDateTime) -> String {
     let now = now.to_offset(time::UtcOffset::UTC);
     now.format(TIMESTAMP_FORMAT)
         .unwrap_or_else(|_| now.unix_timestamp().to_string())
@@ -105,7 +105,7 @@ pub fn timestamp(now: time::OffsetDateTime) -> String {
 
 /// One hclog JSON line (without newline). `fields` come after the `@` keys; a field named like
 /// an `@` key cannot override it.
-pub fn render(
+pub(crate) fn render(
     level: Level,
     target: &str,
     message: &str,
@@ -131,7 +131,7 @@ pub fn render(
 
 /// The `tracing-subscriber` event formatter producing [`render`]'s lines.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct HclogFormat;
+pub(crate) struct HclogFormat;
 
 impl<S, N> FormatEvent<S, N> for HclogFormat
 where

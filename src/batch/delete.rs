@@ -97,7 +97,7 @@ impl DeleteCoalescer {
     }
 
     /// StopProvider: queued deletes fail with [`DeleteError::Cancelled`]; in-flight ones finish.
-    pub fn cancel(&self) {
+    pub(crate) fn cancel(&self) {
         self.core.cancel();
     }
 }

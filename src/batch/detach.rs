@@ -76,7 +76,7 @@ impl DetachCoalescer {
     }
 
     /// StopProvider: queued detaches fail with [`BatchError::Cancelled`]; in-flight ones finish.
-    pub fn cancel(&self) {
+    pub(crate) fn cancel(&self) {
         self.core.cancel();
     }
 }

@@ -49,7 +49,7 @@ const MIN_NAMES: usize = 3;
 
 /// What a read found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReadOutcome {
+pub(crate) enum ReadOutcome {
     /// The key pair exists, as the cloud reported it.
     Found(KeyPair),
     /// A direct lookup found no such key pair.
@@ -60,7 +60,7 @@ pub enum ReadOutcome {
 
 /// Counters of one reader, for logs, tests and benchmarks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ReadStats {
+pub(crate) struct ReadStats {
     /// Reads received.
     pub reads: u64,
     /// DescribeKeyPairs calls made: listing pages plus lookups.
@@ -81,8 +81,9 @@ enum Msg {
 }
 
 /// Handle to the reader task. Dropping it ends the task once its calls are answered.
-pub struct KeyReader {
+pub(crate) struct KeyReader {
     tx: mpsc::UnboundedSender<Msg>,
+    #[cfg(test)]
     stats: Arc<Mutex<ReadStats>>,
 }
 
@@ -117,11 +118,15 @@ impl KeyReader {
             stats: stats.clone(),
         };
         tokio::spawn(task.run(rx));
-        Self { tx, stats }
+        Self {
+            tx,
+            #[cfg(test)]
+            stats,
+        }
     }
 
     /// Reads key pair `id` (named `name`).
-    pub async fn read(&self, id: String, name: String) -> ReadOutcome {
+    pub(crate) async fn read(&self, id: String, name: String) -> ReadOutcome {
         let (reply, answer) = oneshot::channel();
         let gone = || {
             ReadOutcome::Failed(CloudError::local(
@@ -139,12 +144,13 @@ impl KeyReader {
     }
 
     /// This process is about to write key `id`: what pages said about it no longer holds.
-    pub fn forget(&self, id: &str) {
+    pub(crate) fn forget(&self, id: &str) {
         let _ = self.tx.send(Msg::Forget(id.to_string()));
     }
 
     /// The counters so far.
-    pub fn stats(&self) -> ReadStats {
+    #[cfg(test)]
+    pub(crate) fn stats(&self) -> ReadStats {
         *self.stats.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

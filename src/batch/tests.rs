@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use tokio::time::Instant;
 
 use super::*;
+use crate::batch::detach::BatchError;
 use crate::cloud::{
     BindOptions, CloudError, ErrorKind, Instance, InstanceOutcome, InstanceQuery, KeyPage, KeyPair,
     KeyPairApi, KeyQuery, KeySpec, PageRequest,

@@ -75,7 +75,7 @@ fn json_list(items: &[String]) -> String {
 }
 
 impl AlibabaClient {
-    pub(crate) fn new(cfg: ClientConfig) -> Result<Self, CloudError> {
+    pub fn new(cfg: ClientConfig) -> Result<Self, CloudError> {
         let d = match cfg.kind {
             CloudKind::Ecs => &ECS,
             CloudKind::Ens => &ENS,

@@ -34,7 +34,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Whether retrying the same request may succeed.
-    pub fn is_retryable(self) -> bool {
+    pub(crate) fn is_retryable(self) -> bool {
         matches!(self, Self::Throttled | Self::Server | Self::Transport)
     }
 }
@@ -80,7 +80,7 @@ pub struct CloudError {
 
 impl CloudError {
     /// An error we raise ourselves (no answer from the cloud).
-    pub fn local(
+    pub(crate) fn local(
         cloud: CloudKind,
         action: &str,
         kind: ErrorKind,
@@ -97,24 +97,13 @@ impl CloudError {
             kind,
         }
     }
-
-    /// The call never went out because the provider is stopping.
-    pub fn cancelled(cloud: CloudKind, action: &str) -> Self {
-        Self::local(
-            cloud,
-            action,
-            ErrorKind::Cancelled,
-            "Cancelled",
-            "the provider is stopping; the request was not sent",
-        )
-    }
 }
 
 /// Classifies a cloud error code (plus HTTP status) into an [`ErrorKind`].
 ///
 /// One table for the three clouds: the codes do not collide, and a shared table keeps the
 /// retry and idempotence rules identical everywhere.
-pub fn classify(code: &str, http_status: Option<u16>) -> ErrorKind {
+pub(crate) fn classify(code: &str, http_status: Option<u16>) -> ErrorKind {
     const NOT_FOUND: &[&str] = &[
         "InvalidKeyPairName.NotFound",
         "InvalidKeyPair.NotFound",

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 /// A field as a string, whether the cloud sent a string, a number or a boolean.
-pub(crate) fn string(v: &Value, field: &str) -> Option<String> {
+pub fn string(v: &Value, field: &str) -> Option<String> {
     match v.get(field)? {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -20,7 +20,7 @@ pub(crate) fn non_empty(v: &Value, field: &str) -> Option<String> {
 }
 
 /// An integer field, sent as a number or a numeric string.
-pub(crate) fn int(v: &Value, field: &str) -> Option<i64> {
+pub fn int(v: &Value, field: &str) -> Option<i64> {
     match v.get(field)? {
         Value::Number(n) => n.as_i64(),
         Value::String(s) => s.trim().parse().ok(),

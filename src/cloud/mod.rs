@@ -14,12 +14,12 @@
 //! - [`error`], [`rules`]: the error type and the per-cloud limits and naming rules.
 
 mod alibaba;
-pub mod error;
+pub(crate) mod error;
 mod fields;
-pub mod idempotent;
-pub mod pacer;
+pub(crate) mod idempotent;
+pub(crate) mod pacer;
 pub mod public_key;
-pub mod rules;
+pub(crate) mod rules;
 pub mod sign;
 mod tencent;
 mod transport;
@@ -32,11 +32,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-pub use error::{CloudError, ErrorKind};
-pub use rules::{Limits, NameRuleError};
+pub(crate) use error::{CloudError, ErrorKind};
+pub(crate) use rules::{Limits, NameRuleError};
 
 /// The retry deadline of a call is this many request timeouts.
-pub const RETRY_DEADLINE_FACTOR: u32 = 4;
+pub(crate) const RETRY_DEADLINE_FACTOR: u32 = 4;
 
 /// The clouds we manage key pairs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -63,7 +63,7 @@ impl CloudKind {
     }
 
     /// The cloud's key pair naming rule.
-    pub fn name_rule(self) -> &'static rules::NameRule {
+    pub(crate) fn name_rule(self) -> &'static rules::NameRule {
         match self {
             Self::Ecs => &rules::ECS_NAME_RULE,
             Self::Ens => &rules::ENS_NAME_RULE,
@@ -72,12 +72,12 @@ impl CloudKind {
     }
 
     /// Checks a key pair name against the cloud's rule.
-    pub fn validate_key_name(self, name: &str) -> Result<(), NameRuleError> {
+    pub(crate) fn validate_key_name(self, name: &str) -> Result<(), NameRuleError> {
         self.name_rule().check(self, name)
     }
 
     /// Checks an instance id's format (`i-...` on Alibaba, `ins-` + 8 on CVM).
-    pub fn validate_instance_id(self, id: &str) -> Result<(), String> {
+    pub(crate) fn validate_instance_id(self, id: &str) -> Result<(), String> {
         let rule = match self {
             Self::Ecs | Self::Ens => &rules::ALIBABA_INSTANCE_RULE,
             Self::Cvm => &rules::CVM_INSTANCE_RULE,
@@ -128,7 +128,7 @@ impl Secret {
         Self(s)
     }
     /// The secret itself; call only where it is used as key material.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -272,7 +272,7 @@ pub struct Instance {
 
 impl Instance {
     /// Whether this instance holds the key pair `key_id` named `key_name`, as `kind` reports it.
-    pub fn holds(&self, kind: CloudKind, key_id: &str, key_name: &str) -> bool {
+    pub(crate) fn holds(&self, kind: CloudKind, key_id: &str, key_name: &str) -> bool {
         let wanted = match kind.limits().instance_key {
             rules::InstanceKey::Name => key_name,
             rules::InstanceKey::Id => key_id,
@@ -283,7 +283,7 @@ impl Instance {
     /// Why `kind` will not (dis)associate a key pair with this instance, as described, if it
     /// will not: the one rule the plan-time check and the apply-time split of a refused call
     /// both read.
-    pub fn refusal(&self, kind: CloudKind, force_stop: bool) -> Option<Refusal> {
+    pub(crate) fn refusal(&self, kind: CloudKind, force_stop: bool) -> Option<Refusal> {
         let windows = self
             .os
             .as_deref()
@@ -309,7 +309,7 @@ impl Instance {
 
 /// Why a cloud refuses to bind a key pair to an instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     /// It runs Windows, which takes no SSH key pair.
     Windows,
     /// It is running where the cloud binds stopped instances; `force_stop` says whether

@@ -30,7 +30,7 @@ use super::{ClientConfig, CloudKind};
 /// two Terraform applies at once, 4 of 200 imports were throttled.
 const MARGIN: f64 = 1.08;
 /// Rate decreases closer together than this are one event.
-pub const DECREASE_GAP: Duration = Duration::from_millis(500);
+pub(crate) const DECREASE_GAP: Duration = Duration::from_millis(500);
 /// Lowest rate a pacer slows down to, in requests per second.
 const MIN_RATE: f64 = 1.0;
 /// Growth per second without a throttle, well below the knee and near it.
@@ -59,7 +59,7 @@ fn registry() -> &'static Registry {
 
 /// The pacers of one client: its account, resolved once; one [`ActionPacer`] per action.
 #[derive(Debug)]
-pub struct Pacers {
+pub(crate) struct Pacers {
     account: Account,
 }
 
@@ -77,7 +77,7 @@ impl Pacers {
     }
 
     /// The process-wide pacer of `action` for this account.
-    pub fn action(&self, action: &str) -> Arc<ActionPacer> {
+    pub(crate) fn action(&self, action: &str) -> Arc<ActionPacer> {
         // A poisoned lock only means another caller panicked mid-insert; the map is usable.
         let mut map = registry().lock().unwrap_or_else(|p| p.into_inner());
         map.entry((self.account.clone(), action.to_string()))
@@ -106,7 +106,7 @@ struct State {
 
 /// Spaces the calls of one action of one account.
 #[derive(Debug)]
-pub struct ActionPacer {
+pub(crate) struct ActionPacer {
     documented: Option<f64>,
     state: Mutex<State>,
 }
@@ -134,12 +134,13 @@ impl ActionPacer {
     }
 
     /// Waits for this call's slot and reserves it.
-    pub async fn acquire(&self) {
+    #[cfg(test)]
+    pub(crate) async fn acquire(&self) {
         tokio::time::sleep_until(self.reserve()).await;
     }
 
     /// Reserves the next slot and says when it is, without waiting for it.
-    pub fn reserve(&self) -> Instant {
+    pub(crate) fn reserve(&self) -> Instant {
         {
             let mut s = self.lock();
             let now = Instant::now();
@@ -165,7 +166,7 @@ impl ActionPacer {
     }
 
     /// The cloud refused a call for its rate: slow down.
-    pub fn throttled(&self) {
+    pub(crate) fn throttled(&self) {
         let mut s = self.lock();
         let now = Instant::now();
         if s.last_decrease
@@ -228,12 +229,14 @@ impl ActionPacer {
     }
 
     /// The rate calls are spaced at now (`None`: unpaced).
-    pub fn rate(&self) -> Option<f64> {
+    #[cfg(test)]
+    pub(crate) fn rate(&self) -> Option<f64> {
         self.lock().rate
     }
 
     /// How many times this pacer slowed down.
-    pub fn throttles(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn throttles(&self) -> u64 {
         self.lock().throttles
     }
 }

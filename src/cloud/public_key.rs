@@ -25,7 +25,7 @@ pub struct PublicKey {
 }
 
 impl PublicKey {
-    pub fn canonical(&self) -> String {
+    pub(crate) fn canonical(&self) -> String {
         format!("{} {}", self.key_type, self.body)
     }
 
@@ -36,7 +36,7 @@ impl PublicKey {
 }
 
 /// MD5 of a key blob as lower-case hex pairs joined by `:`.
-pub fn md5_fingerprint(blob: &[u8]) -> String {
+pub(crate) fn md5_fingerprint(blob: &[u8]) -> String {
     Md5::digest(blob)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -85,7 +85,7 @@ fn embedded_type(blob: &[u8]) -> Option<&[u8]> {
 }
 
 /// Whether two key texts denote the same key (comments and whitespace ignored).
-pub fn same_public_key(a: &str, b: &str) -> bool {
+pub(crate) fn same_public_key(a: &str, b: &str) -> bool {
     match (parse_public_key(a), parse_public_key(b)) {
         (Ok(x), Ok(y)) => x == y,
         _ => a.trim() == b.trim(),

@@ -78,7 +78,7 @@ impl Limits {
     }
 
     /// The largest `max_read_batch`: the bigger of a lookup and a listing page.
-    pub fn read_batch(&self) -> usize {
+    pub(crate) fn read_batch(&self) -> usize {
         self.lookup_batch.max(self.describe_page)
     }
 }
@@ -132,7 +132,7 @@ pub(crate) static CVM_LIMITS: Limits = Limits {
 
 /// A key pair name rule, described as data so errors can quote it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NameRule {
+pub(crate) struct NameRule {
     /// Shortest allowed name, in characters.
     pub min_len: usize,
     /// Longest allowed name, in characters.
@@ -182,7 +182,7 @@ pub(crate) static CVM_NAME_RULE: NameRule = NameRule {
 
 /// Which part of a name rule was broken.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum NameRuleError {
+pub(crate) enum NameRuleError {
     /// Too short or too long.
     #[error("{cloud} key pair name must be {min}-{max} characters long, got {len} (rule: {rule})")]
     Length {
@@ -229,7 +229,7 @@ pub enum NameRuleError {
 
 impl NameRule {
     /// Checks `name` against this rule.
-    pub fn check(&self, cloud: CloudKind, name: &str) -> Result<(), NameRuleError> {
+    pub(crate) fn check(&self, cloud: CloudKind, name: &str) -> Result<(), NameRuleError> {
         let len = name.chars().count();
         if len < self.min_len || len > self.max_len {
             return Err(NameRuleError::Length {
@@ -280,7 +280,7 @@ fn is_chinese(c: char) -> bool {
 
 /// An instance id rule: a fixed prefix and a body of allowed characters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct InstanceIdRule {
+pub(crate) struct InstanceIdRule {
     /// Required prefix, e.g. `i-` or `ins-`.
     pub prefix: &'static str,
     /// Body length bounds (after the prefix).
@@ -302,7 +302,7 @@ pub(crate) static CVM_INSTANCE_RULE: InstanceIdRule = InstanceIdRule {
 
 impl InstanceIdRule {
     /// Checks `id`; the error says what was expected.
-    pub fn check(&self, cloud: CloudKind, id: &str) -> Result<(), String> {
+    pub(crate) fn check(&self, cloud: CloudKind, id: &str) -> Result<(), String> {
         let bad = || {
             format!(
                 "invalid {cloud} instance id {id:?}: expected {}",

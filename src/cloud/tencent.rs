@@ -31,7 +31,7 @@ pub(crate) struct TencentClient {
 }
 
 impl TencentClient {
-    pub(crate) fn new(cfg: ClientConfig) -> Result<Self, CloudError> {
+    pub fn new(cfg: ClientConfig) -> Result<Self, CloudError> {
         let endpoint = super::resolve_endpoint(&cfg, DEFAULT_ENDPOINT)?;
         Ok(Self {
             t: Transport::new(&cfg, &endpoint)?,

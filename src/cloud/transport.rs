@@ -48,7 +48,7 @@ pub(crate) struct Transport {
 
 impl Transport {
     /// The transport of a client of `cfg` talking to `endpoint`.
-    pub(crate) fn new(cfg: &ClientConfig, endpoint: &url::Url) -> Result<Self, CloudError> {
+    pub fn new(cfg: &ClientConfig, endpoint: &url::Url) -> Result<Self, CloudError> {
         let http = reqwest::Client::builder()
             .timeout(cfg.request_timeout)
             .connect_timeout(cfg.request_timeout.min(Duration::from_secs(10)))

@@ -13,7 +13,7 @@ use super::wire::Empty;
 
 /// A one-way latch: once triggered, every waiter (present and future) is released.
 #[derive(Debug, Clone)]
-pub struct Shutdown {
+pub(crate) struct Shutdown {
     tx: watch::Sender<bool>,
 }
 
@@ -32,17 +32,18 @@ impl Shutdown {
     }
 
     /// Releases every waiter. Triggering twice is harmless.
-    pub fn trigger(&self) {
+    pub(crate) fn trigger(&self) {
         self.tx.send_replace(true);
     }
 
     /// Whether [`Shutdown::trigger`] was called.
-    pub fn is_triggered(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_triggered(&self) -> bool {
         *self.tx.borrow()
     }
 
     /// Resolves once the latch is triggered.
-    pub fn wait(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+    pub(crate) fn wait(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
         let mut rx = self.tx.subscribe();
         async move {
             // `wait_for` fails only when every `Shutdown` clone is gone; nobody can trigger
@@ -54,13 +55,13 @@ impl Shutdown {
 
 /// `plugin.GRPCController`.
 #[derive(Debug, Clone)]
-pub struct Controller {
+pub(crate) struct Controller {
     shutdown: Shutdown,
 }
 
 impl Controller {
     /// The gRPC service triggering `shutdown`.
-    pub fn service(shutdown: Shutdown) -> GrpcControllerServer<Self> {
+    pub(crate) fn service(shutdown: Shutdown) -> GrpcControllerServer<Self> {
         GrpcControllerServer::new(Self { shutdown })
     }
 }

@@ -7,7 +7,12 @@ use serde_json::json;
 use super::handshake::PluginAddr;
 
 /// The JSON value of `TF_REATTACH_PROVIDERS` for one provider.
-pub fn reattach_json(provider_address: &str, protocol: u32, pid: u32, addr: &PluginAddr) -> String {
+pub(crate) fn reattach_json(
+    provider_address: &str,
+    protocol: u32,
+    pid: u32,
+    addr: &PluginAddr,
+) -> String {
     let mut providers = serde_json::Map::new();
     providers.insert(
         provider_address.to_owned(),
@@ -25,7 +30,7 @@ pub fn reattach_json(provider_address: &str, protocol: u32, pid: u32, addr: &Plu
 /// What we print on stdout: the instructions and one shell line to paste. The JSON is put in
 /// single quotes, so a single quote inside (only possible in a socket path) is closed, escaped
 /// and reopened.
-pub fn reattach_instructions(json: &str) -> String {
+pub(crate) fn reattach_instructions(json: &str) -> String {
     let quoted = json.replace('\'', r"'\''");
     format!(
         "The sshkey provider is running in debug mode. To make Terraform use this process, \

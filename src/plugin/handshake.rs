@@ -16,19 +16,20 @@ use base64::Engine as _;
 use super::PluginError;
 
 /// The environment variable carrying the magic cookie.
-pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
+pub(crate) const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
 /// The value Terraform and OpenTofu put in [`MAGIC_COOKIE_KEY`].
 pub const MAGIC_COOKIE_VALUE: &str =
     "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 /// The go-plugin framing version, first field of the handshake line.
-pub const CORE_PROTOCOL_VERSION: u32 = 1;
+pub(crate) const CORE_PROTOCOL_VERSION: u32 = 1;
 /// The only Terraform plugin protocol we speak.
-pub const PLUGIN_PROTOCOL_VERSION: u32 = 6;
+pub(crate) const PLUGIN_PROTOCOL_VERSION: u32 = 6;
 /// Port range go-plugin uses when the parent does not give one.
-pub const DEFAULT_PORTS: RangeInclusive<u16> = 10000..=25000;
+pub(crate) const DEFAULT_PORTS: RangeInclusive<u16> = 10000..=25000;
 
 /// What a person who runs the binary by hand gets to read.
-pub const NOT_STARTED_BY_TERRAFORM: &str = "This binary is a plugin for Terraform and OpenTofu \
+pub(crate) const NOT_STARTED_BY_TERRAFORM: &str =
+    "This binary is a plugin for Terraform and OpenTofu \
 (the sshkey provider) and is not meant to be run directly. Terraform starts it by itself when a \
 configuration uses the provider; install it through a provider registry or a `dev_overrides` \
 block in the CLI configuration. To debug it, run it with `--debug` and export the \
@@ -36,7 +37,7 @@ TF_REATTACH_PROVIDERS line it prints before running Terraform.";
 
 /// The handshake-relevant part of the process environment.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PluginEnv {
+pub(crate) struct PluginEnv {
     /// `TF_PLUGIN_MAGIC_COOKIE`.
     pub magic_cookie: Option<String>,
     /// `PLUGIN_PROTOCOL_VERSIONS`, e.g. `5,6`.
@@ -54,7 +55,7 @@ pub struct PluginEnv {
 impl PluginEnv {
     /// Reads the variables from the process environment; empty values count as absent, as they
     /// do in go-plugin.
-    pub fn from_process() -> Self {
+    pub(crate) fn from_process() -> Self {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         Self {
             magic_cookie: var(MAGIC_COOKIE_KEY),
@@ -67,7 +68,7 @@ impl PluginEnv {
     }
 
     /// Fails unless the parent gave the expected cookie.
-    pub fn check_magic_cookie(&self) -> Result<(), PluginError> {
+    pub(crate) fn check_magic_cookie(&self) -> Result<(), PluginError> {
         match self.magic_cookie.as_deref() {
             Some(MAGIC_COOKIE_VALUE) => Ok(()),
             _ => Err(PluginError::NotStartedByTerraform),
@@ -76,7 +77,7 @@ impl PluginEnv {
 
     /// Picks protocol 6 from the versions the parent offers. When the parent offers nothing,
     /// go-plugin falls back to the plugin's own version, and so do we.
-    pub fn negotiate_protocol(&self) -> Result<u32, PluginError> {
+    pub(crate) fn negotiate_protocol(&self) -> Result<u32, PluginError> {
         let Some(offered) = self.protocol_versions.as_deref() else {
             return Ok(PLUGIN_PROTOCOL_VERSION);
         };
@@ -93,7 +94,7 @@ impl PluginEnv {
     }
 
     /// The TCP port range for the fallback listener.
-    pub fn port_range(&self) -> Result<RangeInclusive<u16>, PluginError> {
+    pub(crate) fn port_range(&self) -> Result<RangeInclusive<u16>, PluginError> {
         let parse = |value: Option<&str>, default: u16| -> Result<u16, PluginError> {
             match value {
                 None => Ok(default),
@@ -115,7 +116,7 @@ impl PluginEnv {
 
 /// Where the server listens, as go-plugin names it in the handshake line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PluginAddr {
+pub(crate) enum PluginAddr {
     /// A unix socket path.
     Unix(PathBuf),
     /// A loopback TCP address.
@@ -124,7 +125,7 @@ pub enum PluginAddr {
 
 impl PluginAddr {
     /// The network name: `unix` or `tcp`.
-    pub fn network(&self) -> &'static str {
+    pub(crate) fn network(&self) -> &'static str {
         match self {
             PluginAddr::Unix(_) => "unix",
             PluginAddr::Tcp(_) => "tcp",
@@ -143,7 +144,11 @@ impl fmt::Display for PluginAddr {
 
 /// The line that tells the parent where to connect, without the trailing newline.
 /// `server_cert_der` is `None` for plaintext; go-plugin then leaves the last field empty.
-pub fn handshake_line(protocol: u32, addr: &PluginAddr, server_cert_der: Option<&[u8]>) -> String {
+pub(crate) fn handshake_line(
+    protocol: u32,
+    addr: &PluginAddr,
+    server_cert_der: Option<&[u8]>,
+) -> String {
     let cert = server_cert_der.map(encode_cert).unwrap_or_default();
     format!(
         "{CORE_PROTOCOL_VERSION}|{protocol}|{}|{addr}|grpc|{cert}",
@@ -152,7 +157,7 @@ pub fn handshake_line(protocol: u32, addr: &PluginAddr, server_cert_der: Option<
 }
 
 /// go-plugin decodes the certificate field with unpadded standard base64.
-pub fn encode_cert(der: &[u8]) -> String {
+pub(crate) fn encode_cert(der: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD_NO_PAD.encode(der)
 }
 

@@ -29,13 +29,13 @@ const SOCKET_NAME: &str = "plugin.sock";
 
 /// A private socket directory, removed (with the socket) on drop.
 #[derive(Debug)]
-pub struct SocketDir {
+pub(crate) struct SocketDir {
     dir: PathBuf,
 }
 
 impl SocketDir {
     /// Creates `sshkey-plugin-<random>` with mode 0700 under `parent` (or the temp dir).
-    pub fn create(parent: Option<&Path>) -> io::Result<Self> {
+    pub(crate) fn create(parent: Option<&Path>) -> io::Result<Self> {
         let parent = parent.map_or_else(std::env::temp_dir, Path::to_path_buf);
         for _ in 0..16 {
             let dir = parent.join(format!("sshkey-plugin-{:016x}", rand::random::<u64>()));
@@ -52,12 +52,13 @@ impl SocketDir {
     }
 
     /// The directory.
-    pub fn path(&self) -> &Path {
+    #[cfg(test)]
+    pub(crate) fn path(&self) -> &Path {
         &self.dir
     }
 
     /// The socket path inside it.
-    pub fn socket_path(&self) -> PathBuf {
+    pub(crate) fn socket_path(&self) -> PathBuf {
         self.dir.join(SOCKET_NAME)
     }
 }
@@ -74,7 +75,7 @@ impl Drop for SocketDir {
 
 /// A bound listener of either kind, with the guard that cleans the socket up.
 #[derive(Debug)]
-pub enum PluginListener {
+pub(crate) enum PluginListener {
     /// A unix socket and its directory guard.
     Unix(UnixListener, SocketDir),
     /// Loopback TCP.
@@ -131,7 +132,7 @@ impl PluginListener {
     }
 
     /// The address for the handshake line.
-    pub fn addr(&self) -> Result<PluginAddr, PluginError> {
+    pub(crate) fn addr(&self) -> Result<PluginAddr, PluginError> {
         match self {
             Self::Unix(_, dir) => Ok(PluginAddr::Unix(dir.socket_path())),
             Self::Tcp(listener) => listener
@@ -144,7 +145,7 @@ impl PluginListener {
     /// Accepts connections until the returned stream is dropped. Each yields a [`Conn`], after
     /// the TLS handshake when `tls` is given; failed handshakes are logged and dropped. The
     /// socket guard (if any) is handed back so the caller decides when the socket disappears.
-    pub fn incoming(
+    pub(crate) fn incoming(
         self,
         tls: Option<TlsAcceptor>,
     ) -> (ReceiverStream<io::Result<Conn>>, Option<SocketDir>) {
@@ -228,7 +229,7 @@ async fn accept_loop<L: Accept>(
 }
 
 /// Makes a TLS acceptor from a server configuration.
-pub fn acceptor(config: rustls::ServerConfig) -> TlsAcceptor {
+pub(crate) fn acceptor(config: rustls::ServerConfig) -> TlsAcceptor {
     TlsAcceptor::from(Arc::new(config))
 }
 
@@ -238,7 +239,7 @@ trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 /// An accepted connection, whatever the transport underneath.
-pub struct Conn(Box<dyn Io>);
+pub(crate) struct Conn(Box<dyn Io>);
 
 impl Conn {
     fn new(io: impl AsyncRead + AsyncWrite + Unpin + Send + 'static) -> Self {

@@ -7,12 +7,12 @@
 //! stdio ([`stdio`]). `--debug` mode ([`debug`]) lets Terraform attach to a running process
 //! instead. This module knows nothing about SSH keys: it serves whatever [`Routes`] it is given.
 
-pub mod controller;
-pub mod debug;
+pub(crate) mod controller;
+pub(crate) mod debug;
 pub mod handshake;
-pub mod listener;
-pub mod stdio;
-pub mod tls;
+pub(crate) mod listener;
+pub(crate) mod stdio;
+pub(crate) mod tls;
 
 /// Generated from `proto/goplugin.proto`.
 #[doc(hidden)]
@@ -33,7 +33,7 @@ use listener::PluginListener;
 use stdio::Stdio;
 
 /// The address Terraform knows this provider by, used in the `--debug` reattach line.
-pub const DEFAULT_PROVIDER_ADDRESS: &str = "registry.terraform.io/sshkey/sshkey";
+pub(crate) const DEFAULT_PROVIDER_ADDRESS: &str = "registry.terraform.io/sshkey/sshkey";
 
 /// How long in-flight RPCs may run after shutdown began. Terraform kills us two seconds after
 /// asking; this bound only matters for a `--debug` provider or a parent that never kills.

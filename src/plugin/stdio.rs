@@ -15,13 +15,13 @@ use super::wire::StdioData;
 
 /// `plugin.GRPCStdio`.
 #[derive(Debug, Clone)]
-pub struct Stdio {
+pub(crate) struct Stdio {
     shutdown: Shutdown,
 }
 
 impl Stdio {
     /// The gRPC service whose streams end at `shutdown`.
-    pub fn service(shutdown: Shutdown) -> GrpcStdioServer<Self> {
+    pub(crate) fn service(shutdown: Shutdown) -> GrpcStdioServer<Self> {
         GrpcStdioServer::new(Self { shutdown })
     }
 }

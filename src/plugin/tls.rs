@@ -32,7 +32,7 @@ const CERT_LIFETIME: time::Duration = time::Duration::days(365);
 const CLOCK_SKEW: time::Duration = time::Duration::minutes(5);
 
 /// Our server certificate and its private key.
-pub struct ServerIdentity {
+pub(crate) struct ServerIdentity {
     /// The certificate, DER.
     pub cert: CertificateDer<'static>,
     key: PrivatePkcs8KeyDer<'static>,
@@ -47,7 +47,7 @@ impl std::fmt::Debug for ServerIdentity {
 impl ServerIdentity {
     /// Generates a fresh self-signed certificate for `localhost`. P-256 rather than go-plugin's
     /// P-521: Go accepts both, and P-256 signs every handshake several times faster.
-    pub fn generate() -> Result<Self, PluginError> {
+    pub(crate) fn generate() -> Result<Self, PluginError> {
         let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
         let mut params = CertificateParams::new(vec!["localhost".to_owned()])?;
         params
@@ -82,12 +82,12 @@ impl ServerIdentity {
 }
 
 /// The crypto provider for both ends: aws-lc-rs, for P-521.
-pub fn crypto_provider() -> Arc<CryptoProvider> {
+pub(crate) fn crypto_provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
 /// Parses the first certificate of a PEM document (the `PLUGIN_CLIENT_CERT` value).
-pub fn parse_client_cert(pem: &str) -> Result<CertificateDer<'static>, PluginError> {
+pub(crate) fn parse_client_cert(pem: &str) -> Result<CertificateDer<'static>, PluginError> {
     CertificateDer::from_pem_slice(pem.as_bytes()).map_err(|e| PluginError::ClientCert {
         detail: e.to_string(),
     })
@@ -95,7 +95,7 @@ pub fn parse_client_cert(pem: &str) -> Result<CertificateDer<'static>, PluginErr
 
 /// The rustls server configuration: our identity, the pinned client, ALPN `h2` (grpc-go 1.67 and
 /// later refuse a TLS server that does not negotiate it).
-pub fn server_config(
+pub(crate) fn server_config(
     identity: &ServerIdentity,
     client: CertificateDer<'static>,
 ) -> Result<rustls::ServerConfig, PluginError> {
@@ -115,7 +115,7 @@ pub fn server_config(
 /// Accepts exactly one client certificate, byte for byte, and checks the handshake signature
 /// against it.
 #[derive(Debug)]
-pub struct PinnedClientCert {
+pub(crate) struct PinnedClientCert {
     pinned: CertificateDer<'static>,
     provider: Arc<CryptoProvider>,
 }

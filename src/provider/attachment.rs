@@ -19,9 +19,9 @@ use crate::provider::Ctx;
 use crate::schema::{Attribute, Block, Schema};
 use crate::value::{AttributePath, PathStep, Type, Value};
 
-pub const TYPE_NAME: &str = "sshkey_key_pair_attachment";
+pub(crate) const TYPE_NAME: &str = "sshkey_key_pair_attachment";
 
-pub struct AttachmentResource {
+pub(crate) struct AttachmentResource {
     schema: Schema,
     identity: Identity,
     /// Instances claimed by attachments planned in this provider process, to report two
@@ -83,7 +83,7 @@ pub(crate) struct AttachmentModel {
 }
 
 impl AttachmentModel {
-    pub fn from_value(v: &Value) -> AttachmentModel {
+    pub(crate) fn from_value(v: &Value) -> AttachmentModel {
         AttachmentModel {
             id: text(v, "id"),
             key_pair_name: text(v, "key_pair_name"),
@@ -103,7 +103,7 @@ impl AttachmentModel {
         }
     }
 
-    pub fn to_value(&self) -> Value {
+    pub(crate) fn to_value(&self) -> Value {
         let opt = |v: &Option<String>| v.as_deref().map_or(Value::Null, Value::string);
         Value::object([
             ("id", opt(&self.id)),

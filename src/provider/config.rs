@@ -31,9 +31,9 @@ fn env_names(kind: CloudKind) -> EnvNames {
     }
 }
 
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-pub const DEFAULT_MAX_RETRIES: u32 = 8;
-pub const DEFAULT_BATCH_WINDOW: Duration = crate::batch::DEFAULT_GATHER_WINDOW;
+pub(crate) const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_MAX_RETRIES: u32 = 8;
+pub(crate) const DEFAULT_BATCH_WINDOW: Duration = crate::batch::DEFAULT_GATHER_WINDOW;
 /// A batch window longer than this would make every destroy visibly slower.
 const MAX_BATCH_WINDOW: Duration = Duration::from_secs(5);
 
@@ -81,7 +81,7 @@ pub fn schema() -> Schema {
 
 /// The checked provider configuration.
 #[derive(Debug, Clone)]
-pub struct ProviderConfig {
+pub(crate) struct ProviderConfig {
     pub cloud: CloudKind,
     pub region: String,
     pub credentials: Credentials,
@@ -96,7 +96,7 @@ pub struct ProviderConfig {
 
 /// Checks what can be checked from the configuration alone (ValidateProviderConfig). Unknown
 /// values are skipped: they are checked again at ConfigureProvider.
-pub fn validate(config: &Value, diags: &mut Diagnostics) {
+pub(crate) fn validate(config: &Value, diags: &mut Diagnostics) {
     let cloud = cloud_of(config, diags);
     if let Some(endpoint) = config
         .attr("endpoint")
@@ -122,7 +122,7 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
 
 /// Builds the configuration for ConfigureProvider, reading environment fallbacks through `env`
 /// so tests need not touch the process environment.
-pub fn build(
+pub(crate) fn build(
     config: &Value,
     env: &dyn Fn(&str) -> Option<String>,
     diags: &mut Diagnostics,
@@ -342,7 +342,7 @@ fn check_duration(name: &str, text: &str, diags: &mut Diagnostics) {
 }
 
 /// Parses Go-style durations as Terraform users write them: `250ms`, `30s`, `2m`, `1m30s`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let bad = || format!("{text:?} is not a duration such as \"10ms\", \"30s\" or \"1m30s\"");
     if text.is_empty() {
         return Err(bad());

@@ -7,13 +7,13 @@ use std::fmt;
 use crate::value::{AttributePath, PathStep};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Severity {
+pub(crate) enum Severity {
     Error,
     Warning,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Diagnostic {
+pub(crate) struct Diagnostic {
     pub severity: Severity,
     pub summary: String,
     pub detail: String,
@@ -35,23 +35,23 @@ impl fmt::Display for Diagnostic {
 
 /// An ordered collection of diagnostics.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Diagnostics(pub Vec<Diagnostic>);
+pub(crate) struct Diagnostics(pub Vec<Diagnostic>);
 
 impl Diagnostics {
     pub fn new() -> Self {
         Self::default()
     }
 
-    pub fn error(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
+    pub(crate) fn error(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
         self.push(Severity::Error, summary, detail, None);
     }
 
-    pub fn warning(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
+    pub(crate) fn warning(&mut self, summary: impl Into<String>, detail: impl Into<String>) {
         self.push(Severity::Warning, summary, detail, None);
     }
 
     /// An error about one attribute of the configuration: Terraform shows the HCL line.
-    pub fn attribute_error(
+    pub(crate) fn attribute_error(
         &mut self,
         path: AttributePath,
         summary: impl Into<String>,
@@ -60,7 +60,7 @@ impl Diagnostics {
         self.push(Severity::Error, summary, detail, Some(path));
     }
 
-    pub fn attribute_warning(
+    pub(crate) fn attribute_warning(
         &mut self,
         path: AttributePath,
         summary: impl Into<String>,
@@ -84,25 +84,25 @@ impl Diagnostics {
         });
     }
 
-    pub fn extend(&mut self, other: Diagnostics) {
+    pub(crate) fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);
     }
 
-    pub fn has_errors(&self) -> bool {
+    pub(crate) fn has_errors(&self) -> bool {
         self.0.iter().any(|d| d.severity == Severity::Error)
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.0.iter()
     }
 }
 
 /// The path of a top-level attribute, the common case for our flat schemas.
-pub fn attr(name: &str) -> AttributePath {
+pub(crate) fn attr(name: &str) -> AttributePath {
     AttributePath(vec![PathStep::Attribute(name.to_string())])
 }
 

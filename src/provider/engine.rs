@@ -20,11 +20,11 @@ use crate::schema::Schema;
 use crate::value::{AttributePath, PathStep, Value};
 
 /// Builds a configured context from a checked configuration; swapped out by tests.
-pub type Connector = dyn Fn(ProviderConfig) -> Result<Ctx, String> + Send + Sync;
+pub(crate) type Connector = dyn Fn(ProviderConfig) -> Result<Ctx, String> + Send + Sync;
 /// Reads an environment variable; swapped out by tests.
-pub type EnvReader = dyn Fn(&str) -> Option<String> + Send + Sync;
+pub(crate) type EnvReader = dyn Fn(&str) -> Option<String> + Send + Sync;
 
-pub struct Engine {
+pub(crate) struct Engine {
     provider_schema: Schema,
     resources: BTreeMap<&'static str, Arc<dyn Resource>>,
     data_sources: BTreeMap<&'static str, Arc<dyn DataSource>>,
@@ -64,38 +64,29 @@ impl Engine {
         }
     }
 
-    /// Replaces how environment fallbacks are read (tests).
-    pub fn with_env(
-        mut self,
-        env: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
-    ) -> Self {
-        self.env = Box::new(env);
-        self
-    }
-
-    pub fn provider_schema(&self) -> &Schema {
+    pub(crate) fn provider_schema(&self) -> &Schema {
         &self.provider_schema
     }
-    pub fn resources(&self) -> impl Iterator<Item = &Arc<dyn Resource>> {
+    pub(crate) fn resources(&self) -> impl Iterator<Item = &Arc<dyn Resource>> {
         self.resources.values()
     }
-    pub fn data_sources(&self) -> impl Iterator<Item = &Arc<dyn DataSource>> {
+    pub(crate) fn data_sources(&self) -> impl Iterator<Item = &Arc<dyn DataSource>> {
         self.data_sources.values()
     }
-    pub fn list_resources(&self) -> impl Iterator<Item = &Arc<dyn ListResource>> {
+    pub(crate) fn list_resources(&self) -> impl Iterator<Item = &Arc<dyn ListResource>> {
         self.list_resources.values()
     }
-    pub fn resource(&self, type_name: &str) -> Option<&Arc<dyn Resource>> {
+    pub(crate) fn resource(&self, type_name: &str) -> Option<&Arc<dyn Resource>> {
         self.resources.get(type_name)
     }
-    pub fn data_source(&self, type_name: &str) -> Option<&Arc<dyn DataSource>> {
+    pub(crate) fn data_source(&self, type_name: &str) -> Option<&Arc<dyn DataSource>> {
         self.data_sources.get(type_name)
     }
-    pub fn list_resource(&self, type_name: &str) -> Option<&Arc<dyn ListResource>> {
+    pub(crate) fn list_resource(&self, type_name: &str) -> Option<&Arc<dyn ListResource>> {
         self.list_resources.get(type_name)
     }
 
-    pub fn validate_provider_config(&self, config: &Value, diags: &mut Diagnostics) {
+    pub(crate) fn validate_provider_config(&self, config: &Value, diags: &mut Diagnostics) {
         config::validate(config, diags);
         let cloud = config
             .attr("cloud")
@@ -107,7 +98,7 @@ impl Engine {
             .unwrap_or_else(|p| p.into_inner()) = cloud;
     }
 
-    pub async fn configure(&self, config: &Value, diags: &mut Diagnostics) {
+    pub(crate) async fn configure(&self, config: &Value, diags: &mut Diagnostics) {
         let Some(checked) = config::build(config, &*self.env, diags) else {
             return;
         };
@@ -119,15 +110,11 @@ impl Engine {
     }
 
     /// StopProvider: work already sent to the cloud finishes; queued work is cancelled.
-    pub async fn stop(&self) {
+    pub(crate) async fn stop(&self) {
         self.stopped.send_replace(true);
         if let Some(ctx) = self.ctx.read().await.as_ref() {
             ctx.cancel();
         }
-    }
-
-    pub fn is_stopped(&self) -> bool {
-        *self.stopped.borrow()
     }
 
     async fn ctx(&self, diags: &mut Diagnostics) -> Option<Arc<Ctx>> {
@@ -156,7 +143,12 @@ impl Engine {
         r
     }
 
-    pub fn validate_resource(&self, type_name: &str, config: &Value, diags: &mut Diagnostics) {
+    pub(crate) fn validate_resource(
+        &self,
+        type_name: &str,
+        config: &Value,
+        diags: &mut Diagnostics,
+    ) {
         if let Some(r) = self.lookup_resource(type_name, diags) {
             r.validate(config, diags);
             let cloud = *self
@@ -169,7 +161,12 @@ impl Engine {
         }
     }
 
-    pub fn validate_data_source(&self, type_name: &str, config: &Value, diags: &mut Diagnostics) {
+    pub(crate) fn validate_data_source(
+        &self,
+        type_name: &str,
+        config: &Value,
+        diags: &mut Diagnostics,
+    ) {
         match self.data_sources.get(type_name) {
             Some(d) => d.validate(config, diags),
             None => diags.error(
@@ -179,7 +176,7 @@ impl Engine {
         }
     }
 
-    pub fn validate_list(&self, type_name: &str, config: &Value, diags: &mut Diagnostics) {
+    pub(crate) fn validate_list(&self, type_name: &str, config: &Value, diags: &mut Diagnostics) {
         match self.list_resources.get(type_name) {
             Some(l) => l.validate(config, diags),
             None => diags.error(
@@ -190,7 +187,7 @@ impl Engine {
     }
 
     /// PlanResourceChange. `prior` is null on create, `proposed` null on destroy.
-    pub async fn plan(
+    pub(crate) async fn plan(
         &self,
         type_name: &str,
         prior: Value,
@@ -221,7 +218,7 @@ impl Engine {
     /// ApplyResourceChange, routed to create, update or delete. Returns the new state and the
     /// private bytes Terraform keeps with it: what a plan kept in private is for its own apply
     /// and does not outlive it.
-    pub async fn apply(
+    pub(crate) async fn apply(
         &self,
         type_name: &str,
         prior: Value,
@@ -260,7 +257,12 @@ impl Engine {
         (state, state_private)
     }
 
-    pub async fn read(&self, type_name: &str, state: Value, diags: &mut Diagnostics) -> Value {
+    pub(crate) async fn read(
+        &self,
+        type_name: &str,
+        state: Value,
+        diags: &mut Diagnostics,
+    ) -> Value {
         let Some(resource) = self.lookup_resource(type_name, diags) else {
             return state;
         };
@@ -286,7 +288,7 @@ impl Engine {
         }
     }
 
-    pub async fn import(
+    pub(crate) async fn import(
         &self,
         type_name: &str,
         id: &str,
@@ -301,7 +303,7 @@ impl Engine {
         resource.import(&ctx, id, diags).await
     }
 
-    pub async fn read_data_source(
+    pub(crate) async fn read_data_source(
         &self,
         type_name: &str,
         config: &Value,
@@ -320,7 +322,7 @@ impl Engine {
         ds.read(&ctx, config, diags).await.unwrap_or(Value::Null)
     }
 
-    pub async fn list(
+    pub(crate) async fn list(
         &self,
         type_name: &str,
         config: &Value,
@@ -355,7 +357,7 @@ fn failed_without_error(type_name: &str, diags: &mut Diagnostics) {
 /// The plan Terraform's own rules imply: on create, computed attributes left null in the
 /// configuration become unknown; on update, a changed `force_new` attribute requires
 /// replacement, and the replacement's computed attributes become unknown again.
-pub fn default_plan(schema: &Schema, plan: &mut Plan) {
+pub(crate) fn default_plan(schema: &Schema, plan: &mut Plan) {
     let creating = plan.is_create();
     if !creating {
         for a in schema.block.attributes.iter().filter(|a| a.force_new) {
@@ -372,7 +374,7 @@ pub fn default_plan(schema: &Schema, plan: &mut Plan) {
 
 /// Marks `attribute` as forcing a replacement (for rules richer than `force_new`, such as
 /// comparing public keys without their comments).
-pub fn require_replace(schema: &Schema, plan: &mut Plan, attribute: &str) {
+pub(crate) fn require_replace(schema: &Schema, plan: &mut Plan, attribute: &str) {
     let path = AttributePath(vec![PathStep::Attribute(attribute.to_string())]);
     if !plan.requires_replace.contains(&path) {
         plan.requires_replace.push(path);

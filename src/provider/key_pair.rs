@@ -20,9 +20,9 @@ use crate::provider::Ctx;
 use crate::schema::{Attribute, Block, Schema};
 use crate::value::{Number, Type, Value};
 
-pub const TYPE_NAME: &str = "sshkey_key_pair";
+pub(crate) const TYPE_NAME: &str = "sshkey_key_pair";
 
-pub struct KeyPairResource {
+pub(crate) struct KeyPairResource {
     schema: Schema,
     identity: Identity,
 }
@@ -106,7 +106,7 @@ fn opt_string(v: &Option<String>) -> Value {
 }
 
 impl KeyPairModel {
-    pub fn from_value(v: &Value) -> KeyPairModel {
+    pub(crate) fn from_value(v: &Value) -> KeyPairModel {
         KeyPairModel {
             name: text(v, "name"),
             public_key: text(v, "public_key"),
@@ -131,7 +131,7 @@ impl KeyPairModel {
         }
     }
 
-    pub fn to_value(&self) -> Value {
+    pub(crate) fn to_value(&self) -> Value {
         Value::object([
             ("name", opt_string(&self.name)),
             ("public_key", opt_string(&self.public_key)),
@@ -160,7 +160,7 @@ impl KeyPairModel {
 
     /// The state of a key pair the cloud reported, keeping what the user configured (the
     /// cloud reports a private key only when it creates one).
-    pub fn from_cloud(kp: &KeyPair, configured: &KeyPairModel) -> KeyPairModel {
+    pub(crate) fn from_cloud(kp: &KeyPair, configured: &KeyPairModel) -> KeyPairModel {
         KeyPairModel {
             name: Some(kp.name.clone()),
             private_key: kp.private_key.clone().or(configured.private_key.clone()),

@@ -13,7 +13,7 @@ use crate::provider::Ctx;
 use crate::schema::{Attribute, Block, Schema};
 use crate::value::{Type, Value};
 
-pub struct KeyPairsDataSource {
+pub(crate) struct KeyPairsDataSource {
     schema: Schema,
 }
 
@@ -30,7 +30,7 @@ impl KeyPairsDataSource {
 }
 
 /// The attributes of one found key pair.
-pub fn summary_type() -> Type {
+pub(crate) fn summary_type() -> Type {
     Type::Object(BTreeMap::from([
         ("name".to_string(), Type::String),
         ("key_id".to_string(), Type::String),
@@ -69,7 +69,7 @@ pub(crate) struct Filter {
 
 impl Filter {
     /// Reads the filter attributes present in `config`, reporting a bad regex at its attribute.
-    pub fn from_config(config: &Value, diags: &mut Diagnostics) -> Option<Filter> {
+    pub(crate) fn from_config(config: &Value, diags: &mut Diagnostics) -> Option<Filter> {
         let text = |n: &str| config.attr(n).and_then(Value::as_str).map(str::to_string);
         let regex = match text("name_regex") {
             Some(r) => match Regex::new(&r) {
@@ -92,14 +92,14 @@ impl Filter {
         })
     }
 
-    pub fn query(&self) -> KeyQuery {
+    pub(crate) fn query(&self) -> KeyQuery {
         match &self.prefix {
             Some(p) => KeyQuery::NamePrefix(p.clone()),
             None => KeyQuery::All,
         }
     }
 
-    pub fn matches(&self, kp: &KeyPair) -> bool {
+    pub(crate) fn matches(&self, kp: &KeyPair) -> bool {
         self.prefix
             .as_ref()
             .is_none_or(|p| kp.name.starts_with(p.as_str()))
@@ -111,7 +111,7 @@ impl Filter {
     }
 
     /// Every matching key pair, sorted by name.
-    pub async fn run(&self, ctx: &Ctx, diags: &mut Diagnostics) -> Option<Vec<KeyPair>> {
+    pub(crate) async fn run(&self, ctx: &Ctx, diags: &mut Diagnostics) -> Option<Vec<KeyPair>> {
         match ctx.api.describe_key_pairs(&self.query()).await {
             Ok(all) => {
                 let mut found: Vec<KeyPair> = all.into_iter().filter(|k| self.matches(k)).collect();

@@ -12,7 +12,7 @@ use crate::provider::Ctx;
 use crate::schema::{Attribute, Block, Schema};
 use crate::value::{Type, Value};
 
-pub struct KeyPairList {
+pub(crate) struct KeyPairList {
     schema: Schema,
 }
 

@@ -6,15 +6,15 @@
 //! - [`config`]: the provider block and its plan-time checks.
 //! - [`key_pair`], [`attachment`], [`key_pairs`] (data source), [`list`]: the types we serve.
 
-pub mod attachment;
+pub(crate) mod attachment;
 pub mod config;
-pub mod diag;
-pub mod engine;
+pub(crate) mod diag;
+pub(crate) mod engine;
 pub mod key_pair;
-pub mod key_pairs;
-pub mod list;
-pub mod resource;
-pub mod rpc;
+pub(crate) mod key_pairs;
+pub(crate) mod list;
+pub(crate) mod resource;
+pub(crate) mod rpc;
 
 use std::sync::Arc;
 
@@ -27,7 +27,7 @@ use engine::Engine;
 /// that batch concurrent deletes and detaches, and the reader that batches refreshes. One per
 /// provider process (Terraform starts one process per provider configuration), so batching is
 /// per cloud, region and credentials.
-pub struct Ctx {
+pub(crate) struct Ctx {
     pub config: ProviderConfig,
     pub api: Arc<dyn KeyPairApi>,
     pub deletes: DeleteCoalescer,
@@ -72,7 +72,7 @@ impl Ctx {
     }
 
     /// Records the instances a deleted key was detached from.
-    pub fn remember_holders(&self, key_name: &str, instances: Vec<String>) {
+    pub(crate) fn remember_holders(&self, key_name: &str, instances: Vec<String>) {
         if !instances.is_empty() {
             let mut h = self.holders.lock().unwrap_or_else(|p| p.into_inner());
             h.insert(key_name.to_string(), instances);
@@ -80,13 +80,17 @@ impl Ctx {
     }
 
     /// The instances a deleted key of this name was detached from, once.
-    pub fn take_holders(&self, key_name: &str) -> Vec<String> {
+    pub(crate) fn take_holders(&self, key_name: &str) -> Vec<String> {
         let mut h = self.holders.lock().unwrap_or_else(|p| p.into_inner());
         h.remove(key_name).unwrap_or_default()
     }
 
     /// Records that a created attachment holds `key_id` on `instances`.
-    pub fn claim_bindings(&self, key_id: &str, instances: &std::collections::BTreeSet<String>) {
+    pub(crate) fn claim_bindings(
+        &self,
+        key_id: &str,
+        instances: &std::collections::BTreeSet<String>,
+    ) {
         let mut b = self.bindings.lock().unwrap_or_else(|p| p.into_inner());
         b.entry(key_id.to_string())
             .or_default()
@@ -94,14 +98,14 @@ impl Ctx {
     }
 
     /// The instances created attachments record as holding `key_id`.
-    pub fn claimed_bindings(&self, key_id: &str) -> std::collections::BTreeSet<String> {
+    pub(crate) fn claimed_bindings(&self, key_id: &str) -> std::collections::BTreeSet<String> {
         let b = self.bindings.lock().unwrap_or_else(|p| p.into_inner());
         b.get(key_id).cloned().unwrap_or_default()
     }
 
     /// StopProvider: queued batch members fail with a cancellation error; calls already sent
     /// finish, so state records exactly what happened.
-    pub fn cancel(&self) {
+    pub(crate) fn cancel(&self) {
         self.deletes.cancel();
         self.detaches.cancel();
     }
@@ -123,7 +127,7 @@ fn connect(config: ProviderConfig) -> Result<Ctx, String> {
 }
 
 /// The provider with every type it serves.
-pub fn engine() -> Engine {
+pub(crate) fn engine() -> Engine {
     Engine::new(
         vec![
             Arc::new(key_pair::KeyPairResource::new()),

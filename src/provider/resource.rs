@@ -15,7 +15,7 @@ use crate::value::Value;
 /// (computed attributes unknown on create, `force_new` changes in `requires_replace`); the
 /// resource may refine it.
 #[derive(Debug, Clone)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// Null when the instance is being created.
     pub prior: Value,
     pub config: Value,
@@ -29,13 +29,13 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn is_create(&self) -> bool {
+    pub(crate) fn is_create(&self) -> bool {
         self.prior.is_null()
     }
-    pub fn is_destroy(&self) -> bool {
+    pub(crate) fn is_destroy(&self) -> bool {
         self.planned.is_null()
     }
-    pub fn is_replace(&self) -> bool {
+    pub(crate) fn is_replace(&self) -> bool {
         !self.requires_replace.is_empty()
     }
 }
@@ -43,7 +43,7 @@ impl Plan {
 /// What a step found or left behind. Errors are in the diagnostics; an outcome never claims
 /// what did not happen.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The object exists, and this is its state: after a partial failure, exactly what holds.
     Exists(Value),
     /// The object is verified gone (a create: it never came to be).
@@ -55,14 +55,14 @@ pub enum Outcome {
 /// A resource's identity: one string attribute of its state that finds the remote object and is
 /// what `terraform import` takes. Both managed types find their object by the key pair's cloud
 /// id (the name on ECS), so one shape serves both.
-pub struct Identity {
+pub(crate) struct Identity {
     schema: IdentitySchema,
     attribute: &'static str,
 }
 
 impl Identity {
     /// The `key_id` identity.
-    pub fn key_id(description: &'static str) -> Identity {
+    pub(crate) fn key_id(description: &'static str) -> Identity {
         Identity {
             schema: IdentitySchema {
                 version: 0,
@@ -82,7 +82,7 @@ impl Identity {
     }
 
     /// The identity of the object a state describes.
-    pub fn of(&self, state: &Value) -> Option<Value> {
+    pub(crate) fn of(&self, state: &Value) -> Option<Value> {
         Some(Value::object([(
             self.attribute,
             Value::string(text(state, self.attribute)?),
@@ -90,7 +90,7 @@ impl Identity {
     }
 
     /// The import id an identity carries (for `import { identity = {...} }` blocks).
-    pub fn import_id(&self, identity: &Value) -> Option<String> {
+    pub(crate) fn import_id(&self, identity: &Value) -> Option<String> {
         text(identity, self.attribute)
     }
 }
@@ -99,16 +99,16 @@ impl Identity {
 /// them back on the next call for the same object, and never reads them: they carry what a
 /// later step must know but the schema has no place for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Private(pub Vec<u8>);
+pub(crate) struct Private(pub Vec<u8>);
 
 /// One object found by an import.
 #[derive(Debug, Clone)]
-pub struct Imported {
+pub(crate) struct Imported {
     pub state: Value,
 }
 
 #[async_trait]
-pub trait Resource: Send + Sync {
+pub(crate) trait Resource: Send + Sync {
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> &Schema;
     /// How the object is identified, when it can be (resource identity, import by identity).
@@ -169,7 +169,7 @@ pub trait Resource: Send + Sync {
 }
 
 #[async_trait]
-pub trait DataSource: Send + Sync {
+pub(crate) trait DataSource: Send + Sync {
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> &Schema;
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
@@ -178,14 +178,14 @@ pub trait DataSource: Send + Sync {
 
 /// One result of a list resource: what `terraform query` shows and can turn into import blocks.
 #[derive(Debug, Clone)]
-pub struct ListItem {
+pub(crate) struct ListItem {
     pub identity: Value,
     pub display_name: String,
     pub state: Option<Value>,
 }
 
 #[async_trait]
-pub trait ListResource: Send + Sync {
+pub(crate) trait ListResource: Send + Sync {
     /// The managed resource type whose instances this lists.
     fn type_name(&self) -> &'static str;
     /// The schema of the `config` block inside a `list` block.

@@ -11,7 +11,7 @@ use crate::schema::{IdentitySchema, Schema};
 use crate::value::{self, AttributePath, Encoded, Type, Value};
 
 /// What the provider serves, for GetMetadata and GetProviderSchema.
-pub struct Schemas<'a> {
+pub(crate) struct Schemas<'a> {
     pub provider: &'a Schema,
     pub resources: Vec<(&'static str, &'a Schema)>,
     pub data_sources: Vec<(&'static str, &'a Schema)>,
@@ -21,21 +21,21 @@ pub struct Schemas<'a> {
 
 /// Which kind of configuration a Validate* RPC checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConfigKind {
+pub(crate) enum ConfigKind {
     Provider,
     Resource,
     DataSource,
     List,
 }
 
-pub struct ValidateRequest {
+pub(crate) struct ValidateRequest {
     pub kind: ConfigKind,
     /// Empty for the provider's own configuration.
     pub type_name: String,
     pub config: Option<Encoded>,
 }
 
-pub struct UpgradeStateRequest {
+pub(crate) struct UpgradeStateRequest {
     pub type_name: String,
     pub version: i64,
     pub json: Vec<u8>,
@@ -43,24 +43,24 @@ pub struct UpgradeStateRequest {
     pub has_flatmap: bool,
 }
 
-pub struct UpgradeIdentityRequest {
+pub(crate) struct UpgradeIdentityRequest {
     pub type_name: String,
     pub json: Vec<u8>,
 }
 
 /// An upgraded state or identity.
-pub struct Upgraded {
+pub(crate) struct Upgraded {
     pub value: Option<Encoded>,
     pub diagnostics: Diagnostics,
 }
 
-pub struct ReadRequest {
+pub(crate) struct ReadRequest {
     pub type_name: String,
     pub state: Option<Encoded>,
     pub private: Vec<u8>,
 }
 
-pub struct PlanRequest {
+pub(crate) struct PlanRequest {
     pub type_name: String,
     pub prior_state: Option<Encoded>,
     pub proposed_state: Option<Encoded>,
@@ -69,7 +69,7 @@ pub struct PlanRequest {
     pub prior_identity: Option<Encoded>,
 }
 
-pub struct PlanAnswer {
+pub(crate) struct PlanAnswer {
     pub planned_state: Option<Encoded>,
     pub requires_replace: Vec<AttributePath>,
     pub planned_private: Vec<u8>,
@@ -77,7 +77,7 @@ pub struct PlanAnswer {
     pub diagnostics: Diagnostics,
 }
 
-pub struct ApplyRequest {
+pub(crate) struct ApplyRequest {
     pub type_name: String,
     pub prior_state: Option<Encoded>,
     pub planned_state: Option<Encoded>,
@@ -85,47 +85,47 @@ pub struct ApplyRequest {
 }
 
 /// The new state of one object (ReadResource and ApplyResourceChange).
-pub struct NewState {
+pub(crate) struct NewState {
     pub state: Option<Encoded>,
     pub private: Vec<u8>,
     pub identity: Option<Encoded>,
     pub diagnostics: Diagnostics,
 }
 
-pub struct ImportRequest {
+pub(crate) struct ImportRequest {
     pub type_name: String,
     pub id: String,
     pub identity: Option<Encoded>,
 }
 
-pub struct ImportedObject {
+pub(crate) struct ImportedObject {
     pub state: Option<Encoded>,
     pub identity: Option<Encoded>,
 }
 
-pub struct ImportAnswer {
+pub(crate) struct ImportAnswer {
     pub type_name: String,
     pub objects: Vec<ImportedObject>,
     pub diagnostics: Diagnostics,
 }
 
-pub struct MoveRequest {
+pub(crate) struct MoveRequest {
     pub source_type_name: String,
     pub target_type_name: String,
 }
 
-pub struct ReadDataRequest {
+pub(crate) struct ReadDataRequest {
     pub type_name: String,
     pub config: Option<Encoded>,
 }
 
 /// A data source's state (ReadDataSource).
-pub struct DataAnswer {
+pub(crate) struct DataAnswer {
     pub state: Option<Encoded>,
     pub diagnostics: Diagnostics,
 }
 
-pub struct ListRequest {
+pub(crate) struct ListRequest {
     pub type_name: String,
     pub config: Option<Encoded>,
     pub limit: i64,
@@ -134,7 +134,7 @@ pub struct ListRequest {
 
 /// One event of a ListResource stream: a found object, or the diagnostics of the whole call.
 #[derive(Default)]
-pub struct ListEvent {
+pub(crate) struct ListEvent {
     pub identity: Option<Encoded>,
     pub display_name: String,
     pub resource_object: Option<Encoded>,
@@ -180,7 +180,7 @@ fn identity_of(r: &dyn Resource, state: &Value, diags: &mut Diagnostics) -> Opti
 }
 
 impl Engine {
-    pub fn schemas(&self) -> Schemas<'_> {
+    pub(crate) fn schemas(&self) -> Schemas<'_> {
         Schemas {
             provider: self.provider_schema(),
             resources: self
@@ -205,14 +205,14 @@ impl Engine {
     /// Whether Terraform should ask the provider to plan destroys. No: our resources have
     /// nothing to add to a destroy plan, and asking would cost one more RPC per destroyed
     /// resource (1000 on a large destroy).
-    pub fn plans_destroy(&self) -> bool {
+    pub(crate) fn plans_destroy(&self) -> bool {
         false
     }
 
     /// ValidateProviderConfig, ValidateResourceConfig, ValidateDataResourceConfig and
     /// ValidateListResourceConfig. Without a schema (an unknown type name) the check runs on
     /// null and reports the unknown type itself.
-    pub fn validate(&self, req: ValidateRequest) -> Diagnostics {
+    pub(crate) fn validate(&self, req: ValidateRequest) -> Diagnostics {
         let mut diags = Diagnostics::new();
         let name = req.type_name.as_str();
         let (schema, what) = match req.kind {
@@ -248,7 +248,7 @@ impl Engine {
     /// UpgradeResourceState. Every schema is at its first version today: attributes the
     /// current schema no longer has are dropped, new ones start null (Terraform calls this for
     /// every instance in state).
-    pub fn upgrade_state(&self, req: UpgradeStateRequest) -> Upgraded {
+    pub(crate) fn upgrade_state(&self, req: UpgradeStateRequest) -> Upgraded {
         let mut diags = Diagnostics::new();
         let Some(r) = self.lookup_resource(&req.type_name, &mut diags) else {
             return Upgraded {
@@ -282,7 +282,7 @@ impl Engine {
     }
 
     /// UpgradeResourceIdentity: identities are at their first version.
-    pub fn upgrade_identity(&self, req: UpgradeIdentityRequest) -> Upgraded {
+    pub(crate) fn upgrade_identity(&self, req: UpgradeIdentityRequest) -> Upgraded {
         let mut diags = Diagnostics::new();
         let mut value = None;
         match self.resource(&req.type_name).and_then(|r| r.identity()) {
@@ -305,7 +305,7 @@ impl Engine {
     }
 
     /// ConfigureProvider.
-    pub async fn configure_provider(&self, config: Option<Encoded>) -> Diagnostics {
+    pub(crate) async fn configure_provider(&self, config: Option<Encoded>) -> Diagnostics {
         let mut diags = Diagnostics::new();
         let ty = self.provider_schema().value_type();
         if let Some(config) = decode(config.as_ref(), &ty, "provider configuration", &mut diags) {
@@ -315,7 +315,7 @@ impl Engine {
     }
 
     /// ReadResource. Private bytes are the resource's own and pass through.
-    pub async fn read_resource(&self, req: ReadRequest) -> NewState {
+    pub(crate) async fn read_resource(&self, req: ReadRequest) -> NewState {
         let mut diags = Diagnostics::new();
         let mut out = NewState {
             state: None,
@@ -337,7 +337,7 @@ impl Engine {
 
     /// PlanResourceChange. A create or a replacement plans the new object's identity; an
     /// update keeps the prior identity.
-    pub async fn plan_resource_change(&self, req: PlanRequest) -> PlanAnswer {
+    pub(crate) async fn plan_resource_change(&self, req: PlanRequest) -> PlanAnswer {
         let mut diags = Diagnostics::new();
         let mut out = PlanAnswer {
             planned_state: None,
@@ -383,7 +383,7 @@ impl Engine {
     }
 
     /// ApplyResourceChange.
-    pub async fn apply_resource_change(&self, req: ApplyRequest) -> NewState {
+    pub(crate) async fn apply_resource_change(&self, req: ApplyRequest) -> NewState {
         let mut diags = Diagnostics::new();
         let mut out = NewState {
             state: None,
@@ -415,7 +415,7 @@ impl Engine {
     }
 
     /// ImportResourceState, by the id the user typed or by an `import { identity = ... }`.
-    pub async fn import_resource_state(&self, req: ImportRequest) -> ImportAnswer {
+    pub(crate) async fn import_resource_state(&self, req: ImportRequest) -> ImportAnswer {
         let mut diags = Diagnostics::new();
         let mut objects = Vec::new();
         if let Some(r) = self.lookup_resource(&req.type_name, &mut diags) {
@@ -444,7 +444,7 @@ impl Engine {
     }
 
     /// MoveResourceState: nothing can be moved into this provider's types yet.
-    pub fn move_resource_state(&self, req: MoveRequest) -> Diagnostics {
+    pub(crate) fn move_resource_state(&self, req: MoveRequest) -> Diagnostics {
         let mut diags = Diagnostics::new();
         diags.error(
             "Moving resource state is not supported",
@@ -457,7 +457,7 @@ impl Engine {
     }
 
     /// ReadDataSource.
-    pub async fn read_data(&self, req: ReadDataRequest) -> DataAnswer {
+    pub(crate) async fn read_data(&self, req: ReadDataRequest) -> DataAnswer {
         let mut diags = Diagnostics::new();
         let mut state = None;
         match self.data_source(&req.type_name) {
@@ -488,7 +488,7 @@ impl Engine {
 
     /// ListResource: one event per object found, then one carrying the call's diagnostics if
     /// it has any.
-    pub async fn list_resource_events(&self, req: ListRequest) -> Vec<ListEvent> {
+    pub(crate) async fn list_resource_events(&self, req: ListRequest) -> Vec<ListEvent> {
         let mut diags = Diagnostics::new();
         let mut events = Vec::new();
         let found = self.list_resource(&req.type_name).cloned().zip(
@@ -541,7 +541,7 @@ impl Engine {
     }
 
     /// CallFunction: the provider has no functions yet.
-    pub fn call_function(&self, name: &str) -> String {
+    pub(crate) fn call_function(&self, name: &str) -> String {
         format!("This provider has no function {name:?}.")
     }
 }

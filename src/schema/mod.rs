@@ -56,40 +56,40 @@ impl Attribute {
             force_new: false,
         }
     }
-    pub fn required(name: &'static str, ty: Type) -> Self {
+    pub(crate) fn required(name: &'static str, ty: Type) -> Self {
         Self::new(name, ty, Presence::Required)
     }
-    pub fn optional(name: &'static str, ty: Type) -> Self {
+    pub(crate) fn optional(name: &'static str, ty: Type) -> Self {
         Self::new(name, ty, Presence::Optional)
     }
-    pub fn optional_computed(name: &'static str, ty: Type) -> Self {
+    pub(crate) fn optional_computed(name: &'static str, ty: Type) -> Self {
         Self::new(name, ty, Presence::OptionalComputed)
     }
-    pub fn computed(name: &'static str, ty: Type) -> Self {
+    pub(crate) fn computed(name: &'static str, ty: Type) -> Self {
         Self::new(name, ty, Presence::Computed)
     }
-    pub fn describe(mut self, text: &'static str) -> Self {
+    pub(crate) fn describe(mut self, text: &'static str) -> Self {
         self.description = text;
         self
     }
-    pub fn sensitive(mut self) -> Self {
+    pub(crate) fn sensitive(mut self) -> Self {
         self.sensitive = true;
         self
     }
-    pub fn force_new(mut self) -> Self {
+    pub(crate) fn force_new(mut self) -> Self {
         self.force_new = true;
         self
     }
-    pub fn is_required(&self) -> bool {
+    pub(crate) fn is_required(&self) -> bool {
         self.presence == Presence::Required
     }
-    pub fn is_optional(&self) -> bool {
+    pub(crate) fn is_optional(&self) -> bool {
         matches!(
             self.presence,
             Presence::Optional | Presence::OptionalComputed
         )
     }
-    pub fn is_computed(&self) -> bool {
+    pub(crate) fn is_computed(&self) -> bool {
         matches!(
             self.presence,
             Presence::Computed | Presence::OptionalComputed
@@ -106,17 +106,13 @@ impl Block {
     }
 
     /// The cty object type of a value of this block.
-    pub fn value_type(&self) -> Type {
+    pub(crate) fn value_type(&self) -> Type {
         Type::Object(
             self.attributes
                 .iter()
                 .map(|a| (a.name.to_string(), a.ty.clone()))
                 .collect::<BTreeMap<_, _>>(),
         )
-    }
-
-    pub fn attribute(&self, name: &str) -> Option<&Attribute> {
-        self.attributes.iter().find(|a| a.name == name)
     }
 }
 
@@ -132,13 +128,13 @@ impl Schema {
 /// The identity of a managed resource (Terraform >= 1.12): the attributes that find the remote
 /// object, used by import blocks and by `terraform query` results.
 #[derive(Debug, Clone, PartialEq)]
-pub struct IdentitySchema {
+pub(crate) struct IdentitySchema {
     pub version: i64,
     pub attributes: Vec<IdentityAttribute>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct IdentityAttribute {
+pub(crate) struct IdentityAttribute {
     pub name: &'static str,
     pub ty: Type,
     pub description: &'static str,
@@ -146,7 +142,7 @@ pub struct IdentityAttribute {
 }
 
 impl IdentitySchema {
-    pub fn value_type(&self) -> Type {
+    pub(crate) fn value_type(&self) -> Type {
         Type::Object(
             self.attributes
                 .iter()

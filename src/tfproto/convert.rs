@@ -7,7 +7,7 @@ use crate::schema::{Attribute, IdentitySchema, Schema};
 use crate::tfproto::wire;
 use crate::value::{AttributePath, Encoded, PathStep};
 
-pub fn schema_to_wire(schema: &Schema) -> wire::Schema {
+pub(crate) fn schema_to_wire(schema: &Schema) -> wire::Schema {
     wire::Schema {
         version: schema.version,
         block: Some(wire::schema::Block {
@@ -40,7 +40,7 @@ fn attribute_to_wire(a: &Attribute) -> wire::schema::Attribute {
     }
 }
 
-pub fn identity_schema_to_wire(s: &IdentitySchema) -> wire::ResourceIdentitySchema {
+pub(crate) fn identity_schema_to_wire(s: &IdentitySchema) -> wire::ResourceIdentitySchema {
     wire::ResourceIdentitySchema {
         version: s.version,
         identity_attributes: s
@@ -57,7 +57,7 @@ pub fn identity_schema_to_wire(s: &IdentitySchema) -> wire::ResourceIdentitySche
     }
 }
 
-pub fn path_to_wire(path: &AttributePath) -> wire::AttributePath {
+pub(crate) fn path_to_wire(path: &AttributePath) -> wire::AttributePath {
     use wire::attribute_path::step::Selector;
     wire::AttributePath {
         steps: path
@@ -74,7 +74,7 @@ pub fn path_to_wire(path: &AttributePath) -> wire::AttributePath {
     }
 }
 
-pub fn diagnostic_to_wire(d: &Diagnostic) -> wire::Diagnostic {
+pub(crate) fn diagnostic_to_wire(d: &Diagnostic) -> wire::Diagnostic {
     wire::Diagnostic {
         severity: match d.severity {
             Severity::Error => wire::diagnostic::Severity::Error as i32,
@@ -86,7 +86,7 @@ pub fn diagnostic_to_wire(d: &Diagnostic) -> wire::Diagnostic {
     }
 }
 
-pub fn diagnostics_to_wire(d: &Diagnostics) -> Vec<wire::Diagnostic> {
+pub(crate) fn diagnostics_to_wire(d: &Diagnostics) -> Vec<wire::Diagnostic> {
     d.iter().map(diagnostic_to_wire).collect()
 }
 
@@ -125,7 +125,7 @@ fn names<T>(list: &[(&str, T)]) -> Vec<String> {
     list.iter().map(|(n, _)| n.to_string()).collect()
 }
 
-pub fn metadata_to_wire(s: &Schemas, plan_destroy: bool) -> wire::get_metadata::Response {
+pub(crate) fn metadata_to_wire(s: &Schemas, plan_destroy: bool) -> wire::get_metadata::Response {
     use wire::get_metadata as m;
     m::Response {
         server_capabilities: Some(capabilities_to_wire(plan_destroy)),
@@ -145,7 +145,7 @@ pub fn metadata_to_wire(s: &Schemas, plan_destroy: bool) -> wire::get_metadata::
     }
 }
 
-pub fn provider_schema_to_wire(
+pub(crate) fn provider_schema_to_wire(
     s: &Schemas,
     plan_destroy: bool,
 ) -> wire::get_provider_schema::Response {
@@ -164,7 +164,9 @@ pub fn provider_schema_to_wire(
     }
 }
 
-pub fn identity_schemas_to_wire(s: &Schemas) -> wire::get_resource_identity_schemas::Response {
+pub(crate) fn identity_schemas_to_wire(
+    s: &Schemas,
+) -> wire::get_resource_identity_schemas::Response {
     wire::get_resource_identity_schemas::Response {
         identity_schemas: s
             .identities
@@ -175,7 +177,7 @@ pub fn identity_schemas_to_wire(s: &Schemas) -> wire::get_resource_identity_sche
     }
 }
 
-pub fn validate_from_wire(
+pub(crate) fn validate_from_wire(
     kind: ConfigKind,
     type_name: String,
     config: Option<wire::DynamicValue>,
@@ -187,7 +189,9 @@ pub fn validate_from_wire(
     }
 }
 
-pub fn upgrade_state_from_wire(r: wire::upgrade_resource_state::Request) -> UpgradeStateRequest {
+pub(crate) fn upgrade_state_from_wire(
+    r: wire::upgrade_resource_state::Request,
+) -> UpgradeStateRequest {
     let raw = r.raw_state.unwrap_or_default();
     UpgradeStateRequest {
         type_name: r.type_name,
@@ -197,14 +201,14 @@ pub fn upgrade_state_from_wire(r: wire::upgrade_resource_state::Request) -> Upgr
     }
 }
 
-pub fn upgrade_state_to_wire(u: Upgraded) -> wire::upgrade_resource_state::Response {
+pub(crate) fn upgrade_state_to_wire(u: Upgraded) -> wire::upgrade_resource_state::Response {
     wire::upgrade_resource_state::Response {
         upgraded_state: encoded_to_wire(u.value),
         diagnostics: diagnostics_to_wire(&u.diagnostics),
     }
 }
 
-pub fn upgrade_identity_from_wire(
+pub(crate) fn upgrade_identity_from_wire(
     r: wire::upgrade_resource_identity::Request,
 ) -> UpgradeIdentityRequest {
     UpgradeIdentityRequest {
@@ -213,18 +217,18 @@ pub fn upgrade_identity_from_wire(
     }
 }
 
-pub fn upgrade_identity_to_wire(u: Upgraded) -> wire::upgrade_resource_identity::Response {
+pub(crate) fn upgrade_identity_to_wire(u: Upgraded) -> wire::upgrade_resource_identity::Response {
     wire::upgrade_resource_identity::Response {
         upgraded_identity: identity_to_wire(u.value),
         diagnostics: diagnostics_to_wire(&u.diagnostics),
     }
 }
 
-pub fn configure_from_wire(r: wire::configure_provider::Request) -> Option<Encoded> {
+pub(crate) fn configure_from_wire(r: wire::configure_provider::Request) -> Option<Encoded> {
     encoded_from_wire(r.config)
 }
 
-pub fn read_from_wire(r: wire::read_resource::Request) -> ReadRequest {
+pub(crate) fn read_from_wire(r: wire::read_resource::Request) -> ReadRequest {
     ReadRequest {
         type_name: r.type_name,
         state: encoded_from_wire(r.current_state),
@@ -232,7 +236,7 @@ pub fn read_from_wire(r: wire::read_resource::Request) -> ReadRequest {
     }
 }
 
-pub fn read_to_wire(n: NewState) -> wire::read_resource::Response {
+pub(crate) fn read_to_wire(n: NewState) -> wire::read_resource::Response {
     wire::read_resource::Response {
         new_state: encoded_to_wire(n.state),
         diagnostics: diagnostics_to_wire(&n.diagnostics),
@@ -242,7 +246,7 @@ pub fn read_to_wire(n: NewState) -> wire::read_resource::Response {
     }
 }
 
-pub fn plan_from_wire(r: wire::plan_resource_change::Request) -> PlanRequest {
+pub(crate) fn plan_from_wire(r: wire::plan_resource_change::Request) -> PlanRequest {
     PlanRequest {
         type_name: r.type_name,
         prior_state: encoded_from_wire(r.prior_state),
@@ -253,7 +257,7 @@ pub fn plan_from_wire(r: wire::plan_resource_change::Request) -> PlanRequest {
     }
 }
 
-pub fn plan_to_wire(p: PlanAnswer) -> wire::plan_resource_change::Response {
+pub(crate) fn plan_to_wire(p: PlanAnswer) -> wire::plan_resource_change::Response {
     wire::plan_resource_change::Response {
         planned_state: encoded_to_wire(p.planned_state),
         requires_replace: p.requires_replace.iter().map(path_to_wire).collect(),
@@ -264,7 +268,7 @@ pub fn plan_to_wire(p: PlanAnswer) -> wire::plan_resource_change::Response {
     }
 }
 
-pub fn apply_from_wire(r: wire::apply_resource_change::Request) -> ApplyRequest {
+pub(crate) fn apply_from_wire(r: wire::apply_resource_change::Request) -> ApplyRequest {
     ApplyRequest {
         type_name: r.type_name,
         prior_state: encoded_from_wire(r.prior_state),
@@ -273,7 +277,7 @@ pub fn apply_from_wire(r: wire::apply_resource_change::Request) -> ApplyRequest 
     }
 }
 
-pub fn apply_to_wire(n: NewState) -> wire::apply_resource_change::Response {
+pub(crate) fn apply_to_wire(n: NewState) -> wire::apply_resource_change::Response {
     wire::apply_resource_change::Response {
         new_state: encoded_to_wire(n.state),
         private: n.private,
@@ -283,7 +287,7 @@ pub fn apply_to_wire(n: NewState) -> wire::apply_resource_change::Response {
     }
 }
 
-pub fn import_from_wire(r: wire::import_resource_state::Request) -> ImportRequest {
+pub(crate) fn import_from_wire(r: wire::import_resource_state::Request) -> ImportRequest {
     ImportRequest {
         type_name: r.type_name,
         id: r.id,
@@ -291,7 +295,7 @@ pub fn import_from_wire(r: wire::import_resource_state::Request) -> ImportReques
     }
 }
 
-pub fn import_to_wire(a: ImportAnswer) -> wire::import_resource_state::Response {
+pub(crate) fn import_to_wire(a: ImportAnswer) -> wire::import_resource_state::Response {
     wire::import_resource_state::Response {
         imported_resources: a
             .objects
@@ -308,21 +312,21 @@ pub fn import_to_wire(a: ImportAnswer) -> wire::import_resource_state::Response 
     }
 }
 
-pub fn move_from_wire(r: wire::move_resource_state::Request) -> MoveRequest {
+pub(crate) fn move_from_wire(r: wire::move_resource_state::Request) -> MoveRequest {
     MoveRequest {
         source_type_name: r.source_type_name,
         target_type_name: r.target_type_name,
     }
 }
 
-pub fn read_data_from_wire(r: wire::read_data_source::Request) -> ReadDataRequest {
+pub(crate) fn read_data_from_wire(r: wire::read_data_source::Request) -> ReadDataRequest {
     ReadDataRequest {
         type_name: r.type_name,
         config: encoded_from_wire(r.config),
     }
 }
 
-pub fn read_data_to_wire(a: DataAnswer) -> wire::read_data_source::Response {
+pub(crate) fn read_data_to_wire(a: DataAnswer) -> wire::read_data_source::Response {
     wire::read_data_source::Response {
         state: encoded_to_wire(a.state),
         diagnostics: diagnostics_to_wire(&a.diagnostics),
@@ -330,7 +334,7 @@ pub fn read_data_to_wire(a: DataAnswer) -> wire::read_data_source::Response {
     }
 }
 
-pub fn list_from_wire(r: wire::list_resource::Request) -> ListRequest {
+pub(crate) fn list_from_wire(r: wire::list_resource::Request) -> ListRequest {
     ListRequest {
         type_name: r.type_name,
         config: encoded_from_wire(r.config),
@@ -339,7 +343,7 @@ pub fn list_from_wire(r: wire::list_resource::Request) -> ListRequest {
     }
 }
 
-pub fn list_event_to_wire(e: ListEvent) -> wire::list_resource::Event {
+pub(crate) fn list_event_to_wire(e: ListEvent) -> wire::list_resource::Event {
     wire::list_resource::Event {
         identity: identity_to_wire(e.identity),
         display_name: e.display_name,
@@ -348,44 +352,52 @@ pub fn list_event_to_wire(e: ListEvent) -> wire::list_resource::Event {
     }
 }
 
-pub fn validate_provider_to_wire(d: Diagnostics) -> wire::validate_provider_config::Response {
+pub(crate) fn validate_provider_to_wire(
+    d: Diagnostics,
+) -> wire::validate_provider_config::Response {
     wire::validate_provider_config::Response {
         diagnostics: diagnostics_to_wire(&d),
     }
 }
 
-pub fn validate_resource_to_wire(d: Diagnostics) -> wire::validate_resource_config::Response {
+pub(crate) fn validate_resource_to_wire(
+    d: Diagnostics,
+) -> wire::validate_resource_config::Response {
     wire::validate_resource_config::Response {
         diagnostics: diagnostics_to_wire(&d),
     }
 }
 
-pub fn validate_data_to_wire(d: Diagnostics) -> wire::validate_data_resource_config::Response {
+pub(crate) fn validate_data_to_wire(
+    d: Diagnostics,
+) -> wire::validate_data_resource_config::Response {
     wire::validate_data_resource_config::Response {
         diagnostics: diagnostics_to_wire(&d),
     }
 }
 
-pub fn validate_list_to_wire(d: Diagnostics) -> wire::validate_list_resource_config::Response {
+pub(crate) fn validate_list_to_wire(
+    d: Diagnostics,
+) -> wire::validate_list_resource_config::Response {
     wire::validate_list_resource_config::Response {
         diagnostics: diagnostics_to_wire(&d),
     }
 }
 
-pub fn configure_to_wire(d: Diagnostics) -> wire::configure_provider::Response {
+pub(crate) fn configure_to_wire(d: Diagnostics) -> wire::configure_provider::Response {
     wire::configure_provider::Response {
         diagnostics: diagnostics_to_wire(&d),
     }
 }
 
-pub fn move_to_wire(d: Diagnostics) -> wire::move_resource_state::Response {
+pub(crate) fn move_to_wire(d: Diagnostics) -> wire::move_resource_state::Response {
     wire::move_resource_state::Response {
         diagnostics: diagnostics_to_wire(&d),
         ..Default::default()
     }
 }
 
-pub fn call_function_to_wire(error: String) -> wire::call_function::Response {
+pub(crate) fn call_function_to_wire(error: String) -> wire::call_function::Response {
     wire::call_function::Response {
         error: Some(wire::FunctionError {
             text: error,

@@ -2,8 +2,8 @@
 //! it), one conversion each way between wire messages and our types, and the gRPC service that
 //! adapts the protocol-free [`crate::provider::engine::Engine`].
 
-pub mod convert;
-pub mod server;
+pub(crate) mod convert;
+pub(crate) mod server;
 
 use std::sync::Arc;
 

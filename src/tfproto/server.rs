@@ -16,7 +16,7 @@ use crate::tfproto::convert::*;
 use crate::tfproto::wire;
 use crate::tfproto::wire::provider_server::Provider;
 
-pub struct ProviderService {
+pub(crate) struct ProviderService {
     engine: Arc<Engine>,
 }
 

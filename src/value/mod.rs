@@ -4,7 +4,7 @@
 //! Decoding is always guided by a [`Type`] derived from our schema, so a value that does not fit
 //! the schema is an error with the [`AttributePath`] where it went wrong, never a panic.
 
-pub mod json;
+pub(crate) mod json;
 pub mod msgpack;
 mod path;
 mod types;
@@ -17,7 +17,7 @@ pub use types::Type;
 /// A value as Terraform sends it (the protocol's DynamicValue): msgpack, or JSON, which the
 /// protocol allows although Terraform always sends msgpack. Decoding needs the schema's type.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Encoded {
+pub(crate) struct Encoded {
     pub msgpack: Vec<u8>,
     pub json: Vec<u8>,
 }
@@ -68,14 +68,14 @@ impl PartialEq for Number {
 
 impl Number {
     /// A finite float as a number; NaN and infinities are not numbers we can store or send.
-    pub fn from_f64(f: f64) -> Option<Number> {
+    pub(crate) fn from_f64(f: f64) -> Option<Number> {
         f.is_finite().then_some(Number::Float(f))
     }
 
     /// Reads a number written as decimal text (cty sends numbers too large for msgpack's ints
     /// and floats this way; JSON state may hold them as strings). Only the JSON number grammar
     /// counts: Rust's float parser would also take `NaN`, `inf`, `+1` or `1.`.
-    pub fn from_decimal_text(s: &str) -> Option<Number> {
+    pub(crate) fn from_decimal_text(s: &str) -> Option<Number> {
         if !is_json_number(s) {
             return None;
         }
@@ -136,7 +136,7 @@ pub struct Refinements {
 }
 
 impl Refinements {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         *self == Refinements::default()
     }
 }
@@ -180,7 +180,7 @@ impl PartialEq for Value {
 }
 
 impl Value {
-    pub fn unknown() -> Value {
+    pub(crate) fn unknown() -> Value {
         Value::Unknown(Refinements::default())
     }
     pub fn string(s: impl Into<String>) -> Value {
@@ -189,21 +189,18 @@ impl Value {
     pub fn int(n: i64) -> Value {
         Value::Number(Number::Int(n))
     }
-    pub fn null_of(_ty: &Type) -> Value {
-        Value::Null
-    }
-    pub fn object<K: Into<String>>(fields: impl IntoIterator<Item = (K, Value)>) -> Value {
+    pub(crate) fn object<K: Into<String>>(fields: impl IntoIterator<Item = (K, Value)>) -> Value {
         Value::Object(fields.into_iter().map(|(k, v)| (k.into(), v)).collect())
     }
 
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }
-    pub fn is_unknown(&self) -> bool {
+    pub(crate) fn is_unknown(&self) -> bool {
         matches!(self, Value::Unknown(_))
     }
     /// No unknown anywhere inside.
-    pub fn is_fully_known(&self) -> bool {
+    pub(crate) fn is_fully_known(&self) -> bool {
         match self {
             Value::Unknown(_) => false,
             Value::List(v) | Value::Set(v) | Value::Tuple(v) => v.iter().all(Value::is_fully_known),
@@ -219,14 +216,14 @@ impl Value {
             _ => None,
         }
     }
-    pub fn attr_mut(&mut self, name: &str) -> Option<&mut Value> {
+    pub(crate) fn attr_mut(&mut self, name: &str) -> Option<&mut Value> {
         match self {
             Value::Object(m) => m.get_mut(name),
             _ => None,
         }
     }
     /// Sets an attribute of an object (no effect on other values).
-    pub fn set_attr(&mut self, name: &str, v: Value) {
+    pub(crate) fn set_attr(&mut self, name: &str, v: Value) {
         if let Value::Object(m) = self {
             m.insert(name.to_string(), v);
         }
@@ -238,14 +235,14 @@ impl Value {
             _ => None,
         }
     }
-    pub fn as_bool(&self) -> Option<bool> {
+    pub(crate) fn as_bool(&self) -> Option<bool> {
         match self {
             Value::Bool(b) => Some(*b),
             _ => None,
         }
     }
     /// The value as an integer, when it is a number with no fractional part in i64 range.
-    pub fn as_i64(&self) -> Option<i64> {
+    pub(crate) fn as_i64(&self) -> Option<i64> {
         match self {
             Value::Number(Number::Int(n)) => Some(*n),
             Value::Number(Number::Float(f)) if f.fract() == 0.0 && f.abs() < 9.0e18 => {
@@ -288,7 +285,7 @@ pub enum ValueError {
 }
 
 impl ValueError {
-    pub fn path(&self) -> &AttributePath {
+    pub(crate) fn path(&self) -> &AttributePath {
         match self {
             ValueError::TypeMismatch { path, .. }
             | ValueError::UnexpectedAttribute { path, .. }
@@ -302,7 +299,7 @@ impl ValueError {
 }
 
 /// Nesting deeper than this is hostile input: our schemas are at most three levels deep.
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 
 #[cfg(test)]
 mod tests {

@@ -13,14 +13,15 @@ pub enum PathStep {
 pub struct AttributePath(pub Vec<PathStep>);
 
 impl AttributePath {
-    pub fn root() -> Self {
+    pub(crate) fn root() -> Self {
         AttributePath(Vec::new())
     }
-    pub fn attribute(name: impl Into<String>) -> Self {
+    #[cfg(test)]
+    pub(crate) fn attribute(name: impl Into<String>) -> Self {
         AttributePath(vec![PathStep::Attribute(name.into())])
     }
     /// This path extended by one step.
-    pub fn child(&self, step: PathStep) -> Self {
+    pub(crate) fn child(&self, step: PathStep) -> Self {
         let mut steps = self.0.clone();
         steps.push(step);
         AttributePath(steps)

@@ -21,7 +21,7 @@ pub enum Type {
 
 impl Type {
     /// The cty type JSON Terraform expects in `Schema.Attribute.type`.
-    pub fn to_json(&self) -> Json {
+    pub(crate) fn to_json(&self) -> Json {
         match self {
             Type::String => Json::from("string"),
             Type::Number => Json::from("number"),
@@ -46,11 +46,11 @@ impl Type {
         }
     }
 
-    pub fn to_json_bytes(&self) -> Vec<u8> {
+    pub(crate) fn to_json_bytes(&self) -> Vec<u8> {
         self.to_json().to_string().into_bytes()
     }
 
-    pub fn from_json(v: &Json) -> Result<Type, ValueError> {
+    pub(crate) fn from_json(v: &Json) -> Result<Type, ValueError> {
         let bad = || ValueError::BadType {
             path: AttributePath::root(),
             found: v.to_string(),

@@ -14,11 +14,11 @@ use super::encode::{canonical_query, decode_query};
 use super::{constant_time_eq, hmac_sha256, sha256_hex, Credentials, RequestParts, SignError};
 
 /// The algorithm name that starts the `Authorization` header and the string to sign.
-pub const ALGORITHM: &str = "ACS3-HMAC-SHA256";
+pub(crate) const ALGORITHM: &str = "ACS3-HMAC-SHA256";
 
 /// The parsed `Authorization: ACS3-HMAC-SHA256 Credential=..,SignedHeaders=..,Signature=..`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Authorization {
+pub(crate) struct Authorization {
     /// The access key id the caller claims.
     pub access_key_id: String,
     /// Lower-case header names, in the order the request lists them.
@@ -29,7 +29,7 @@ pub struct Authorization {
 
 impl Authorization {
     /// Parses the header value. Tolerates spaces after commas, which some SDKs emit.
-    pub fn parse(value: &str) -> Result<Self, SignError> {
+    pub(crate) fn parse(value: &str) -> Result<Self, SignError> {
         let value = value.trim();
         let (algorithm, rest) = value
             .split_once(' ')
@@ -73,7 +73,7 @@ impl Authorization {
     }
 
     /// Renders the header value.
-    pub fn to_header_value(&self) -> String {
+    pub(crate) fn to_header_value(&self) -> String {
         format!(
             "{ALGORITHM} Credential={},SignedHeaders={},Signature={}",
             self.access_key_id,
@@ -85,7 +85,7 @@ impl Authorization {
 
 /// Builds the canonical request. `headers` are `(lower-case name, value)` pairs for exactly the
 /// signed headers; they are trimmed and sorted here.
-pub fn canonical_request(
+pub(crate) fn canonical_request(
     method: &str,
     path: &str,
     query: &[(String, String)],
@@ -108,12 +108,12 @@ pub fn canonical_request(
 }
 
 /// `ACS3-HMAC-SHA256\n` + hex(sha256(canonical request)).
-pub fn string_to_sign(canonical_request: &str) -> String {
+pub(crate) fn string_to_sign(canonical_request: &str) -> String {
     format!("{ALGORITHM}\n{}", sha256_hex(canonical_request.as_bytes()))
 }
 
 /// hex(HMAC-SHA256(secret, string to sign)).
-pub fn signature(secret: &str, string_to_sign: &str) -> String {
+pub(crate) fn signature(secret: &str, string_to_sign: &str) -> String {
     hex::encode(hmac_sha256(secret.as_bytes(), string_to_sign.as_bytes()))
 }
 
@@ -132,7 +132,7 @@ pub fn format_date(t: time::OffsetDateTime) -> String {
 }
 
 /// Parses an `x-acs-date` value (RFC 3339, as the SDKs send it).
-pub fn parse_date(s: &str) -> Option<time::OffsetDateTime> {
+pub(crate) fn parse_date(s: &str) -> Option<time::OffsetDateTime> {
     time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
 }
 
@@ -183,7 +183,11 @@ pub fn sign_request(input: &SignInput<'_>, creds: &Credentials) -> Vec<(String, 
 ///
 /// The payload hash is computed from the body actually received, so a body altered after
 /// signing fails even if `x-acs-content-sha256` was left untouched.
-pub fn verify(req: &RequestParts<'_>, auth: &Authorization, secret: &str) -> Result<(), SignError> {
+pub(crate) fn verify(
+    req: &RequestParts<'_>,
+    auth: &Authorization,
+    secret: &str,
+) -> Result<(), SignError> {
     let mut headers = Vec::with_capacity(auth.signed_headers.len());
     for name in &auth.signed_headers {
         let value = req

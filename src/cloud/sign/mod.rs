@@ -64,7 +64,7 @@ pub struct RequestParts<'a> {
 
 impl RequestParts<'_> {
     /// The first header named `name` (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
@@ -74,7 +74,7 @@ impl RequestParts<'_> {
 
 /// Why a signature could not be checked or did not match.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SignError {
+pub(crate) enum SignError {
     /// A header the scheme needs (or one listed in SignedHeaders) is absent.
     #[error("missing header {0}")]
     MissingHeader(String),
@@ -93,7 +93,7 @@ pub enum SignError {
 }
 
 /// Lower-case hex SHA-256, used by both ACS3 and TC3 for payloads and canonical requests.
-pub fn sha256_hex(data: &[u8]) -> String {
+pub(crate) fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }
 

@@ -13,9 +13,9 @@
 use super::{constant_time_eq, hmac_sha256, sha256_hex, Credentials, RequestParts, SignError};
 
 /// The algorithm name that starts the `Authorization` header and the string to sign.
-pub const ALGORITHM: &str = "TC3-HMAC-SHA256";
+pub(crate) const ALGORITHM: &str = "TC3-HMAC-SHA256";
 /// The content type of our JSON POST requests (and of the documented vector).
-pub const CONTENT_TYPE_JSON: &str = "application/json; charset=utf-8";
+pub(crate) const CONTENT_TYPE_JSON: &str = "application/json; charset=utf-8";
 
 /// The parsed `Authorization: TC3-HMAC-SHA256 Credential=ID/DATE/SERVICE/tc3_request,
 /// SignedHeaders=..., Signature=...`.
@@ -35,7 +35,7 @@ pub struct Authorization {
 
 impl Authorization {
     /// Parses the header value.
-    pub fn parse(value: &str) -> Result<Self, SignError> {
+    pub(crate) fn parse(value: &str) -> Result<Self, SignError> {
         let value = value.trim();
         let (algorithm, rest) = value
             .split_once(' ')
@@ -200,7 +200,7 @@ pub fn sign_request(input: &SignInput<'_>, creds: &Credentials) -> Vec<(String, 
 
 /// Verifies `req` (with `timestamp` from its `X-TC-Timestamp`) against its parsed `auth`.
 /// For GET the canonical query is the raw query string as sent; for POST it is empty.
-pub fn verify(
+pub(crate) fn verify(
     req: &RequestParts<'_>,
     auth: &Authorization,
     timestamp: i64,

@@ -12,12 +12,12 @@ use super::encode::{canonical_query, percent_encode};
 use super::{constant_time_eq, Credentials, SignError};
 
 /// The only `SignatureMethod` the scheme defines for access keys.
-pub const SIGNATURE_METHOD: &str = "HMAC-SHA1";
+pub(crate) const SIGNATURE_METHOD: &str = "HMAC-SHA1";
 /// The `SignatureVersion` value of this scheme.
-pub const SIGNATURE_VERSION: &str = "1.0";
+pub(crate) const SIGNATURE_VERSION: &str = "1.0";
 
 /// `METHOD&%2F&` + encode(canonical query of all parameters but `Signature`).
-pub fn string_to_sign(method: &str, params: &[(String, String)]) -> String {
+pub(crate) fn string_to_sign(method: &str, params: &[(String, String)]) -> String {
     let query = canonical_query(
         params
             .iter()
@@ -28,7 +28,7 @@ pub fn string_to_sign(method: &str, params: &[(String, String)]) -> String {
 }
 
 /// base64(HMAC-SHA1(secret + "&", string to sign)).
-pub fn signature(secret: &str, string_to_sign: &str) -> String {
+pub(crate) fn signature(secret: &str, string_to_sign: &str) -> String {
     use hmac::{Hmac, Mac};
     let key = format!("{secret}&");
     let mut mac = match Hmac::<sha1::Sha1>::new_from_slice(key.as_bytes()) {
@@ -67,7 +67,7 @@ pub fn sign_params(
 }
 
 /// The first value of parameter `name`.
-pub fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(crate) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
     params
         .iter()
         .find(|(k, _)| k == name)
@@ -76,7 +76,11 @@ pub fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> 
 
 /// Verifies the `Signature` parameter of a request whose parameters (query and form body merged)
 /// are `params`, with `secret` belonging to its `AccessKeyId`.
-pub fn verify(method: &str, params: &[(String, String)], secret: &str) -> Result<(), SignError> {
+pub(crate) fn verify(
+    method: &str,
+    params: &[(String, String)],
+    secret: &str,
+) -> Result<(), SignError> {
     let given = param(params, "Signature")
         .ok_or_else(|| SignError::MissingParameter("Signature".into()))?;
     let sig_method = param(params, "SignatureMethod")
