@@ -32,8 +32,6 @@
 //!   `--rate ImportKeyPair=10` to try a limit the emulator does not enforce by default. The
 //!   sections measured with them say so.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
@@ -554,7 +552,7 @@ fn process() -> Process {
         use sshkey::tfproto::wire;
         use sshkey::tfproto::wire::provider_client::ProviderClient;
         for _ in 0..SAMPLES {
-            let provider = common::plugin::start_provider().await;
+            let provider = support::plugin::start_provider().await;
             p.handshakes.push(provider.startup);
             let mut client = ProviderClient::new(provider.channel());
             for i in 0..5 {

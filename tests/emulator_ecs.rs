@@ -1,10 +1,10 @@
 //! ECS (2014-05-26) through our ACS3 signer: every operation, limit and error code.
 
-mod common;
+mod support;
 
-use common::*;
 use serde_json::json;
 use sshkey::emulator::{BoundDelete, EmulatorConfig};
+use support::api::*;
 
 const R: &str = "cn-hangzhou";
 

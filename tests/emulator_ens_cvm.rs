@@ -1,9 +1,9 @@
 //! ENS (2017-11-10) and CVM (2017-03-12) through our signers: operations, limits, error codes.
 
-mod common;
+mod support;
 
-use common::*;
 use serde_json::{json, Value};
+use support::api::*;
 
 #[tokio::test]
 async fn ens_lifecycle_limits_and_errors() {

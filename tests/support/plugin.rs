@@ -4,7 +4,7 @@
 //! certificate from the handshake line and offering ALPN `h2`.
 //!
 //! ```ignore
-//! let provider = common::plugin::start_provider().await;
+//! let provider = support::plugin::start_provider().await;
 //! let mut client = ProviderClient::new(provider.channel());
 //! ...
 //! assert!(provider.shutdown().await.success());
