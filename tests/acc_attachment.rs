@@ -192,7 +192,7 @@ fn windows_instance_fails_alone_when_detaching() {
     let ws = Workspace::with_main(Tf::V1_15_5, &config(&emu, c, &ids[..61], ""));
     ws.apply(&[]).assert_success();
     // The 31st instance turns out to run Windows (re-seeded; the binding stays).
-    emu.instances(json!({"cloud":"ecs","region":"cn-hangzhou","instances":[{"id": ids[30], "os":"windows","status":"Running"}]}));
+    emu.instances(json!({"cloud": c.name(), "region": c.region, "instances":[{"id": ids[30], "os":"windows","status":"Running"}]}));
     // Detach 60 of them (keep ids[60]).
     ws.write("main.tf", &config(&emu, c, &ids[60..61], ""));
     let out = ws.apply(&[]);

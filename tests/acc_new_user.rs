@@ -134,7 +134,7 @@ fn empty_provider_strings_get_the_errors_unset_ones_get() {
             ("access_key", "ALIBABA_CLOUD_ACCESS_KEY_ID"),
             ("secret_key", "ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
         ] {
-            let block = provider_block(&emu, "ecs", "cn-hangzhou", "")
+            let block = provider_block(&emu, ECS.name(), ECS.region, "")
                 .lines()
                 .map(|l| {
                     if l.trim_start().starts_with(attribute) {
@@ -267,7 +267,7 @@ fn every_config_error_comes_in_one_round() {
          resource \"sshkey_key_pair\" \"bad\" {{\n  name       = \"1-starts-with-a-digit\"\n  public_key = \"ssh-rsa not-base64\"\n}}\n\
          resource \"sshkey_key_pair_attachment\" \"empty\" {{\n  key_pair_name = \"ok-name\"\n  instance_ids  = []\n}}\n\
          resource \"sshkey_key_pair_attachment\" \"bad_ids\" {{\n  key_pair_name = \"bad name\"\n  instance_ids  = [\"ins-12345678\"]\n}}\n",
-        provider_block(&emu, "ecs", "cn-hangzhou", "")
+        provider_block(&emu, ECS.name(), ECS.region, "")
     );
     for tf in ALL_VERSIONS {
         let ws = Workspace::with_main(tf, &config);

@@ -15,24 +15,16 @@ use std::time::{Duration, Instant};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
-use support::clouds::{Cloud, CVM, ECS};
+use support::clouds::{named, Cloud, CVM, ECS};
 use support::{
     provider_block, provider_pids, send_signal, Emulator, Output, Running, Tf, Workspace,
     REQUIRED_PROVIDERS,
 };
 
-fn region(cloud: &str) -> &'static str {
-    if cloud == "cvm" {
-        "ap-guangzhou"
-    } else {
-        "cn-hangzhou"
-    }
-}
-
 fn config(emu: &Emulator, cloud: &str, body: &str) -> String {
     format!(
         "{REQUIRED_PROVIDERS}\n{}\n{body}",
-        provider_block(emu, cloud, region(cloud), "")
+        provider_block(emu, cloud, named(cloud).region, "")
     )
 }
 

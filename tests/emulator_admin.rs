@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use sshkey::emulator::{EmulatorConfig, RateLimit};
 use support::api::*;
+use support::clouds::ECS;
 use support::{ACCESS_KEY, SECRET_KEY};
 
-const R: &str = "cn-hangzhou";
+const R: &str = ECS.region;
 
 #[tokio::test]
 async fn faults_throttle_server_error_latency() {

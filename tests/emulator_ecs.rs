@@ -5,8 +5,9 @@ mod support;
 use serde_json::json;
 use sshkey::emulator::{BoundDelete, EmulatorConfig};
 use support::api::*;
+use support::clouds::ECS;
 
-const R: &str = "cn-hangzhou";
+const R: &str = ECS.region;
 
 async fn create(emu: &sshkey::emulator::RunningEmulator, name: &str) -> Answer {
     ecs(

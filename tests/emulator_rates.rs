@@ -10,10 +10,11 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use sshkey::emulator::{Cloud, EmulatorConfig, RateLimit};
 use support::api::*;
+use support::clouds::{CVM, ECS};
 use support::Emulator;
 
-const CVM_R: &str = "ap-guangzhou";
-const ECS_R: &str = "cn-hangzhou";
+const CVM_R: &str = CVM.region;
+const ECS_R: &str = ECS.region;
 
 const PK: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHt7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7 me@host";
