@@ -32,8 +32,6 @@
 //!   `--rate ImportKeyPair=10` to try a limit the emulator does not enforce by default. The
 //!   sections measured with them say so.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
@@ -364,7 +362,7 @@ fn destroy_rows(
     let emu = cfg.emulator(latency);
     let mut rows = Vec::new();
     for &n in &cfg.sizes {
-        eprintln!("{}: creating {n} key pairs", cloud.name);
+        eprintln!("{}: creating {n} key pairs", cloud.name());
         let fleet = KeyFleet::create(&emu, cloud, n);
         for &p in &PARALLELISMS {
             let mut batched = Vec::new();
@@ -387,7 +385,7 @@ fn destroy_rows(
             };
             eprintln!(
                 "{} destroy latency={latency} n={n} p={p}: batched {} calls {}s{baseline}",
-                cloud.name,
+                cloud.name(),
                 batched.calls(),
                 report::secs(batched.wall()),
             );
@@ -407,7 +405,7 @@ fn destroy_rows(
 /// Parallelisms of the apply runs: 10 everywhere, and 100 too for CVM at the largest size,
 /// where the rate limit and Terraform's parallelism meet.
 fn apply_parallelisms(cfg: &Config, cloud: &Cloud, n: usize) -> Vec<usize> {
-    if cloud.name == CVM.name && n == cfg.largest_size() {
+    if cloud.kind == CVM.kind && n == cfg.largest_size() {
         PARALLELISMS.to_vec()
     } else {
         vec![DEFAULT_PARALLELISM]
@@ -440,7 +438,7 @@ fn plans_and_applies(
             let t = Instant::now();
             eprintln!(
                 "{}: importing {n} key pairs among {} others",
-                cloud.name,
+                cloud.name(),
                 bench::FOREIGN_KEYS
             );
             let fleet = KeyFleet::imported(&emu, cloud, n);
@@ -483,7 +481,7 @@ fn command_row(
     let floor = floors.measure(cfg.runs, i, command, p);
     eprintln!(
         "{} {command} n={n} p={p}: batched {} calls ({} DescribeKeyPairs, {} throttled) {}s; one-call {} calls ({} DescribeKeyPairs, {} throttled) {}s; floor {}s",
-        cloud.name,
+        cloud.name(),
         batched.calls(),
         batched.describe_calls(),
         batched.throttled(),
@@ -511,7 +509,7 @@ fn attachments(cfg: &Config) -> Vec<AttachRow> {
     let keep = n / 2;
     let mut rows = Vec::new();
     for cloud in [ECS, ENS, CVM] {
-        eprintln!("{}: attaching one key to {n} instances", cloud.name);
+        eprintln!("{}: attaching one key to {n} instances", cloud.name());
         let fleet = AttachmentFleet::create(&emu, cloud, n);
         let modes = [Mode::Batched, Mode::Replace, Mode::OneCall];
         let mut runs: Vec<Vec<Run>> = vec![Vec::new(); modes.len()];
@@ -524,7 +522,7 @@ fn attachments(cfg: &Config) -> Vec<AttachRow> {
         for (mode, s) in modes.iter().zip(&samples) {
             eprintln!(
                 "{} attach {:?}: {} calls {}s",
-                cloud.name,
+                cloud.name(),
                 mode,
                 s.calls(),
                 report::secs(s.wall())
@@ -554,7 +552,7 @@ fn process() -> Process {
         use sshkey::tfproto::wire;
         use sshkey::tfproto::wire::provider_client::ProviderClient;
         for _ in 0..SAMPLES {
-            let provider = common::plugin::start_provider().await;
+            let provider = support::plugin::start_provider().await;
             p.handshakes.push(provider.startup);
             let mut client = ProviderClient::new(provider.channel());
             for i in 0..5 {

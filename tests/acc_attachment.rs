@@ -12,7 +12,7 @@ fn config(emu: &Emulator, c: &Cloud, ids: &[String], extra: &str) -> String {
     let list = hcl_list(ids);
     format!(
         "{REQUIRED_PROVIDERS}\n{}\nresource \"sshkey_key_pair\" \"team\" {{\n  name = \"team_key\"\n}}\n\nresource \"sshkey_key_pair_attachment\" \"team\" {{\n  {}\n  instance_ids = {list}\n{extra}}}\n",
-        provider_block(emu, c.name, c.region, ""),
+        provider_block(emu, c.name(), c.region, ""),
         c.key_ref("team")
     )
 }
@@ -22,9 +22,9 @@ fn seed(emu: &Emulator, c: &Cloud, n: usize, windows: &[usize]) -> Vec<String> {
     let instances: Vec<Value> = ids
         .iter()
         .enumerate()
-        .map(|(i, id)| json!({"id": id, "os": if windows.contains(&i) { "windows" } else { "linux" }, "status": c.bind_status}))
+        .map(|(i, id)| json!({"id": id, "os": if windows.contains(&i) { "windows" } else { "linux" }, "status": c.bind_status()}))
         .collect();
-    emu.instances(json!({"cloud": c.name, "region": c.region, "instances": instances}));
+    emu.instances(json!({"cloud": c.name(), "region": c.region, "instances": instances}));
     ids
 }
 
@@ -47,7 +47,7 @@ fn call_sizes(emu: &Emulator, action: &str) -> Vec<usize> {
 /// Terraform's state claims.
 fn bound_in_cloud(emu: &Emulator, c: &Cloud) -> Vec<String> {
     let state = emu.state();
-    let mut ids: Vec<String> = state[c.name][c.region]["instances"]
+    let mut ids: Vec<String> = state[c.name()][c.region]["instances"]
         .as_array()
         .cloned()
         .unwrap_or_default()
@@ -92,7 +92,7 @@ fn in_place_update(c: &Cloud, tf: Tf) {
         bound_in_cloud(&emu, c),
         state_instances(&ws),
         "{}: the cloud agrees",
-        c.name
+        c.name()
     );
     let attaches_before = emu.calls_of(c.attach).len();
 
@@ -104,12 +104,12 @@ fn in_place_update(c: &Cloud, tf: Tf) {
     assert!(
         text.contains("will be updated in-place"),
         "{}: plan must be in-place: {plan}",
-        c.name
+        c.name()
     );
     assert!(
         !text.contains("must be replaced"),
         "{}: no replacement: {plan}",
-        c.name
+        c.name()
     );
     ws.apply(&[]).assert_success();
 
@@ -119,23 +119,23 @@ fn in_place_update(c: &Cloud, tf: Tf) {
         let mut v = Vec::new();
         let mut left = 110;
         while left > 0 {
-            v.push(left.min(c.bind_limit));
-            left -= left.min(c.bind_limit);
+            v.push(left.min(c.bind_limit()));
+            left -= left.min(c.bind_limit());
         }
         v.sort_unstable();
         v
     };
     eprintln!(
         "{}: detach calls {detaches:?}, attach calls {}",
-        c.name,
+        c.name(),
         emu.calls_of(c.attach).len() - attaches_before
     );
-    assert_eq!(detaches, expected, "{}: detach chunks", c.name);
+    assert_eq!(detaches, expected, "{}: detach chunks", c.name());
     assert_eq!(
         emu.calls_of(c.attach).len() - attaches_before,
         1,
         "{}: one attach call for 5 instances",
-        c.name
+        c.name()
     );
     let mut want: Vec<String> = all[110..125].to_vec();
     want.sort();
@@ -144,11 +144,11 @@ fn in_place_update(c: &Cloud, tf: Tf) {
         bound_in_cloud(&emu, c),
         want,
         "{}: the cloud agrees",
-        c.name
+        c.name()
     );
     // Converged: nothing left to do.
     let again = ws.plan(&["-detailed-exitcode"]);
-    assert_eq!(again.code, Some(0), "{}: {again}", c.name);
+    assert_eq!(again.code, Some(0), "{}: {again}", c.name());
     // Attachment and key pair destroyed together: detach, then delete.
     ws.destroy(&[]).assert_success();
     assert!(ws.state_list().is_empty());
@@ -192,7 +192,7 @@ fn windows_instance_fails_alone_when_detaching() {
     let ws = Workspace::with_main(Tf::V1_15_5, &config(&emu, c, &ids[..61], ""));
     ws.apply(&[]).assert_success();
     // The 31st instance turns out to run Windows (re-seeded; the binding stays).
-    emu.instances(json!({"cloud":"ecs","region":"cn-hangzhou","instances":[{"id": ids[30], "os":"windows","status":"Running"}]}));
+    emu.instances(json!({"cloud": c.name(), "region": c.region, "instances":[{"id": ids[30], "os":"windows","status":"Running"}]}));
     // Detach 60 of them (keep ids[60]).
     ws.write("main.tf", &config(&emu, c, &ids[60..61], ""));
     let out = ws.apply(&[]);
@@ -340,15 +340,15 @@ fn failed_create_is_replaced_touching_only_what_changed(c: &Cloud, tf: Tf, extra
     assert!(
         shown.combined().contains("tainted"),
         "{}: Terraform taints the failed create: {shown}",
-        c.name
+        c.name()
     );
     let healthy = vec![ids[1].clone(), ids[2].clone()];
-    assert_eq!(bound_in_cloud(&emu, c), healthy, "{}", c.name);
+    assert_eq!(bound_in_cloud(&emu, c), healthy, "{}", c.name());
     assert_eq!(
         state_instances(&ws),
         healthy,
         "{}: state records what holds the key",
-        c.name
+        c.name()
     );
 
     // The next apply, with one more instance.
@@ -360,18 +360,18 @@ fn failed_create_is_replaced_touching_only_what_changed(c: &Cloud, tf: Tf, extra
         call_ids(&emu, c.detach),
         Vec::<String>::new(),
         "{}: no instance is detached: {out}",
-        c.name
+        c.name()
     );
     assert_eq!(
         call_ids(&emu, c.attach),
         vec![ids[0].clone(), ids[3].clone()],
         "{}: only the instances without the key are attached: {out}",
-        c.name
+        c.name()
     );
-    assert_eq!(bound_in_cloud(&emu, c), ids, "{}", c.name);
-    assert_eq!(state_instances(&ws), ids, "{}", c.name);
+    assert_eq!(bound_in_cloud(&emu, c), ids, "{}", c.name());
+    assert_eq!(state_instances(&ws), ids, "{}", c.name());
     let again = ws.plan(&["-detailed-exitcode"]);
-    assert_eq!(again.code, Some(0), "{}: {again}", c.name);
+    assert_eq!(again.code, Some(0), "{}: {again}", c.name());
 }
 
 #[test]

@@ -22,15 +22,16 @@ fn destroy_counts(cloud: Cloud) {
         assert!(
             batched.batched_calls as f64 <= target,
             "{} p={p}: {} DeleteKeyPairs calls for {N} keys, target <= {target}",
-            cloud.name,
+            cloud.name(),
             batched.batched_calls
         );
         assert!(batched.batched_calls >= N.div_ceil(100));
         let one = fleet.destroy(&emu, p, Mode::OneCall);
         assert_eq!(
-            one.batched_calls, N,
+            one.batched_calls,
+            N,
             "{} p={p}: one call per key",
-            cloud.name
+            cloud.name()
         );
     }
 }
@@ -53,23 +54,23 @@ fn attachment_shrink_calls_per_mode() {
         let keep = N;
         let removed = n - keep;
         let fleet = AttachmentFleet::create(&emu, cloud, n);
-        let chunks = |count: usize| count.div_ceil(cloud.bind_limit);
+        let chunks = |count: usize| count.div_ceil(cloud.bind_limit());
 
         let batched = fleet.shrink(&emu, keep, Mode::Batched);
-        assert_eq!(batched.batched_calls, chunks(removed), "{}", cloud.name);
-        assert_eq!(batched.attach_calls, 0, "{}", cloud.name);
+        assert_eq!(batched.batched_calls, chunks(removed), "{}", cloud.name());
+        assert_eq!(batched.attach_calls, 0, "{}", cloud.name());
 
         let replace = fleet.shrink(&emu, keep, Mode::Replace);
-        assert_eq!(replace.attach_calls, chunks(keep), "{}", cloud.name);
+        assert_eq!(replace.attach_calls, chunks(keep), "{}", cloud.name());
         assert_eq!(
             replace.batched_calls,
             chunks(n) + chunks(keep),
             "{}",
-            cloud.name
+            cloud.name()
         );
 
         let one = fleet.shrink(&emu, keep, Mode::OneCall);
-        assert_eq!(one.batched_calls, removed, "{}", cloud.name);
+        assert_eq!(one.batched_calls, removed, "{}", cloud.name());
     }
 }
 
@@ -84,51 +85,66 @@ fn plan_and_apply_counts(cloud: Cloud, most_reads: usize) {
     let batched = fleet.plan(&emu, 10, Mode::Batched);
     eprintln!(
         "{} plan of {N} keys among {} others: {} DescribeKeyPairs calls",
-        cloud.name, fleet.foreign, batched.describe_calls
+        cloud.name(),
+        fleet.foreign,
+        batched.describe_calls
     );
     assert!(
         batched.describe_calls <= most_reads,
         "{}: plan of {N} keys among {} others took {} DescribeKeyPairs calls, target <= {most_reads}",
-        cloud.name,
+        cloud.name(),
         fleet.foreign,
         batched.describe_calls
     );
     assert_eq!(
-        batched.throttled, 0,
+        batched.throttled,
+        0,
         "{}: batched plan throttled",
-        cloud.name
+        cloud.name()
     );
     let one = fleet.plan(&emu, 10, Mode::OneCall);
     assert_eq!(
-        one.describe_calls, N,
+        one.describe_calls,
+        N,
         "{}: one call per key ({} answers throttled)",
-        cloud.name, one.throttled
+        cloud.name(),
+        one.throttled
     );
-    assert_eq!(one.throttled, 0, "{}: one-call plan throttled", cloud.name);
+    assert_eq!(
+        one.throttled,
+        0,
+        "{}: one-call plan throttled",
+        cloud.name()
+    );
 
     for mode in [Mode::Batched, Mode::OneCall] {
         let apply = fleet.apply(&emu, 10, mode);
         assert_eq!(
-            apply.batched_calls, N,
+            apply.batched_calls,
+            N,
             "{} {mode:?}: ImportKeyPair calls for {N} keys ({} answers throttled)",
-            cloud.name, apply.throttled
+            cloud.name(),
+            apply.throttled
         );
         // Each create answer lacks the creation time, which a lookup completes: at most one
         // DescribeKeyPairs per new key.
         assert!(
             apply.describe_calls <= N,
             "{} {mode:?}: {} DescribeKeyPairs calls creating {N} keys",
-            cloud.name,
+            cloud.name(),
             apply.describe_calls
         );
         eprintln!(
             "{} apply {mode:?}: {} ImportKeyPair, {} DescribeKeyPairs",
-            cloud.name, apply.batched_calls, apply.describe_calls
+            cloud.name(),
+            apply.batched_calls,
+            apply.describe_calls
         );
         assert_eq!(
-            apply.throttled, 0,
+            apply.throttled,
+            0,
             "{} {mode:?}: apply throttled",
-            cloud.name
+            cloud.name()
         );
     }
 }

@@ -5,6 +5,7 @@
 mod support;
 
 use serde_json::json;
+use support::clouds::ECS;
 use support::{Emulator, Tf, Workspace};
 
 #[test]
@@ -86,20 +87,21 @@ fn emulator_admin_api_round_trip() {
     assert!(emu.endpoint().starts_with("http://127.0.0.1:"));
     assert!(emu.calls().is_empty());
     emu.instances(json!({
-        "cloud": "ecs",
-        "region": "cn-hangzhou",
+        "cloud": ECS.name(),
+        "region": ECS.region,
         "instances": [{"id": "i-harness1", "os": "linux", "status": "Running"}]
     }));
     let state = emu.state();
     assert_eq!(
-        state["ecs"]["cn-hangzhou"]["instances"][0]["id"], "i-harness1",
+        state[ECS.name()][ECS.region]["instances"][0]["id"],
+        "i-harness1",
         "{state}"
     );
     emu.fault(json!({"action": "DeleteKeyPairs", "kind": "throttle", "count": 1}));
     emu.reset();
     let state = emu.state();
     assert!(
-        state["ecs"]["cn-hangzhou"]["instances"]
+        state[ECS.name()][ECS.region]["instances"]
             .as_array()
             .is_none_or(|a| a.is_empty()),
         "{state}"

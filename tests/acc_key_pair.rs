@@ -7,17 +7,10 @@ mod support;
 use std::path::Path;
 
 use serde_json::{json, Value};
+use support::clouds::{named, CVM, ECS};
 use support::{
     provider_block, Emulator, Tf, Workspace, ACCESS_KEY, REQUIRED_PROVIDERS, SECRET_KEY,
 };
-
-fn region(cloud: &str) -> &'static str {
-    if cloud == "cvm" {
-        "ap-guangzhou"
-    } else {
-        "cn-hangzhou"
-    }
-}
 
 /// Keys in the emulator for one cloud, all regions.
 fn emulator_keys(emu: &Emulator, cloud: &str) -> Vec<Value> {
@@ -38,14 +31,14 @@ fn fleet_workspace(tf: Tf, emu: &Emulator, cloud: &str) -> Workspace {
     ws.copy_config_from(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/key_pairs"));
     ws.set_env("TF_VAR_endpoint", &emu.endpoint());
     ws.set_env("TF_VAR_cloud", cloud);
-    ws.set_env("TF_VAR_region", region(cloud));
+    ws.set_env("TF_VAR_region", named(cloud).region);
     ws
 }
 
 fn keys_config(emu: &Emulator, cloud: &str, body: &str) -> String {
     format!(
         "{REQUIRED_PROVIDERS}\n{}\n{body}",
-        provider_block(emu, cloud, region(cloud), "")
+        provider_block(emu, cloud, named(cloud).region, "")
     )
 }
 
@@ -96,10 +89,12 @@ fn ecs_reject_mode_fails_exactly_the_bound_keys() {
     let body = "resource \"sshkey_key_pair\" \"k\" {\n  for_each = toset([for i in range(50) : format(\"rej_%02d\", i)])\n  name     = each.key\n}\n";
     let ws = Workspace::with_main(Tf::V1_15_5, &keys_config(&emu, "ecs", body));
     ws.apply(&[]).assert_success();
-    emu.instances(json!({"cloud":"ecs","region":"cn-hangzhou","instances":[
+    emu.instances(
+        json!({"cloud": ECS.name(), "region": ECS.region, "instances":[
         {"id":"i-hold1","os":"linux","status":"Running","keys":["rej_03"]},
         {"id":"i-hold2","os":"linux","status":"Running","keys":["rej_17"]},
-        {"id":"i-hold3","os":"linux","status":"Running","keys":["rej_42"]}]}));
+        {"id":"i-hold3","os":"linux","status":"Running","keys":["rej_42"]}]}),
+    );
     let out = ws.destroy(&["-parallelism=50"]);
     out.assert_failure();
     let text = out.combined();
@@ -156,7 +151,7 @@ fn detach_on_destroy_deletes_bound_keys(cloud: &str) {
             json!({"id": format!("{prefix}{i}"), "os": "linux", "status": status, "keys": [key]})
         })
         .collect();
-    emu.instances(json!({"cloud": cloud, "region": region(cloud), "instances": holders}));
+    emu.instances(json!({"cloud": cloud, "region": named(cloud).region, "instances": holders}));
     ws.destroy(&["-parallelism=50"]).assert_success();
     assert!(ws.state_list().is_empty());
     assert!(emulator_keys(&emu, cloud).is_empty(), "{cloud}: keys left");
@@ -171,7 +166,7 @@ fn detach_on_destroy_deletes_bound_keys(cloud: &str) {
         "{cloud}: one detach per bound key"
     );
     let state = emu.state();
-    let still_bound = state[cloud][region(cloud)]["instances"]
+    let still_bound = state[cloud][named(cloud).region]["instances"]
         .as_array()
         .into_iter()
         .flatten()
@@ -200,8 +195,10 @@ fn cvm_silently_kept_key_fails_alone() {
         .and_then(|k| k["id"].as_str())
         .expect("cvm_2 id")
         .to_string();
-    emu.instances(json!({"cloud":"cvm","region":"ap-guangzhou","instances":[
-        {"id":"ins-abcd1234","os":"linux","status":"Running","keys":[bound]}]}));
+    emu.instances(
+        json!({"cloud": CVM.name(), "region": CVM.region, "instances":[
+        {"id":"ins-abcd1234","os":"linux","status":"Running","keys":[bound]}]}),
+    );
     let out = ws.destroy(&[]);
     out.assert_failure();
     assert!(
@@ -392,7 +389,7 @@ fn secrets_never_reach_the_trace_log(tf: Tf, cloud: &str, creds: Creds) {
         Creds::Attributes => keys_config(&emu, cloud, body),
         Creds::Environment => format!(
             "{REQUIRED_PROVIDERS}\nprovider \"sshkey\" {{\n  cloud    = \"{cloud}\"\n  region   = \"{}\"\n  endpoint = \"{}\"\n}}\n{body}",
-            region(cloud),
+            named(cloud).region,
             emu.endpoint()
         ),
     };

@@ -55,7 +55,7 @@ fn every_attribute_config(emu: &Emulator, cloud: &Cloud) -> String {
          resource \"sshkey_key_pair\" \"generated\" {{\n  name = \"nu_generated\"\n}}\n\
          resource \"sshkey_key_pair\" \"imported\" {{\n  name       = \"nu_imported\"\n  public_key = \"{PUBLIC_KEY}\"\n}}\n\
          resource \"sshkey_key_pair_attachment\" \"a\" {{\n  {}\n  instance_ids = [\"{}\", \"{}\"]\n}}\n{outputs}",
-        provider_block(emu, cloud.name, cloud.region, ""),
+        provider_block(emu, cloud.name(), cloud.region, ""),
         cloud.key_ref("imported"),
         cloud.instance_id(1),
         cloud.instance_id(2),
@@ -67,16 +67,18 @@ fn plan_after_apply_is_empty_with_every_attribute_in_an_output(cloud: Cloud) {
         let emu = Emulator::start();
         let instances: Vec<serde_json::Value> = [1, 2]
             .iter()
-            .map(|i| json!({"id": cloud.instance_id(*i), "os": "linux", "status": cloud.bind_status}))
+            .map(|i| json!({"id": cloud.instance_id(*i), "os": "linux", "status": cloud.bind_status()}))
             .collect();
-        emu.instances(json!({"cloud": cloud.name, "region": cloud.region, "instances": instances}));
+        emu.instances(
+            json!({"cloud": cloud.name(), "region": cloud.region, "instances": instances}),
+        );
         let ws = Workspace::with_main(tf, &every_attribute_config(&emu, &cloud));
         let applied = ws.apply(&[]);
         applied.assert_success();
         assert!(
             !applied.combined().contains("changed outside of Terraform"),
             "{} on {}: {applied}",
-            cloud.name,
+            cloud.name(),
             tf.version()
         );
         let out = ws.run(&["output", "-json"]);
@@ -87,7 +89,7 @@ fn plan_after_apply_is_empty_with_every_attribute_in_an_output(cloud: Cloud) {
             assert!(
                 created.as_str().is_some_and(|s| !s.is_empty()),
                 "{} on {}: {r} created_at is {created} right after apply",
-                cloud.name,
+                cloud.name(),
                 tf.version()
             );
         }
@@ -96,13 +98,13 @@ fn plan_after_apply_is_empty_with_every_attribute_in_an_output(cloud: Cloud) {
             plan.code,
             Some(0),
             "{} on {}: the plan after apply is not empty: {plan}",
-            cloud.name,
+            cloud.name(),
             tf.version()
         );
         assert!(
             !plan.combined().contains("changed outside of Terraform"),
             "{} on {}: {plan}",
-            cloud.name,
+            cloud.name(),
             tf.version()
         );
     }
@@ -132,7 +134,7 @@ fn empty_provider_strings_get_the_errors_unset_ones_get() {
             ("access_key", "ALIBABA_CLOUD_ACCESS_KEY_ID"),
             ("secret_key", "ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
         ] {
-            let block = provider_block(&emu, "ecs", "cn-hangzhou", "")
+            let block = provider_block(&emu, ECS.name(), ECS.region, "")
                 .lines()
                 .map(|l| {
                     if l.trim_start().starts_with(attribute) {
@@ -177,16 +179,16 @@ fn bad_instances_fail_the_plan_before_anything_is_attached(cloud: Cloud) {
         cloud.instance_id(4),
     );
     let seeded = vec![
-        json!({"id": ok, "os": "linux", "status": cloud.bind_status}),
-        json!({"id": windows, "os": "windows", "status": cloud.bind_status}),
+        json!({"id": ok, "os": "linux", "status": cloud.bind_status()}),
+        json!({"id": windows, "os": "windows", "status": cloud.bind_status()}),
         json!({"id": running, "os": "linux", "status": "Running"}),
     ];
-    emu.instances(json!({"cloud": cloud.name, "region": cloud.region, "instances": seeded}));
+    emu.instances(json!({"cloud": cloud.name(), "region": cloud.region, "instances": seeded}));
     let config = |ids: &[&String]| {
         let list = hcl_list(ids);
         format!(
             "{REQUIRED_PROVIDERS}\n{}\nresource \"sshkey_key_pair\" \"k\" {{\n  name       = \"nu_att\"\n  public_key = \"{PUBLIC_KEY}\"\n}}\nresource \"sshkey_key_pair_attachment\" \"a\" {{\n  {}\n  instance_ids = {list}\n}}\n",
-            provider_block(&emu, cloud.name, cloud.region, ""),
+            provider_block(&emu, cloud.name(), cloud.region, ""),
             cloud.key_ref("k"),
         )
     };
@@ -199,29 +201,29 @@ fn bad_instances_fail_the_plan_before_anything_is_attached(cloud: Cloud) {
         assert!(
             text.contains(&format!("\"{missing}\", which does not exist")),
             "{}: {text}",
-            cloud.name
+            cloud.name()
         );
         assert!(
             text.contains(&format!("\"{windows}\", which runs Windows")),
             "{}: {text}",
-            cloud.name
+            cloud.name()
         );
         let running_refused = text.contains(&format!("\"{running}\", which is running"));
         assert_eq!(
             running_refused,
-            cloud.name != "ecs",
+            cloud.name() != "ecs",
             "{}: {text}",
-            cloud.name
+            cloud.name()
         );
         assert!(
             !text.contains(&format!("\"{ok}\", which")),
             "{}: the good instance is not blamed: {text}",
-            cloud.name
+            cloud.name()
         );
         assert!(
             emu.calls_of(cloud.attach).is_empty(),
             "{}: nothing is attached by a plan that fails",
-            cloud.name
+            cloud.name()
         );
         assert_eq!(
             ws.state_list(),
@@ -265,7 +267,7 @@ fn every_config_error_comes_in_one_round() {
          resource \"sshkey_key_pair\" \"bad\" {{\n  name       = \"1-starts-with-a-digit\"\n  public_key = \"ssh-rsa not-base64\"\n}}\n\
          resource \"sshkey_key_pair_attachment\" \"empty\" {{\n  key_pair_name = \"ok-name\"\n  instance_ids  = []\n}}\n\
          resource \"sshkey_key_pair_attachment\" \"bad_ids\" {{\n  key_pair_name = \"bad name\"\n  instance_ids  = [\"ins-12345678\"]\n}}\n",
-        provider_block(&emu, "ecs", "cn-hangzhou", "")
+        provider_block(&emu, ECS.name(), ECS.region, "")
     );
     for tf in ALL_VERSIONS {
         let ws = Workspace::with_main(tf, &config);
@@ -299,7 +301,7 @@ fn import_by_name_names_the_id_to_use() {
         let emu = Emulator::start();
         let config = format!(
             "{REQUIRED_PROVIDERS}\n{}\nresource \"sshkey_key_pair\" \"k\" {{\n  name = \"nu_imp\"\n}}\n",
-            provider_block(&emu, cloud.name, cloud.region, "")
+            provider_block(&emu, cloud.name(), cloud.region, "")
         );
         let made = Workspace::with_main(Tf::V1_15_5, &config);
         made.apply(&[]).assert_success();
@@ -317,7 +319,7 @@ fn import_by_name_names_the_id_to_use() {
             assert!(
                 text.contains("is a key pair name") && text.contains(&id),
                 "{} on {}: {text}",
-                cloud.name,
+                cloud.name(),
                 tf.version()
             );
             assert!(!text.contains("Malformed"), "{text}");
@@ -328,7 +330,7 @@ fn import_by_name_names_the_id_to_use() {
                 plan.code,
                 Some(0),
                 "{} on {}: {plan}",
-                cloud.name,
+                cloud.name(),
                 tf.version()
             );
         }
@@ -347,16 +349,16 @@ fn rotation_under_an_attachment_moves_the_instances(cloud: Cloud) {
         let web: Vec<String> = vec![cloud.instance_id(1), cloud.instance_id(2)];
         let seeded: Vec<serde_json::Value> = web
             .iter()
-            .map(|id| json!({"id": id, "os": "linux", "status": cloud.bind_status}))
+            .map(|id| json!({"id": id, "os": "linux", "status": cloud.bind_status()}))
             .collect();
-        emu.instances(json!({"cloud": cloud.name, "region": cloud.region, "instances": seeded}));
+        emu.instances(json!({"cloud": cloud.name(), "region": cloud.region, "instances": seeded}));
         let mut ws = Workspace::with_main(
             tf,
             &format!(
                 "{REQUIRED_PROVIDERS}\n{}\nvariable \"pub\" {{\n  type = string\n}}\n\
                  resource \"sshkey_key_pair\" \"i\" {{\n  name              = \"v10_imp\"\n  public_key        = var.pub\n  detach_on_destroy = true\n}}\n\
                  resource \"sshkey_key_pair_attachment\" \"a\" {{\n  key_pair_name = sshkey_key_pair.i.name\n  instance_ids  = [\"{}\", \"{}\"]\n}}\n",
-                provider_block(&emu, cloud.name, cloud.region, ""),
+                provider_block(&emu, cloud.name(), cloud.region, ""),
                 web[0],
                 web[1]
             ),
@@ -365,14 +367,14 @@ fn rotation_under_an_attachment_moves_the_instances(cloud: Cloud) {
             ws.set_env("TF_VAR_pub", key);
             ws.apply(&[]).assert_success();
             let state = emu.state();
-            let region = &state[cloud.name][cloud.region];
+            let region = &state[cloud.name()][cloud.region];
             let keys = region["keys"].as_array().expect("keys");
-            assert_eq!(keys.len(), 1, "{}: {keys:?}", cloud.name);
+            assert_eq!(keys.len(), 1, "{}: {keys:?}", cloud.name());
             assert_eq!(
                 keys[0]["public_key"].as_str().map(|k| k.split(' ').nth(1)),
                 Some(key.split(' ').nth(1))
             );
-            let reference = if cloud.name == "cvm" {
+            let reference = if cloud.name() == "cvm" {
                 &keys[0]["id"]
             } else {
                 &keys[0]["name"]
@@ -382,7 +384,7 @@ fn rotation_under_an_attachment_moves_the_instances(cloud: Cloud) {
                     i["keys"],
                     json!([reference]),
                     "{} on {}: instance {} does not hold the current key",
-                    cloud.name,
+                    cloud.name(),
                     tf.version(),
                     i["id"]
                 );
@@ -392,7 +394,7 @@ fn rotation_under_an_attachment_moves_the_instances(cloud: Cloud) {
                 plan.code,
                 Some(0),
                 "{} on {}: {plan}",
-                cloud.name,
+                cloud.name(),
                 tf.version()
             );
         }
@@ -418,7 +420,7 @@ fn chinese_names_follow_each_cloud() {
         let config = |cloud: &Cloud| {
             format!(
                 "{REQUIRED_PROVIDERS}\n{}\nresource \"sshkey_key_pair\" \"k\" {{\n  name       = \"密钥对ab\"\n  public_key = \"{PUBLIC_KEY}\"\n}}\n",
-                provider_block(&emu, cloud.name, cloud.region, "")
+                provider_block(&emu, cloud.name(), cloud.region, "")
             )
         };
         let ecs = Workspace::with_main(tf, &config(&ECS));
@@ -460,19 +462,14 @@ fn generated_private_keys_are_usable() {
             Tf::V1_15_5,
             &format!(
                 "{REQUIRED_PROVIDERS}\n{}\nresource \"sshkey_key_pair\" \"k\" {{\n  name = \"nu_gen\"\n}}\noutput \"private_key\" {{\n  value     = sshkey_key_pair.k.private_key\n  sensitive = true\n}}\n",
-                provider_block(&emu, cloud.name, cloud.region, "")
+                provider_block(&emu, cloud.name(), cloud.region, "")
             ),
         );
         ws.apply(&[]).assert_success();
         let private = ws.run(&["output", "-raw", "private_key"]);
         private.assert_success();
         let state = emu.state();
-        let region = if cloud.name == "ens" {
-            "global"
-        } else {
-            cloud.region
-        };
-        let public = state[cloud.name][region]["keys"][0]["public_key"]
+        let public = state[cloud.name()][cloud.key_region()]["keys"][0]["public_key"]
             .as_str()
             .expect("public key")
             .to_string();
@@ -487,7 +484,7 @@ fn generated_private_keys_are_usable() {
         assert!(
             out.status.success(),
             "{}: the private key does not load: {}",
-            cloud.name,
+            cloud.name(),
             String::from_utf8_lossy(&out.stderr)
         );
         let derived = String::from_utf8_lossy(&out.stdout);
@@ -495,7 +492,7 @@ fn generated_private_keys_are_usable() {
             derived.split_whitespace().take(2).collect::<Vec<_>>(),
             public.split_whitespace().take(2).collect::<Vec<_>>(),
             "{}: the private key does not match the stored public key",
-            cloud.name
+            cloud.name()
         );
     }
 }
@@ -518,17 +515,23 @@ fn unsupported_attributes_fail_at_plan_on_each_cloud() {
                     tf,
                     &format!(
                         "{REQUIRED_PROVIDERS}\n{}\nresource \"sshkey_key_pair\" \"k\" {{\n  name = \"nu_attr\"\n  {line}\n}}\n",
-                        provider_block(&emu, cloud.name, cloud.region, "")
+                        provider_block(&emu, cloud.name(), cloud.region, "")
                     ),
                 );
-                check_plan(&ws, tf, cloud.name, line, supported.contains(&cloud.name));
+                check_plan(
+                    &ws,
+                    tf,
+                    cloud.name(),
+                    line,
+                    supported.contains(&cloud.name()),
+                );
             }
             for (line, supported) in &attachment_cases {
                 let ws = Workspace::with_main(
                     tf,
                     &format!(
                         "{REQUIRED_PROVIDERS}\n{}\nresource \"sshkey_key_pair_attachment\" \"a\" {{\n  key_pair_name = \"nu_key\"\n  instance_ids  = [\"{}\"]\n  {line}\n}}\n",
-                        provider_block(&emu, cloud.name, cloud.region, ""),
+                        provider_block(&emu, cloud.name(), cloud.region, ""),
                         cloud.instance_id(1)
                     ),
                 );
@@ -536,14 +539,16 @@ fn unsupported_attributes_fail_at_plan_on_each_cloud() {
                 let out = ws.plan(&[]);
                 let text = support::strip_ansi(&out.combined());
                 let attribute = line.split(' ').next().unwrap_or_default();
-                let refused =
-                    text.contains(&format!("`{attribute}` is not supported on {}", cloud.name));
+                let refused = text.contains(&format!(
+                    "`{attribute}` is not supported on {}",
+                    cloud.name()
+                ));
                 assert_eq!(
                     refused,
-                    *supported != cloud.name,
+                    *supported != cloud.name(),
                     "{} {} {line}: {text}",
                     tf.version(),
-                    cloud.name
+                    cloud.name()
                 );
             }
         }

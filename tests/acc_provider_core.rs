@@ -7,6 +7,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
+use support::clouds::ECS;
 use support::{Emulator, Tf, Workspace, ACCESS_KEY, REQUIRED_PROVIDERS, SECRET_KEY};
 
 const PROVIDER_ADDR: &str = "registry.terraform.io/sshkey/sshkey";
@@ -41,8 +42,8 @@ fn example_workspace(tf: Tf, emu: &Emulator, dir: &Path) -> Workspace {
     let mut ws = Workspace::new(tf);
     ws.copy_config_from(dir);
     ws.set_env("TF_VAR_endpoint", &emu.endpoint());
-    ws.set_env("TF_VAR_cloud", "ecs");
-    ws.set_env("TF_VAR_region", "cn-hangzhou");
+    ws.set_env("TF_VAR_cloud", ECS.name());
+    ws.set_env("TF_VAR_region", ECS.region);
     ws.set_env("ALIBABA_CLOUD_ACCESS_KEY_ID", ACCESS_KEY);
     ws.set_env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SECRET_KEY);
     ws.set_env("TENCENTCLOUD_SECRET_ID", ACCESS_KEY);
@@ -55,7 +56,7 @@ fn examples_validate_and_plan(tf: Tf) {
     // The attachment example's instances, registered as its header comment tells users to:
     // the plan checks that they exist.
     emu.instances(
-        serde_json::json!({"cloud": "ecs", "region": "cn-hangzhou", "instances": [
+        serde_json::json!({"cloud": ECS.name(), "region": ECS.region, "instances": [
             {"id": "i-web1", "os": "linux", "status": "Running"},
             {"id": "i-web2", "os": "linux", "status": "Running"},
         ]}),
@@ -92,7 +93,7 @@ fn oversized_delete_batch_fails_at_plan(tf: Tf) {
     // Terraform skips an unused provider, so one resource makes it configure this one.
     let main_tf = format!(
         "{REQUIRED_PROVIDERS}\n{}\nresource \"sshkey_key_pair\" \"k\" {{\n  name = \"k1\"\n}}\n",
-        support::provider_block(&emu, "ecs", "cn-hangzhou", "  max_delete_batch = 500\n")
+        support::provider_block(&emu, ECS.name(), ECS.region, "  max_delete_batch = 500\n")
     );
     let line = main_tf
         .lines()
@@ -135,7 +136,7 @@ fn schema_lists_provider_attributes(tf: Tf) {
     let emu = Emulator::start();
     let main_tf = format!(
         "{REQUIRED_PROVIDERS}\n{}",
-        support::provider_block(&emu, "ecs", "cn-hangzhou", "")
+        support::provider_block(&emu, ECS.name(), ECS.region, "")
     );
     let ws = Workspace::with_main(tf, &main_tf);
     let schema = ws.providers_schema();

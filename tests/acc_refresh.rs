@@ -52,7 +52,7 @@ impl Names {
 fn keys_config(emu: &Emulator, cloud: &Cloud, n: usize, names: Names, extra: &str) -> String {
     format!(
         "{REQUIRED_PROVIDERS}\n{}\nresource \"sshkey_key_pair\" \"k\" {{\n  count      = {n}\n  name       = {}\n  public_key = \"{PUBLIC_KEY}\"\n}}\n",
-        provider_block(emu, cloud.name, cloud.region, extra),
+        provider_block(emu, cloud.name(), cloud.region, extra),
         names.hcl()
     )
 }
@@ -77,12 +77,12 @@ fn throttled(emu: &Emulator) -> Vec<Value> {
 /// The keys of one cloud's region in the emulator's snapshot format, for seeding keys made
 /// outside the workspace without thousands of API calls.
 fn foreign_key(cloud: &Cloud, i: usize) -> Value {
-    let (id, name) = match cloud.name {
+    let (id, name) = match cloud.name() {
         "cvm" => (format!("skey-f{i:07}"), format!("other_{i:05}")),
         _ => (format!("other-{i:05}"), format!("other-{i:05}")),
     };
     json!({
-        "cloud": cloud.name,
+        "cloud": cloud.name(),
         "region": cloud.region,
         "id": id,
         "name": name,
@@ -167,8 +167,8 @@ fn applied(emu: &Emulator, tf: Tf, cloud: &Cloud, n: usize, names: Names) -> Wor
         .iter()
         .filter(|c| c["error_code"].is_null())
         .count();
-    assert_eq!(imported, n, "{}: each key imported once", cloud.name);
-    assert_paced(emu, &format!("{} apply of {n}", cloud.name));
+    assert_eq!(imported, n, "{}: each key imported once", cloud.name());
+    assert_paced(emu, &format!("{} apply of {n}", cloud.name()));
     assert_no_changes(&ws);
     ws
 }
@@ -199,26 +199,27 @@ fn plan_reads_in_pages(tf: Tf, cloud: Cloud, n: usize, names: Names, most_calls:
         e
     };
     assert_eq!(
-        created, expected,
+        created,
+        expected,
         "{}: exactly the deleted keys are re-created",
-        cloud.name
+        cloud.name()
     );
     let calls = describe_calls(&emu);
     eprintln!(
         "{} on Terraform {}: plan of {n} keys among 40 others took {calls} DescribeKeyPairs calls",
-        cloud.name,
+        cloud.name(),
         tf.version()
     );
     assert!(
         calls <= most_calls,
         "{}: {calls} DescribeKeyPairs calls for {n} keys",
-        cloud.name
+        cloud.name()
     );
     let refused = throttled(&emu);
     assert!(
         refused.is_empty(),
         "{}: plan was throttled: {refused:?}",
-        cloud.name
+        cloud.name()
     );
 
     // The same plan one call per key, for comparison: the reader is what saves the calls.
@@ -232,7 +233,7 @@ fn plan_reads_in_pages(tf: Tf, cloud: Cloud, n: usize, names: Names, most_calls:
     assert!(
         one_call >= n - 3,
         "{}: {one_call} calls with max_read_batch = 1",
-        cloud.name
+        cloud.name()
     );
     assert_paced(&emu, "one call per key");
 }
@@ -270,9 +271,9 @@ fn few_keys_among_thousands(cloud: Cloud, names: Names) {
     let calls = describe_calls(&emu);
     eprintln!(
         "{}: plan of 20 keys among 5000 took {calls} DescribeKeyPairs calls",
-        cloud.name
+        cloud.name()
     );
-    assert!(calls <= 20, "{}: {calls} calls for 20 keys", cloud.name);
+    assert!(calls <= 20, "{}: {calls} calls for 20 keys", cloud.name());
     assert!(throttled(&emu).is_empty());
 }
 
@@ -318,13 +319,13 @@ fn refresh_survives_faults(cloud: Cloud) {
         assert!(
             fired >= count,
             "{} {kind}: the fault fired {fired} times",
-            cloud.name
+            cloud.name()
         );
         assert_eq!(
             ws.state_list().len(),
             150,
             "{} {kind}: state lost keys",
-            cloud.name
+            cloud.name()
         );
     }
 }
@@ -357,12 +358,13 @@ fn concurrent_changes_keep_the_plan_exact(cloud: Cloud) {
     assert!(
         changes > 0,
         "{}: the other client changed nothing",
-        cloud.name
+        cloud.name()
     );
     assert_eq!(
-        code, 0,
+        code,
+        0,
         "{}: keys planned anew while they exist",
-        cloud.name
+        cloud.name()
     );
     assert_eq!(ws.state_list().len(), 150);
 }
@@ -373,7 +375,7 @@ fn churn_ahead(cloud: &Cloud, endpoint: &str, stop: &AtomicBool) -> usize {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
         let api = cloud::new_client(ClientConfig {
-            kind: cloud.name.parse().expect("cloud"),
+            kind: cloud.kind,
             region: cloud.region.to_string(),
             credentials: Credentials {
                 access_key: support::ACCESS_KEY.into(),
@@ -393,7 +395,7 @@ fn churn_ahead(cloud: &Cloud, endpoint: &str, stop: &AtomicBool) -> usize {
             api.delete_key_pairs(&[id])
                 .await
                 .expect("delete a foreign key");
-            let name = match cloud.name {
+            let name = match cloud.name() {
                 "cvm" => format!("new_{i:05}"),
                 _ => format!("new-{i:05}"),
             };
@@ -442,20 +444,20 @@ fn attachment_refresh_describes_its_instances_in_chunks() {
         let emu = Emulator::start_with(LATENCY);
         let ids = cloud.instance_ids(150);
         emu.instances(json!({
-            "cloud": cloud.name,
+            "cloud": cloud.name(),
             "region": cloud.region,
-            "instances": ids.iter().map(|id| json!({"id": id, "os": "linux", "status": cloud.bind_status})).collect::<Vec<_>>(),
+            "instances": ids.iter().map(|id| json!({"id": id, "os": "linux", "status": cloud.bind_status()})).collect::<Vec<_>>(),
         }));
         // Instances of other workspaces, which a refresh must not page through.
         let others: Vec<String> = (1000..1400).map(|i| cloud.instance_id(i)).collect();
         emu.instances(json!({
-            "cloud": cloud.name,
+            "cloud": cloud.name(),
             "region": cloud.region,
-            "instances": others.iter().map(|id| json!({"id": id, "os": "linux", "status": cloud.bind_status})).collect::<Vec<_>>(),
+            "instances": others.iter().map(|id| json!({"id": id, "os": "linux", "status": cloud.bind_status()})).collect::<Vec<_>>(),
         }));
         let config = format!(
             "{REQUIRED_PROVIDERS}\n{}\nresource \"sshkey_key_pair\" \"k\" {{\n  name       = \"att_key\"\n  public_key = \"{PUBLIC_KEY}\"\n}}\nresource \"sshkey_key_pair_attachment\" \"a\" {{\n  {}\n  instance_ids = [for i in range(150) : format(\"{}\", i)]\n}}\n",
-            provider_block(&emu, cloud.name, cloud.region, ""),
+            provider_block(&emu, cloud.name(), cloud.region, ""),
             cloud.key_ref("k"),
             cloud.instance_format()
         );
@@ -467,7 +469,7 @@ fn attachment_refresh_describes_its_instances_in_chunks() {
         assert!(
             (2..=3).contains(&described.len()),
             "{}: {} DescribeInstances calls",
-            cloud.name,
+            cloud.name(),
             described.len()
         );
         for call in &described {
@@ -475,7 +477,7 @@ fn attachment_refresh_describes_its_instances_in_chunks() {
             assert!(
                 !ids.is_empty() && ids.len() <= 100,
                 "{}: a refresh call named {} instances",
-                cloud.name,
+                cloud.name(),
                 ids.len()
             );
         }

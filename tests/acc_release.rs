@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use support::clouds::ECS;
 use support::{hcl_string, provider_block, Emulator, Tf, Workspace};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -102,7 +103,7 @@ fn read(path: &Path) -> Vec<u8> {
 fn main_tf(emu: &Emulator) -> String {
     format!(
         "terraform {{\n  required_providers {{\n    sshkey = {{\n      source  = \"sshkey/sshkey\"\n      version = \"= {VERSION}\"\n    }}\n  }}\n}}\n\n{}\nresource \"sshkey_key_pair\" \"k\" {{\n  name = \"release_check\"\n}}\n",
-        provider_block(emu, "ecs", "cn-hangzhou", "")
+        provider_block(emu, ECS.name(), ECS.region, "")
     )
 }
 
@@ -147,7 +148,7 @@ fn init_apply_destroy(ws: &Workspace, emu: &Emulator, h1: &str) {
 
     ws.apply(&[]).assert_success();
     let state = emu.state();
-    let keys = state["ecs"]["cn-hangzhou"]["keys"]
+    let keys = state[ECS.name()][ECS.region]["keys"]
         .as_array()
         .cloned()
         .unwrap_or_default();

@@ -15,24 +15,16 @@ use std::time::{Duration, Instant};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
-use support::clouds::{Cloud, CVM, ECS};
+use support::clouds::{named, Cloud, CVM, ECS};
 use support::{
     provider_block, provider_pids, send_signal, Emulator, Output, Running, Tf, Workspace,
     REQUIRED_PROVIDERS,
 };
 
-fn region(cloud: &str) -> &'static str {
-    if cloud == "cvm" {
-        "ap-guangzhou"
-    } else {
-        "cn-hangzhou"
-    }
-}
-
 fn config(emu: &Emulator, cloud: &str, body: &str) -> String {
     format!(
         "{REQUIRED_PROVIDERS}\n{}\n{body}",
-        provider_block(emu, cloud, region(cloud), "")
+        provider_block(emu, cloud, named(cloud).region, "")
     )
 }
 
@@ -219,7 +211,7 @@ const KEPT: usize = 20;
 
 /// Instances attached first: all but [`KEPT`] are then removed, in three detach calls.
 fn total(c: &Cloud) -> usize {
-    3 * c.bind_limit + KEPT
+    3 * c.bind_limit() + KEPT
 }
 
 fn attachment_config(emu: &Emulator, c: &Cloud, ids: &[String]) -> String {
@@ -230,7 +222,7 @@ fn attachment_config(emu: &Emulator, c: &Cloud, ids: &[String]) -> String {
         .join(", ");
     config(
         emu,
-        c.name,
+        c.name(),
         &format!(
             "resource \"sshkey_key_pair\" \"team\" {{\n  name = \"team_key\"\n}}\n\nresource \"sshkey_key_pair_attachment\" \"team\" {{\n  {}\n  instance_ids = [{list}]\n}}\n",
             c.key_ref("team")
@@ -241,7 +233,7 @@ fn attachment_config(emu: &Emulator, c: &Cloud, ids: &[String]) -> String {
 /// Instances the emulator has bound to the key pair named `team_key`.
 fn bound_instances(emu: &Emulator, c: &Cloud) -> BTreeSet<String> {
     let state = emu.state();
-    let region = &state[c.name][c.region];
+    let region = &state[c.name()][c.region];
     let key = region["keys"]
         .as_array()
         .into_iter()
@@ -273,9 +265,9 @@ fn crash_mid_attachment_update(c: &Cloud) {
     let ids = c.instance_ids(total);
     let instances: Vec<Value> = ids
         .iter()
-        .map(|id| json!({"id": id, "os": "linux", "status": c.bind_status}))
+        .map(|id| json!({"id": id, "os": "linux", "status": c.bind_status()}))
         .collect();
-    emu.instances(json!({"cloud": c.name, "region": c.region, "instances": instances}));
+    emu.instances(json!({"cloud": c.name(), "region": c.region, "instances": instances}));
     let ws = Workspace::with_main(Tf::V1_15_5, &attachment_config(&emu, c, &ids));
     ws.apply(&[]).assert_success();
     assert_eq!(bound_instances(&emu, c).len(), total);
@@ -298,11 +290,11 @@ fn crash_mid_attachment_update(c: &Cloud) {
     assert!(
         midway < total && midway > keep.len(),
         "{}: {midway} bound after the crash",
-        c.name
+        c.name()
     );
     eprintln!(
         "{}: provider killed mid-update with {midway} instances still bound",
-        c.name
+        c.name()
     );
 
     ws.apply(&[]).assert_success();
@@ -310,14 +302,14 @@ fn crash_mid_attachment_update(c: &Cloud) {
         bound_instances(&emu, c),
         keep,
         "{}: bindings == config",
-        c.name
+        c.name()
     );
     let again = ws.plan(&["-detailed-exitcode"]);
     assert_eq!(
         again.code,
         Some(0),
         "{}: plan after is empty: {again}",
-        c.name
+        c.name()
     );
 }
 

@@ -1,6 +1,8 @@
 //! The cloud clients and the coalescer against the in-process emulator: real wire formats,
 //! real signatures, the emulator's call log as the measure of batching.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,6 +13,7 @@ use sshkey::cloud::{
     KeyQuery, KeySpec, Secret,
 };
 use sshkey::emulator::{self, BoundDelete, EmulatorConfig, RunningEmulator};
+use support::clouds;
 
 const PK: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHt7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7 me@host";
@@ -25,18 +28,10 @@ async fn start(bound: BoundDelete) -> RunningEmulator {
     .unwrap()
 }
 
-fn region(kind: CloudKind) -> &'static str {
-    match kind {
-        CloudKind::Ecs => "cn-hangzhou",
-        CloudKind::Ens => "cn-hangzhou",
-        CloudKind::Cvm => "ap-guangzhou",
-    }
-}
-
 fn client(emu: &RunningEmulator, kind: CloudKind) -> Arc<dyn KeyPairApi> {
     new_client(ClientConfig {
         kind,
-        region: region(kind).into(),
+        region: clouds::of(kind).region.into(),
         credentials: Credentials {
             access_key: emulator::DEFAULT_ACCESS_KEY_ID.into(),
             secret_key: Secret::new(emulator::DEFAULT_ACCESS_KEY_SECRET.into()),
@@ -72,7 +67,7 @@ async fn calls_of(emu: &RunningEmulator, action: &str) -> Vec<Value> {
 }
 
 async fn seed(emu: &RunningEmulator, kind: CloudKind, instances: Value) {
-    let body = json!({"cloud": kind.to_string(), "region": region(kind), "instances": instances});
+    let body = json!({"cloud": kind.to_string(), "region": clouds::of(kind).region, "instances": instances});
     admin(emu, "POST", "instances", body).await;
 }
 

@@ -1,15 +1,17 @@
 //! Admin API, fault injection, rate limits, latency, state file, and the binary's contract.
 
-mod common;
+mod support;
 
 use std::io::BufRead as _;
 use std::time::{Duration, Instant};
 
-use common::*;
 use serde_json::json;
 use sshkey::emulator::{EmulatorConfig, RateLimit};
+use support::api::*;
+use support::clouds::ECS;
+use support::{ACCESS_KEY, SECRET_KEY};
 
-const R: &str = "cn-hangzhou";
+const R: &str = ECS.region;
 
 #[tokio::test]
 async fn faults_throttle_server_error_latency() {
@@ -454,8 +456,8 @@ async fn admin_api_refuses_non_loopback_clients_and_the_cloud_api_does_not() {
         kind: sshkey::cloud::CloudKind::Ecs,
         region: R.into(),
         credentials: sshkey::cloud::Credentials {
-            access_key: ID.into(),
-            secret_key: sshkey::cloud::Secret::new(SECRET.into()),
+            access_key: ACCESS_KEY.into(),
+            secret_key: sshkey::cloud::Secret::new(SECRET_KEY.into()),
         },
         endpoint: Some(format!("http://{local_ip}:{port}").parse().unwrap()),
         request_timeout: Duration::from_secs(5),

@@ -2,13 +2,14 @@
 //! the documented vectors first), then tampered signatures, expired timestamps, replayed nonces,
 //! unknown keys and malformed headers.
 
-mod common;
+mod support;
 
 use base64::Engine as _;
-use common::*;
 use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use support::api::*;
+use support::{ACCESS_KEY, SECRET_KEY};
 
 fn hmac256(key: &[u8], data: &str) -> Vec<u8> {
     let mut m = Hmac::<Sha256>::new_from_slice(key).unwrap();
@@ -83,12 +84,13 @@ async fn independent_acs3_request_with_sdk_style_headers_is_accepted() {
         ("x-acs-version", "2014-05-26"),
     ];
     let query = "PageSize=5&RegionId=cn-hangzhou";
-    let (sig, signed) = independent_acs3("GET", query, &headers, b"", SECRET);
+    let (sig, signed) = independent_acs3("GET", query, &headers, b"", SECRET_KEY);
     let mut req = reqwest::Client::new().get(format!("http://{host}/?{query}"));
     for (k, v) in headers.iter().filter(|(k, _)| *k != "host") {
         req = req.header(*k, *v);
     }
-    let auth = format!("ACS3-HMAC-SHA256 Credential={ID},SignedHeaders={signed},Signature={sig}");
+    let auth =
+        format!("ACS3-HMAC-SHA256 Credential={ACCESS_KEY},SignedHeaders={signed},Signature={sig}");
     let resp = req.header("authorization", auth).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     let body: serde_json::Value = resp.json().await.unwrap();
@@ -137,8 +139,8 @@ async fn independent_tc3_request_signing_x_tc_action_is_accepted() {
         "POST\n/\n\ncontent-type:application/json\nhost:{host}\nx-tc-action:describekeypairs\n\ncontent-type;host;x-tc-action\n{}",
         sha_hex(payload.as_bytes())
     );
-    let sig = independent_tc3(SECRET, &date, ts, &canonical);
-    let auth = format!("TC3-HMAC-SHA256 Credential={ID}/{date}/cvm/tc3_request, SignedHeaders=content-type;host;x-tc-action, Signature={sig}");
+    let sig = independent_tc3(SECRET_KEY, &date, ts, &canonical);
+    let auth = format!("TC3-HMAC-SHA256 Credential={ACCESS_KEY}/{date}/cvm/tc3_request, SignedHeaders=content-type;host;x-tc-action, Signature={sig}");
     let resp = reqwest::Client::new()
         .post(emu.endpoint())
         .header("content-type", "application/json")
@@ -165,7 +167,7 @@ async fn independent_v2_get_request_is_accepted() {
     let ts = sshkey::cloud::sign::acs3::format_date(now());
     let nonce = nonce();
     let mut params = vec![
-        ("AccessKeyId", ID),
+        ("AccessKeyId", ACCESS_KEY),
         ("Action", "DescribeKeyPairs"),
         ("Format", "JSON"),
         ("RegionId", "cn-hangzhou"),
@@ -182,7 +184,7 @@ async fn independent_v2_get_request_is_accepted() {
         .collect();
     let query = query.join("&");
     let sts = format!("GET&%2F&{}", enc(&query));
-    let mut m = Hmac::<sha1::Sha1>::new_from_slice(format!("{SECRET}&").as_bytes()).unwrap();
+    let mut m = Hmac::<sha1::Sha1>::new_from_slice(format!("{SECRET_KEY}&").as_bytes()).unwrap();
     m.update(sts.as_bytes());
     let sig = base64::engine::general_purpose::STANDARD.encode(m.finalize().into_bytes());
     let url = format!("{}/?{query}&Signature={}", emu.endpoint(), enc(&sig));
@@ -196,10 +198,10 @@ async fn acs3_rejections() {
     let emu = start().await;
     let p = [("RegionId", "cn-hangzhou")];
     let v = "2014-05-26";
-    let wrong = sshkey::cloud::sign::Credentials::new(ID, "not-the-secret");
+    let wrong = sshkey::cloud::sign::Credentials::new(ACCESS_KEY, "not-the-secret");
     let a = acs3_call_with(&emu, v, "DescribeKeyPairs", &p, &wrong, &nonce(), now()).await;
     assert_eq!((a.status, a.code()), (400, Some("SignatureDoesNotMatch")));
-    let unknown = sshkey::cloud::sign::Credentials::new("someone-else", SECRET);
+    let unknown = sshkey::cloud::sign::Credentials::new("someone-else", SECRET_KEY);
     let a = acs3_call_with(&emu, v, "DescribeKeyPairs", &p, &unknown, &nonce(), now()).await;
     assert_eq!(
         (a.status, a.code()),
@@ -334,7 +336,7 @@ async fn v2_rejections() {
         "2014-05-26",
         "DescribeKeyPairs",
         &p,
-        SECRET,
+        SECRET_KEY,
         "n-1",
         &ts,
     )
@@ -345,7 +347,7 @@ async fn v2_rejections() {
         "2014-05-26",
         "DescribeKeyPairs",
         &p,
-        SECRET,
+        SECRET_KEY,
         "n-1",
         &ts,
     )
@@ -372,7 +374,7 @@ async fn v2_rejections() {
         "2014-05-26",
         "DescribeKeyPairs",
         &p,
-        SECRET,
+        SECRET_KEY,
         "n-3",
         &old,
     )
@@ -383,7 +385,7 @@ async fn v2_rejections() {
         "2017-11-10",
         "DescribeKeyPairs",
         &[],
-        SECRET,
+        SECRET_KEY,
         "n-4",
         &ts,
     )
@@ -396,7 +398,7 @@ async fn v2_rejections() {
 async fn tc3_rejections() {
     let emu = start().await;
     let r = "ap-guangzhou";
-    let wrong = sshkey::cloud::sign::Credentials::new(ID, "bad");
+    let wrong = sshkey::cloud::sign::Credentials::new(ACCESS_KEY, "bad");
     let code = |a: &Answer| {
         assert_eq!(a.status, 200);
         a.body["Response"]["Error"]["Code"]
@@ -413,7 +415,7 @@ async fn tc3_rejections() {
     )
     .await;
     assert_eq!(code(&a).as_deref(), Some("AuthFailure.SignatureFailure"));
-    let unknown = sshkey::cloud::sign::Credentials::new("AKIDother", SECRET);
+    let unknown = sshkey::cloud::sign::Credentials::new("AKIDother", SECRET_KEY);
     let a = cvm_with(
         &emu,
         "DescribeKeyPairs",
@@ -517,11 +519,11 @@ async fn tc3_get_with_indexed_query_parameters() {
     let canonical = tc3::canonical_request("GET", &query, &headers, &sha_hex(b""));
     let sts = tc3::string_to_sign(ts, &date, "cvm", &canonical);
     let auth = tc3::Authorization {
-        secret_id: ID.into(),
+        secret_id: ACCESS_KEY.into(),
         date: date.clone(),
         service: "cvm".into(),
         signed_headers: vec!["content-type".into(), "host".into()],
-        signature: tc3::signature(SECRET, &date, "cvm", &sts),
+        signature: tc3::signature(SECRET_KEY, &date, "cvm", &sts),
     };
     let body: serde_json::Value = client()
         .get(format!("{}/?{query}", emu.endpoint()))

@@ -1,12 +1,13 @@
 //! ECS (2014-05-26) through our ACS3 signer: every operation, limit and error code.
 
-mod common;
+mod support;
 
-use common::*;
 use serde_json::json;
 use sshkey::emulator::{BoundDelete, EmulatorConfig};
+use support::api::*;
+use support::clouds::ECS;
 
-const R: &str = "cn-hangzhou";
+const R: &str = ECS.region;
 
 async fn create(emu: &sshkey::emulator::RunningEmulator, name: &str) -> Answer {
     ecs(

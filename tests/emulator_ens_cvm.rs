@@ -1,9 +1,10 @@
 //! ENS (2017-11-10) and CVM (2017-03-12) through our signers: operations, limits, error codes.
 
-mod common;
+mod support;
 
-use common::*;
 use serde_json::{json, Value};
+use support::api::*;
+use support::clouds::CVM;
 
 #[tokio::test]
 async fn ens_lifecycle_limits_and_errors() {
@@ -159,7 +160,7 @@ async fn describe_key_pairs_page_limits() {
     emu.shutdown().await;
 }
 
-const R: &str = "ap-guangzhou";
+const R: &str = CVM.region;
 
 async fn cvm_create(emu: &sshkey::emulator::RunningEmulator, name: &str) -> String {
     let a = cvm(

@@ -2,17 +2,19 @@
 //! by default, ECS and ENS unlimited unless configured, `--rate [CLOUD:]ACTION=N` and
 //! `--no-builtin-rates`, throttled calls in the call log and without effects.
 
-mod common;
+mod support;
 
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use common::*;
 use serde_json::{json, Value};
 use sshkey::emulator::{Cloud, EmulatorConfig, RateLimit};
+use support::api::*;
+use support::clouds::{CVM, ECS};
+use support::Emulator;
 
-const CVM_R: &str = "ap-guangzhou";
-const ECS_R: &str = "cn-hangzhou";
+const CVM_R: &str = CVM.region;
+const ECS_R: &str = ECS.region;
 
 const PK: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHt7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7 me@host";
@@ -276,12 +278,12 @@ async fn no_builtin_rates_lifts_the_cvm_limits_but_not_configured_ones() {
 
 #[tokio::test]
 async fn the_binary_takes_qualified_rates_and_no_builtin_rates() {
-    let emu = EmulatorProcess::spawn(&[]);
+    let emu = Emulator::start_with(&[]);
     let answers = cvm_burst(&emu, "DescribeKeyPairs", 20).await;
     assert_eq!(throttled_count(&answers), 10, "built-in limits by default");
     drop(emu);
 
-    let emu = EmulatorProcess::spawn(&[
+    let emu = Emulator::start_with(&[
         "--rate",
         "ecs:DescribeKeyPairs=2",
         "--rate",

@@ -2,14 +2,14 @@
 //! handshake line, mTLS with a P-521 client certificate over a unix socket, health, shutdown,
 //! signals, plaintext and debug modes.
 
-mod common;
+mod support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use common::plugin::{self, ClientCert, Handshake, StartOptions};
 use sshkey::plugin::wire::grpc_stdio_client::GrpcStdioClient;
+use support::plugin::{self, ClientCert, Handshake, StartOptions};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tonic::transport::Channel;
 use tonic_health::pb::health_check_response::ServingStatus;

@@ -1,6 +1,8 @@
 //! Drives the provider's tfplugin6 gRPC service directly (no Terraform), against an in-process
 //! emulator: the protocol surface, plan-time validation, batching and per-member results.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -9,6 +11,7 @@ use sshkey::emulator::{self, EmulatorConfig, RunningEmulator};
 use sshkey::tfproto::wire;
 use sshkey::tfproto::wire::provider_client::ProviderClient;
 use sshkey::value::{msgpack, AttributePath, PathStep, Type, Value};
+use support::clouds::{self, CVM, ECS};
 use tonic::transport::Channel;
 
 struct Harness {
@@ -117,11 +120,7 @@ impl Harness {
         cfg.listen = "127.0.0.1:0".parse().expect("addr");
         let emu = emulator::start(cfg).await.expect("emulator");
         let mut client = serve_provider().await;
-        let region = if cloud == "cvm" {
-            "ap-guangzhou"
-        } else {
-            "cn-hangzhou"
-        };
+        let region = clouds::named(cloud).region;
         let mut attrs = vec![
             ("cloud", Value::string(cloud)),
             ("region", Value::string(region)),
@@ -555,7 +554,7 @@ async fn ecs_reject_mode_fails_only_the_bound_keys() {
     }
     h.admin_post(
         "instances",
-        serde_json::json!({"cloud":"ecs","region":"cn-hangzhou","instances":[
+        serde_json::json!({"cloud": ECS.name(), "region": ECS.region, "instances":[
             {"id":"i-hold1","os":"linux","status":"Running","keys":["rej_03"]},
             {"id":"i-hold2","os":"linux","status":"Running","keys":["rej_17"]},
             {"id":"i-hold3","os":"linux","status":"Running","keys":["rej_42"]}]}),
@@ -651,7 +650,7 @@ async fn attachment_update_detaches_and_attaches_only_the_difference() {
         .collect();
     h.admin_post(
         "instances",
-        serde_json::json!({"cloud":"ecs","region":"cn-hangzhou","instances": instances}),
+        serde_json::json!({"cloud": ECS.name(), "region": ECS.region, "instances": instances}),
     )
     .await;
     let first: Vec<String> = all[..120].to_vec();
@@ -741,7 +740,7 @@ async fn windows_instance_fails_alone_and_stays_in_state() {
     instances.push(serde_json::json!({"id": "i-win", "os": "windows", "status": "Running"}));
     h.admin_post(
         "instances",
-        serde_json::json!({"cloud":"ecs","region":"cn-hangzhou","instances": instances}),
+        serde_json::json!({"cloud": ECS.name(), "region": ECS.region, "instances": instances}),
     )
     .await;
     // Bind all 60 out of band (a Windows instance cannot be attached through the API).
@@ -758,7 +757,7 @@ async fn windows_instance_fails_alone_and_stays_in_state() {
         .collect();
     h.admin_post(
         "instances",
-        serde_json::json!({"cloud":"ecs","region":"cn-hangzhou","instances": bound}),
+        serde_json::json!({"cloud": ECS.name(), "region": ECS.region, "instances": bound}),
     )
     .await;
     let state = object(
@@ -911,7 +910,7 @@ async fn replacing_a_key_with_the_same_name_explains_create_before_destroy_only_
 async fn reboot_and_force_stop_are_checked_per_cloud_and_reboot_changed_instances() {
     let mut h = Harness::start("ecs").await;
     h.create_key("team").await;
-    h.admin_post("instances", serde_json::json!({"cloud":"ecs","region":"cn-hangzhou","instances":[
+    h.admin_post("instances", serde_json::json!({"cloud": ECS.name(), "region": ECS.region, "instances":[
         {"id":"i-r1","os":"linux","status":"Running"},{"id":"i-r2","os":"linux","status":"Running"}]})).await;
     let ids = Value::Set(vec![Value::string("i-r1"), Value::string("i-r2")]);
     let bad = object(
@@ -945,7 +944,7 @@ async fn reboot_and_force_stop_are_checked_per_cloud_and_reboot_changed_instance
     h.create(&attachment_type(), "sshkey_key_pair_attachment", cfg)
         .await;
     let state = h.admin_get("state").await;
-    let reboots: Vec<i64> = state["ecs"]["cn-hangzhou"]["instances"]
+    let reboots: Vec<i64> = state[ECS.name()][ECS.region]["instances"]
         .as_array()
         .expect("instances")
         .iter()
@@ -994,7 +993,7 @@ async fn stop_provider_lets_in_flight_deletes_finish_and_cancels_queued_ones() {
     assert_eq!(deleted + cancelled, 150);
     assert_eq!(deleted, 100, "the batch in flight finishes");
     let state = h.admin_get("state").await;
-    let left = state["ecs"]["cn-hangzhou"]["keys"]
+    let left = state[ECS.name()][ECS.region]["keys"]
         .as_array()
         .map_or(0, Vec::len);
     assert_eq!(
@@ -1030,11 +1029,7 @@ async fn generated_key_whose_create_answer_is_lost_stays_tracked() {
         );
         let state = undv(&applied.new_state, &ty);
         let cloud_keys = h.admin_get("state").await;
-        let region = if cloud == "cvm" {
-            "ap-guangzhou"
-        } else {
-            "cn-hangzhou"
-        };
+        let region = clouds::named(cloud).key_region();
         let in_cloud = cloud_keys[cloud][region]["keys"]
             .as_array()
             .cloned()
@@ -1107,7 +1102,7 @@ async fn seed_cvm_keys(h: &Harness, n: usize) -> Vec<Value> {
     let keys: Vec<Json> = (0..n)
         .map(|i| {
             serde_json::json!({
-                "cloud": "cvm", "region": "ap-guangzhou",
+                "cloud": CVM.name(), "region": CVM.region,
                 "id": format!("skey-s{i:07}"), "name": format!("seed_{i:04}"),
                 "fingerprint": "", "public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHt7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7",
                 "creation_time": "2026-01-01T00:00:00Z",
@@ -1255,20 +1250,20 @@ async fn a_failing_refresh_keeps_every_key_in_state() {
 async fn each_refused_instance_gets_its_own_cause() {
     for (cloud, region, ok, missing, windows, status) in [
         (
-            "ecs",
-            "cn-hangzhou",
+            ECS.name(),
+            ECS.region,
             "i-okay0001",
             "i-doesnotexist",
             "i-win00001",
-            "Running",
+            ECS.bind_status(),
         ),
         (
-            "cvm",
-            "ap-guangzhou",
+            CVM.name(),
+            CVM.region,
             "ins-bbbb2222",
             "ins-zzzz9999",
             "ins-win00001",
-            "Stopped",
+            CVM.bind_status(),
         ),
     ] {
         let mut h = Harness::start(cloud).await;

@@ -2,12 +2,12 @@
 //! client certificate): GetProviderSchema and ValidateProviderConfig over the pinned mTLS
 //! channel; a different client certificate, or none, refused before any provider call.
 
-mod common;
+mod support;
 
-use common::plugin::{self, ClientCert};
 use sshkey::tfproto::wire;
 use sshkey::tfproto::wire::provider_client::ProviderClient;
 use sshkey::value::{msgpack, Value};
+use support::plugin::{self, ClientCert};
 
 #[tokio::test]
 async fn schema_and_config_validation_over_pinned_mtls() {

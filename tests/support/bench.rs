@@ -163,7 +163,7 @@ impl Run {
 
 fn keys_in_cloud(emu: &Emulator, cloud: &Cloud) -> usize {
     let state = emu.state();
-    state[cloud.name]
+    state[cloud.name()]
         .as_object()
         .map(|regions| {
             regions
@@ -273,7 +273,7 @@ fn key_fleet_config(emu: &Emulator, cloud: &Cloud, n: usize, mode: Mode, keys: K
     };
     format!(
         "{REQUIRED_PROVIDERS}\n{}\nresource \"sshkey_key_pair\" \"k\" {{\n  count = {n}\n  name  = \"bench_${{count.index}}\"\n{public_key}}}\n",
-        provider_block(emu, cloud.name, cloud.region, mode.provider_extra())
+        provider_block(emu, cloud.name(), cloud.region, mode.provider_extra())
     )
 }
 
@@ -284,15 +284,14 @@ const FOREIGN_PREFIX: &str = "bench_ext_";
 /// Foreign key `i` in the emulator's snapshot format (seeded without API calls).
 fn foreign_key(cloud: &Cloud, i: usize) -> Value {
     let name = format!("{FOREIGN_PREFIX}{i:02}");
-    let (region, id) = match cloud.name {
-        "cvm" => (cloud.region, format!("skey-x{i:07}")),
-        // ENS key pairs are account-wide: the emulator keeps them under region "global".
-        "ens" => ("global", format!("ssh-ext{i:020}")),
-        _ => (cloud.region, name.clone()),
+    let id = match cloud.name() {
+        "cvm" => format!("skey-x{i:07}"),
+        "ens" => format!("ssh-ext{i:020}"),
+        _ => name.clone(),
     };
     json!({
-        "cloud": cloud.name,
-        "region": region,
+        "cloud": cloud.name(),
+        "region": cloud.key_region(),
         "id": id,
         "name": name,
         "fingerprint": "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff",
@@ -530,7 +529,7 @@ resource \"sshkey_key_pair_attachment\" \"a\" {{
   instance_ids = toset(slice(local.instances, 0, {keep}))
 }}
 ",
-        provider_block(emu, cloud.name, cloud.region, mode.provider_extra()),
+        provider_block(emu, cloud.name(), cloud.region, mode.provider_extra()),
         fmt = cloud.instance_format(),
         key_ref = cloud.key_ref("k"),
     )
@@ -543,9 +542,11 @@ impl AttachmentFleet {
         let instances: Vec<Value> = cloud
             .instance_ids(n)
             .into_iter()
-            .map(|id| json!({"id": id, "os": "linux", "status": cloud.bind_status}))
+            .map(|id| json!({"id": id, "os": "linux", "status": cloud.bind_status()}))
             .collect();
-        emu.instances(json!({"cloud": cloud.name, "region": cloud.region, "instances": instances}));
+        emu.instances(
+            json!({"cloud": cloud.name(), "region": cloud.region, "instances": instances}),
+        );
         let ws = Workspace::with_main(TF, &attachment_config(emu, &cloud, n, n, Mode::Batched));
         ws.apply(&[]).assert_success();
         assert_eq!(bound_instances(emu, &cloud), n, "fleet attached");
@@ -606,7 +607,7 @@ impl AttachmentFleet {
 
 fn bound_instances(emu: &Emulator, cloud: &Cloud) -> usize {
     let state = emu.state();
-    state[cloud.name][cloud.region]["instances"]
+    state[cloud.name()][cloud.region]["instances"]
         .as_array()
         .map_or(0, |list| {
             list.iter()
@@ -678,7 +679,7 @@ pub fn delete_call_target(n: usize, parallelism: usize) -> f64 {
 /// The issue's bound on DescribeKeyPairs calls of a plan of 1000 keys among [`FOREIGN_KEYS`]
 /// others, where reads batch: CVM 15, ECS 30 (ENS reads cannot batch: no target).
 pub fn plan_call_target(cloud: &Cloud) -> Option<usize> {
-    match cloud.name {
+    match cloud.name() {
         "cvm" => Some(15),
         "ecs" => Some(30),
         _ => None,
@@ -696,7 +697,6 @@ pub const APPLY_WALL_FACTOR: f64 = 1.15;
 /// ImportKeyPair, 10/s: N/10 s), from the provider's own table; `None` without a documented
 /// rate.
 pub fn rate_floor(cloud: &Cloud, action: &str, n: usize) -> Option<Duration> {
-    let kind: sshkey::cloud::CloudKind = cloud.name.parse().ok()?;
-    let rate = kind.limits().rate(action)?;
+    let rate = cloud.kind.limits().rate(action)?;
     Some(Duration::from_secs_f64(n as f64 / f64::from(rate)))
 }

@@ -1,19 +1,26 @@
-//! The three clouds as acceptance tests and benchmarks see them, in one table: where keys live,
-//! what the bind calls are named, how many instances one call takes, what instance ids look
-//! like and how an attachment refers to its key.
+//! The three clouds as the tests and benchmarks see them, in one table: where keys live, what
+//! the bind calls are named, how many instances one call takes, what instance ids look like and
+//! how an attachment refers to its key.
+//!
+//! What the provider states itself is read from its table ([`CloudKind::limits`]): the cloud's
+//! name, instances per bind call, whether running instances take a key. Where keys live is the
+//! emulator's ([`sshkey::emulator::profile::Profile`]). Only what neither states is written
+//! here: the region the tests use, the bind calls' names, the shape of the instance ids the
+//! tests make (checked against the provider's rule) and which attribute names an attachment's
+//! key.
+
+use sshkey::cloud::rules::BindRunning;
+use sshkey::cloud::CloudKind;
+use sshkey::emulator::store::GLOBAL_REGION;
 
 /// One cloud's test-facing facts.
 #[derive(Clone, Copy, Debug)]
 pub struct Cloud {
-    /// The provider's `cloud` value and the emulator's state key.
-    pub name: &'static str,
+    pub kind: CloudKind,
+    /// The region the tests use.
     pub region: &'static str,
     pub detach: &'static str,
     pub attach: &'static str,
-    /// Instances per attach/detach call.
-    pub bind_limit: usize,
-    /// An instance status the cloud binds keys in (ENS and CVM want stopped instances).
-    pub bind_status: &'static str,
     /// Instance ids are this prefix and eight digits (`i-` takes letters and digits; CVM's
     /// `ins-` exactly eight lower-case letters or digits).
     instance_prefix: &'static str,
@@ -22,42 +29,87 @@ pub struct Cloud {
 }
 
 pub const ECS: Cloud = Cloud {
-    name: "ecs",
+    kind: CloudKind::Ecs,
     region: "cn-hangzhou",
     detach: "DetachKeyPair",
     attach: "AttachKeyPair",
-    bind_limit: 50,
-    bind_status: "Running",
     instance_prefix: "i-",
     key_by_name: true,
 };
 
 pub const ENS: Cloud = Cloud {
-    name: "ens",
+    kind: CloudKind::Ens,
     region: "cn-hangzhou",
     detach: "DetachKeyPair",
     attach: "AttachKeyPair",
-    bind_limit: 30,
-    bind_status: "Stopped",
     instance_prefix: "i-",
     key_by_name: false,
 };
 
 pub const CVM: Cloud = Cloud {
-    name: "cvm",
+    kind: CloudKind::Cvm,
     region: "ap-guangzhou",
     detach: "DisassociateInstancesKeyPairs",
     attach: "AssociateInstancesKeyPairs",
-    bind_limit: 100,
-    bind_status: "Stopped",
     instance_prefix: "ins-",
     key_by_name: false,
 };
 
+/// Every cloud, in [`CloudKind::ALL`]'s order.
+pub const ALL: [Cloud; 3] = [ECS, ENS, CVM];
+
+/// The row of `kind`.
+pub fn of(kind: CloudKind) -> Cloud {
+    ALL.into_iter()
+        .find(|c| c.kind == kind)
+        .unwrap_or_else(|| panic!("no test row for {kind}"))
+}
+
+/// The row of the cloud named `name` (`ecs`, `ens` or `cvm`).
+pub fn named(name: &str) -> Cloud {
+    ALL.into_iter()
+        .find(|c| c.name() == name)
+        .unwrap_or_else(|| panic!("no cloud named {name:?}"))
+}
+
 impl Cloud {
+    /// The provider's `cloud` value and the emulator's state key.
+    pub fn name(&self) -> &'static str {
+        self.kind.as_str()
+    }
+
+    /// Instances per attach/detach call.
+    pub fn bind_limit(&self) -> usize {
+        self.kind.limits().bind_batch
+    }
+
+    /// An instance status the cloud binds keys in without `force_stop` (ENS and CVM want
+    /// stopped instances).
+    pub fn bind_status(&self) -> &'static str {
+        match self.kind.limits().bind_running {
+            BindRunning::Yes => "Running",
+            BindRunning::WithForceStop | BindRunning::No => "Stopped",
+        }
+    }
+
+    /// The region the emulator keeps this cloud's keys under: the test region, or
+    /// [`GLOBAL_REGION`] for ENS, whose key pairs are account-wide.
+    pub fn key_region(&self) -> &'static str {
+        let emulated = sshkey::emulator::Cloud::parse(self.name()).expect("an emulated cloud");
+        if emulated.profile().regional_keys {
+            self.region
+        } else {
+            GLOBAL_REGION
+        }
+    }
+
     /// The `i`-th instance id.
     pub fn instance_id(&self, i: usize) -> String {
-        format!("{}{i:08}", self.instance_prefix)
+        let id = format!("{}{i:08}", self.instance_prefix);
+        if let Err(e) = self.kind.validate_instance_id(&id) {
+            panic!("a test instance id the provider refuses: {e}");
+        }
+        id
     }
 
     /// The first `n` instance ids.

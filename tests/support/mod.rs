@@ -1,15 +1,28 @@
-//! Acceptance-test harness: drives real Terraform CLIs against the built provider and the
-//! emulator binary, the way a user would. Terraform finds the provider through a `dev_overrides`
-//! CLI configuration pointing at cargo's freshly built binary, so no registry and no
-//! `terraform init` are involved ([`Workspace::with_cli_config`] is the exception, for tests of
-//! how users install the provider). The CLIs come from `make tools`; a missing CLI is a failure
-//! (with the command to fix it), never a silent skip, so CI cannot pass without running them.
+//! The helpers every integration test, acceptance test and the benchmark share, in one tree:
+//!
+//! - this module: the acceptance-test harness. It drives real Terraform CLIs against the built
+//!   provider and the emulator binary, the way a user would. Terraform finds the provider through
+//!   a `dev_overrides` CLI configuration pointing at cargo's freshly built binary, so no registry
+//!   and no `terraform init` are involved ([`Workspace::with_cli_config`] is the exception, for
+//!   tests of how users install the provider). The CLIs come from `make tools`; a missing CLI is
+//!   a failure (with the command to fix it), never a silent skip, so CI cannot pass without
+//!   running them.
+//! - [`api`]: an in-process emulator (or the binary, [`Emulator`]) called with our own signers.
+//! - [`plugin`]: the provider binary started and dialled exactly as Terraform does.
+//! - [`clouds`]: the three clouds' facts, read from the provider's own table where it has them.
+//! - [`http`]: the blocking HTTP client behind [`Emulator`]'s admin calls.
+//! - [`bench`]: the benchmark scenarios of `make bench` and `tests/acc_bench_smoke.rs`.
 
+// Every test binary compiles this whole tree (`mod support;`) but uses only the part it needs:
+// the emulator tests never start Terraform, the acceptance tests never sign a call. Each helper
+// here is used by some test binary (or by `benches/terraform.rs`).
 #![allow(dead_code)]
 
+pub mod api;
 pub mod bench;
 pub mod clouds;
 pub mod http;
+pub mod plugin;
 
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt;
@@ -20,8 +33,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 /// Credentials the emulator accepts unless told otherwise.
-pub const ACCESS_KEY: &str = "sshkey-emulator-id";
-pub const SECRET_KEY: &str = "sshkey-emulator-secret";
+pub const ACCESS_KEY: &str = sshkey::emulator::DEFAULT_ACCESS_KEY_ID;
+pub const SECRET_KEY: &str = sshkey::emulator::DEFAULT_ACCESS_KEY_SECRET;
 
 /// Long enough for a 100-resource apply on a loaded 2-core machine; a hang still ends the test.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
@@ -351,7 +364,8 @@ pub fn strip_ansi(s: &str) -> String {
     out
 }
 
-/// The `sshkey-emulator` binary on a free loopback port, killed on drop.
+/// The `sshkey-emulator` binary on a free loopback port, killed on drop. The signed calls of
+/// [`api`] reach it too ([`api::Target`]).
 pub struct Emulator {
     child: KillOnDrop,
     addr: String,
@@ -477,6 +491,12 @@ impl Emulator {
     /// Arms a fault: `{"action","kind","count","latency_ms"}`.
     pub fn fault(&self, body: Value) {
         self.admin("POST", "faults", Some(&body));
+    }
+}
+
+impl api::Target for Emulator {
+    fn addr(&self) -> std::net::SocketAddr {
+        self.addr.parse().expect("the emulator's address")
     }
 }
 

@@ -303,7 +303,7 @@ pub fn destroy_section(d: &Destroys, prov: &Provenance, took: Duration) -> Strin
         let _ = writeln!(
             t,
             "| {} | {} | {} | {} / {} / {} | ≤ {:.1} ({}) | {} / {} | {} ({}) | {} ({}) | {} | {:.1} / {:.1} |",
-            r.cloud.name,
+            r.cloud.name(),
             r.n,
             r.p,
             r.batched.calls(),
@@ -326,7 +326,7 @@ pub fn destroy_section(d: &Destroys, prov: &Provenance, took: Duration) -> Strin
     for r in d
         .rows
         .iter()
-        .filter(|r| r.cloud.name == "cvm" && r.p == 100)
+        .filter(|r| r.cloud.name() == "cvm" && r.p == 100)
     {
         if let Some(one) = &r.one {
             let q = r.batched.wall().as_secs_f64() / one.wall().as_secs_f64();
@@ -466,7 +466,7 @@ pub fn plan_section(
         let _ = writeln!(
             t,
             "| {} | {} | {} | {} / {} / {} | {} / {} | {} ({}) | {} ({}) | {} | {} | {} | {:.1} / {:.1} |",
-            r.cloud.name,
+            r.cloud.name(),
             r.n,
             r.p,
             r.batched.describe_calls(),
@@ -492,7 +492,7 @@ pub fn plan_section(
             continue;
         };
         any = true;
-        let name = r.cloud.name.to_uppercase();
+        let name = r.cloud.name().to_uppercase();
         let calls = r.batched.describe_calls();
         let _ = writeln!(
             t,
@@ -508,7 +508,7 @@ pub fn plan_section(
             r.one.throttled(),
             verdict_at(r.n, throttled == 0)
         );
-        if r.cloud.name == "cvm" {
+        if r.cloud.name() == "cvm" {
             match &r.floor {
                 Some(f) => {
                     let bound = f.sample.wall() + PLAN_WALL_SLACK;
@@ -572,7 +572,7 @@ pub fn apply_section(
         let _ = writeln!(
             t,
             "| {} | {} | {} | {} / {} | {} / {} | {} / {} | {} ({}) | {} ({}) | {rate} | {} | {} | {:.1} / {:.1} |",
-            r.cloud.name,
+            r.cloud.name(),
             r.n,
             r.p,
             r.batched.calls(),
@@ -603,7 +603,7 @@ pub fn apply_section(
         let _ = writeln!(
             t,
             "- {} N={} parallelism {}: {} throttled answers, wall {} s (target 0 and ≤ {APPLY_WALL_FACTOR} x {} s = {} s; one call per resource: {}, {} s): {}",
-            r.cloud.name.to_uppercase(),
+            r.cloud.name().to_uppercase(),
             r.n,
             r.p,
             r.batched.throttled(),
@@ -667,7 +667,7 @@ pub fn attachment_section(
             let _ = writeln!(
                 t,
                 "| {} | {} | {} ({}) | {} | {} | {} | {} | {} | {:.1} |",
-                row.cloud.name,
+                row.cloud.name(),
                 mode.label(),
                 s.calls(),
                 s.attach_calls(),
@@ -809,7 +809,7 @@ pub fn command_charts(
 
 fn point(cloud: &Cloud, n: usize, mode: Mode, s: &Sample, calls: f64) -> ChartPoint {
     ChartPoint {
-        cloud: cloud.name,
+        cloud: cloud.name(),
         n,
         mode,
         calls,

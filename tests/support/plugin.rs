@@ -4,7 +4,7 @@
 //! certificate from the handshake line and offering ALPN `h2`.
 //!
 //! ```ignore
-//! let provider = common::plugin::start_provider().await;
+//! let provider = support::plugin::start_provider().await;
 //! let mut client = ProviderClient::new(provider.channel());
 //! ...
 //! assert!(provider.shutdown().await.success());
@@ -20,9 +20,10 @@ use base64::Engine as _;
 use hyper_util::rt::TokioIo;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls::server::danger::ClientCertVerifier as _;
 use rustls::{DigitallySignedStruct, SignatureScheme};
+use sshkey::plugin::tls::{crypto_provider, PinnedClientCert};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, ChildStdout, Command};
 use tonic::transport::{Channel, Endpoint, Uri};
@@ -329,20 +330,17 @@ pub async fn connect(
 trait IoStream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
 impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> IoStream for T {}
 
-fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
-}
-
 fn client_config(
     server: CertificateDer<'static>,
     cert: Option<&ClientCert>,
 ) -> rustls::ClientConfig {
-    let provider = provider();
-    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+    let provider = crypto_provider();
+    let pinned = PinnedClientCert::new(server, provider.clone());
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(PinnedServer { server, provider }));
+        .with_custom_certificate_verifier(Arc::new(PinnedServer(pinned)));
     let mut config = match cert {
         Some(cert) => builder
             .with_client_auth_cert(
@@ -357,29 +355,25 @@ fn client_config(
 }
 
 /// Trusts exactly the certificate from the handshake line, as go-plugin's client does (it
-/// makes that certificate the only root).
+/// makes that certificate the only root). The check is the provider's own pinning verifier,
+/// [`PinnedClientCert`] (the same DER byte for byte, the handshake signature verified with the
+/// provider's crypto provider), seen from the client's side: rustls names the two roles'
+/// traits differently, so this only forwards.
 #[derive(Debug)]
-struct PinnedServer {
-    server: CertificateDer<'static>,
-    provider: Arc<CryptoProvider>,
-}
+struct PinnedServer(PinnedClientCert);
 
 impl ServerCertVerifier for PinnedServer {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
+        intermediates: &[CertificateDer<'_>],
         _server_name: &ServerName<'_>,
         _ocsp: &[u8],
-        _now: UnixTime,
+        now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        if end_entity.as_ref() == self.server.as_ref() {
-            Ok(ServerCertVerified::assertion())
-        } else {
-            Err(rustls::Error::InvalidCertificate(
-                rustls::CertificateError::ApplicationVerificationFailure,
-            ))
-        }
+        self.0
+            .verify_client_cert(end_entity, intermediates, now)
+            .map(|_| ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
@@ -388,12 +382,7 @@ impl ServerCertVerifier for PinnedServer {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.0.verify_tls12_signature(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -402,17 +391,10 @@ impl ServerCertVerifier for PinnedServer {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.0.verify_tls13_signature(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
+        self.0.supported_verify_schemes()
     }
 }

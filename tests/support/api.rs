@@ -1,12 +1,8 @@
-//! Helpers shared by the integration tests: start an in-process emulator and call it with our own
-//! signers (`sshkey::cloud::sign`); start the provider binary as Terraform does ([`plugin`]).
-
-#![allow(dead_code)]
-
-pub mod plugin;
+//! The emulator's cloud APIs called with our own signers (`sshkey::cloud::sign`): an in-process
+//! emulator ([`start`]) or the binary ([`super::Emulator`]), signed ACS3, V2 and TC3 calls, the
+//! admin API, and bursts for the rate limits.
 
 use std::future::Future;
-use std::io::BufRead as _;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -14,11 +10,10 @@ use serde_json::Value;
 use sshkey::cloud::sign::{acs3, encode, tc3, v2, Credentials};
 use sshkey::emulator::{self, EmulatorConfig, RunningEmulator};
 
-pub const ID: &str = emulator::DEFAULT_ACCESS_KEY_ID;
-pub const SECRET: &str = emulator::DEFAULT_ACCESS_KEY_SECRET;
+use super::{ACCESS_KEY, SECRET_KEY};
 
 /// An emulator the helpers below can call: in-process ([`start`]) or the binary
-/// ([`EmulatorProcess`]).
+/// ([`super::Emulator`]).
 pub trait Target {
     fn addr(&self) -> SocketAddr;
 
@@ -30,50 +25,6 @@ pub trait Target {
 impl Target for RunningEmulator {
     fn addr(&self) -> SocketAddr {
         RunningEmulator::addr(self)
-    }
-}
-
-/// The `sshkey-emulator` binary on a free port, killed on drop.
-pub struct EmulatorProcess {
-    child: std::process::Child,
-    addr: SocketAddr,
-}
-
-impl EmulatorProcess {
-    /// Starts the binary with `--listen 127.0.0.1:0` and `args`, and reads the bound address
-    /// from its first stdout line.
-    pub fn spawn(args: &[&str]) -> Self {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sshkey-emulator"))
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("{args:?}: first line {line:?}"))
-            .parse()
-            .unwrap();
-        Self { child, addr }
-    }
-}
-
-impl Target for EmulatorProcess {
-    fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-}
-
-impl Drop for EmulatorProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -93,7 +44,7 @@ pub fn client() -> reqwest::Client {
 }
 
 pub fn creds() -> Credentials {
-    Credentials::new(ID, SECRET)
+    Credentials::new(ACCESS_KEY, SECRET_KEY)
 }
 
 pub fn now() -> time::OffsetDateTime {
@@ -289,7 +240,7 @@ pub async fn v2_call(
     v2::sign_params(
         "POST",
         &mut pairs,
-        &Credentials::new(ID, secret),
+        &Credentials::new(ACCESS_KEY, secret),
         nonce,
         timestamp,
     );
