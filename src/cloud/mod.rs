@@ -19,7 +19,7 @@ mod fields;
 pub(crate) mod idempotent;
 pub(crate) mod pacer;
 pub mod public_key;
-pub(crate) mod rules;
+pub mod rules;
 pub mod sign;
 mod tencent;
 mod transport;
@@ -77,7 +77,7 @@ impl CloudKind {
     }
 
     /// Checks an instance id's format (`i-...` on Alibaba, `ins-` + 8 on CVM).
-    pub(crate) fn validate_instance_id(self, id: &str) -> Result<(), String> {
+    pub fn validate_instance_id(self, id: &str) -> Result<(), String> {
         let rule = match self {
             Self::Ecs | Self::Ens => &rules::ALIBABA_INSTANCE_RULE,
             Self::Cvm => &rules::CVM_INSTANCE_RULE,

@@ -12,7 +12,7 @@ pub(crate) mod debug;
 pub mod handshake;
 pub(crate) mod listener;
 pub(crate) mod stdio;
-pub(crate) mod tls;
+pub mod tls;
 
 /// Generated from `proto/goplugin.proto`.
 #[doc(hidden)]

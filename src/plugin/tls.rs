@@ -82,7 +82,7 @@ impl ServerIdentity {
 }
 
 /// The crypto provider for both ends: aws-lc-rs, for P-521.
-pub(crate) fn crypto_provider() -> Arc<CryptoProvider> {
+pub fn crypto_provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
@@ -115,7 +115,7 @@ pub(crate) fn server_config(
 /// Accepts exactly one client certificate, byte for byte, and checks the handshake signature
 /// against it.
 #[derive(Debug)]
-pub(crate) struct PinnedClientCert {
+pub struct PinnedClientCert {
     pinned: CertificateDer<'static>,
     provider: Arc<CryptoProvider>,
 }
