@@ -549,8 +549,8 @@ fn process() -> Process {
             .unwrap_or(0),
     };
     rt.block_on(async {
-        use sshkey::tfproto::wire;
-        use sshkey::tfproto::wire::provider_client::ProviderClient;
+        use sshkey::testing::tfplugin6 as wire;
+        use sshkey::testing::tfplugin6::provider_client::ProviderClient;
         for _ in 0..SAMPLES {
             let provider = support::plugin::start_provider().await;
             p.handshakes.push(provider.startup);

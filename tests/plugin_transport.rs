@@ -8,7 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use sshkey::plugin::wire::grpc_stdio_client::GrpcStdioClient;
+use sshkey::testing::goplugin::grpc_stdio_client::GrpcStdioClient;
 use support::plugin::{self, ClientCert, Handshake, StartOptions};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tonic::transport::Channel;

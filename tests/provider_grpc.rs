@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 use sshkey::emulator::{self, EmulatorConfig, RunningEmulator};
-use sshkey::tfproto::wire;
-use sshkey::tfproto::wire::provider_client::ProviderClient;
+use sshkey::testing::tfplugin6 as wire;
+use sshkey::testing::tfplugin6::provider_client::ProviderClient;
 use sshkey::value::{msgpack, AttributePath, PathStep, Type, Value};
 use support::clouds::{self, CVM, ECS};
 use tonic::transport::Channel;

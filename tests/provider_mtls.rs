@@ -4,8 +4,8 @@
 
 mod support;
 
-use sshkey::tfproto::wire;
-use sshkey::tfproto::wire::provider_client::ProviderClient;
+use sshkey::testing::tfplugin6 as wire;
+use sshkey::testing::tfplugin6::provider_client::ProviderClient;
 use sshkey::value::{msgpack, Value};
 use support::plugin::{self, ClientCert};
 

@@ -14,12 +14,16 @@ pub(crate) mod listener;
 pub(crate) mod stdio;
 pub mod tls;
 
-/// Generated from `proto/goplugin.proto`.
-#[doc(hidden)]
-#[allow(clippy::all, clippy::pedantic)]
-pub mod wire {
-    tonic::include_proto!("plugin");
+/// The generated code, in a module of its own so that [`crate::testing`] can lend it to tests
+/// while the rest of the crate sees `wire`.
+pub(crate) mod generated {
+    /// Generated from `proto/goplugin.proto`; tests reach it through [`crate::testing`].
+    #[allow(clippy::all, clippy::pedantic)]
+    pub mod wire {
+        tonic::include_proto!("plugin");
+    }
 }
+pub(crate) use generated::wire;
 
 use std::io::Write as _;
 use std::time::Duration;

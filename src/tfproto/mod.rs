@@ -7,12 +7,17 @@ pub(crate) mod server;
 
 use std::sync::Arc;
 
-/// Generated from `proto/tfplugin6.proto`. Public only so integration tests can be clients.
-#[doc(hidden)]
-#[allow(clippy::all, clippy::pedantic)]
-pub mod wire {
-    tonic::include_proto!("tfplugin6");
+/// The generated code, in a module of its own so that [`crate::testing`] can lend it to tests
+/// while the rest of the crate sees `wire`.
+pub(crate) mod generated {
+    /// Generated from `proto/tfplugin6.proto`; tests that act as Terraform reach it through
+    /// [`crate::testing`].
+    #[allow(clippy::all, clippy::pedantic)]
+    pub mod wire {
+        tonic::include_proto!("tfplugin6");
+    }
 }
+pub(crate) use generated::wire;
 
 /// The provider's gRPC routes, ready for [`crate::plugin::serve`].
 pub fn routes() -> tonic::service::Routes {

@@ -277,9 +277,11 @@ impl ProviderProcess {
     /// and returns its exit status.
     pub async fn shutdown(mut self) -> ExitStatus {
         let mut controller =
-            sshkey::plugin::wire::grpc_controller_client::GrpcControllerClient::new(self.channel());
+            sshkey::testing::goplugin::grpc_controller_client::GrpcControllerClient::new(
+                self.channel(),
+            );
         controller
-            .shutdown(sshkey::plugin::wire::Empty {})
+            .shutdown(sshkey::testing::goplugin::Empty {})
             .await
             .unwrap();
         self.wait_exit(Duration::from_secs(10))
