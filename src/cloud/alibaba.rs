@@ -57,11 +57,11 @@ static ENS: Dialect = Dialect {
 #[derive(Debug)]
 pub(crate) struct AlibabaClient {
     kind: CloudKind,
-    d: &'static Dialect,
+    dialect: &'static Dialect,
     region: String,
     creds: sign::Credentials,
     endpoint: url::Url,
-    t: Transport,
+    transport: Transport,
 }
 
 type Params = Vec<(String, String)>;
@@ -76,7 +76,7 @@ fn json_list(items: &[String]) -> String {
 
 impl AlibabaClient {
     pub fn new(cfg: ClientConfig) -> Result<Self, CloudError> {
-        let d = match cfg.kind {
+        let dialect = match cfg.kind {
             CloudKind::Ecs => &ECS,
             CloudKind::Ens => &ENS,
             CloudKind::Cvm => {
@@ -89,20 +89,20 @@ impl AlibabaClient {
                 ))
             }
         };
-        let endpoint = super::resolve_endpoint(&cfg, d.default_endpoint)?;
+        let endpoint = super::resolve_endpoint(&cfg, dialect.default_endpoint)?;
         Ok(Self {
             kind: cfg.kind,
-            d,
+            dialect,
             region: cfg.region.clone(),
             creds: (&cfg.credentials).into(),
-            t: Transport::new(&cfg, &endpoint)?,
+            transport: Transport::new(&cfg, &endpoint)?,
             endpoint,
         })
     }
 
     fn build(&self, action: &str, params: &Params) -> Result<HttpRequest, CloudError> {
         let mut query = params.clone();
-        if self.d.regional {
+        if self.dialect.regional {
             query.push(p("RegionId", self.region.clone()));
         }
         let mut url = self.endpoint.clone();
@@ -119,7 +119,7 @@ impl AlibabaClient {
                 query: &query,
                 body: b"",
                 action,
-                version: self.d.version,
+                version: self.dialect.version,
                 date: &date,
                 nonce: &nonce,
             },
@@ -161,7 +161,7 @@ impl AlibabaClient {
     }
 
     async fn rpc(&self, action: &str, params: Params) -> Attempted<Value> {
-        self.t
+        self.transport
             .call(
                 action,
                 || self.build(action, &params),
@@ -211,7 +211,7 @@ impl AlibabaClient {
 
     fn key_from(&self, v: &Value) -> KeyPair {
         let name = fields::string(v, "KeyPairName").unwrap_or_default();
-        let id = if self.d.has_key_id {
+        let id = if self.dialect.has_key_id {
             fields::non_empty(v, "KeyPairId").unwrap_or_else(|| name.clone())
         } else {
             name.clone()
@@ -248,7 +248,7 @@ impl AlibabaClient {
         instances: &[String],
     ) -> Result<Vec<InstanceOutcome>, CloudError> {
         let params = vec![
-            p(self.d.key_param, key_id),
+            p(self.dialect.key_param, key_id),
             p("InstanceIds", json_list(instances)),
         ];
         let v = self.rpc(action, params).await.result?;
@@ -303,7 +303,7 @@ impl AlibabaClient {
         Instance {
             id: fields::string(v, "InstanceId").unwrap_or_default(),
             key_ids: fields::non_empty(v, "KeyPairName").into_iter().collect(),
-            os: fields::non_empty(v, self.d.os_field).map(|s| s.to_ascii_lowercase()),
+            os: fields::non_empty(v, self.dialect.os_field).map(|s| s.to_ascii_lowercase()),
             status: fields::non_empty(v, "Status"),
         }
     }
@@ -359,7 +359,7 @@ impl KeyPairApi for AlibabaClient {
                         key.id = spec.name.clone();
                     }
                 }
-                if self.d.has_key_id && key.id == key.name {
+                if self.dialect.has_key_id && key.id == key.name {
                     // ENS ImportKeyPair answers without the new key's id.
                     let found = self
                         .describe_key_pairs(&KeyQuery::Names(vec![key.name.clone()]))
@@ -390,7 +390,9 @@ impl KeyPairApi for AlibabaClient {
         match q {
             KeyQuery::Names(n) | KeyQuery::Ids(n) if n.is_empty() => return Ok(Vec::new()),
             KeyQuery::Names(n) if n.len() == 1 => params.push(p("KeyPairName", n[0].clone())),
-            KeyQuery::Ids(n) if n.len() == 1 => params.push(p(self.d.key_param, n[0].clone())),
+            KeyQuery::Ids(n) if n.len() == 1 => {
+                params.push(p(self.dialect.key_param, n[0].clone()))
+            }
             // ENS matches names exactly: its prefix queries list everything and filter here.
             KeyQuery::NamePrefix(prefix)
                 if self.kind.limits().read_ahead == ReadAhead::NamePattern =>
@@ -465,7 +467,7 @@ impl KeyPairApi for AlibabaClient {
                 ),
             ));
         }
-        let params = if self.d.has_key_id {
+        let params = if self.dialect.has_key_id {
             vec![p("KeyPairId", ids[0].clone())]
         } else {
             vec![p("KeyPairNames", json_list(ids))]
@@ -506,7 +508,7 @@ impl KeyPairApi for AlibabaClient {
             }
             InstanceQuery::BoundTo(key_id) => {
                 // Instances report the key by name; ENS ids must be resolved to a name first.
-                let name = if self.d.has_key_id {
+                let name = if self.dialect.has_key_id {
                     let keys = self
                         .describe_key_pairs(&KeyQuery::Ids(vec![key_id.clone()]))
                         .await?;

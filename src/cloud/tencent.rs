@@ -27,14 +27,14 @@ pub(crate) struct TencentClient {
     region: String,
     creds: sign::Credentials,
     endpoint: url::Url,
-    t: Transport,
+    transport: Transport,
 }
 
 impl TencentClient {
     pub fn new(cfg: ClientConfig) -> Result<Self, CloudError> {
         let endpoint = super::resolve_endpoint(&cfg, DEFAULT_ENDPOINT)?;
         Ok(Self {
-            t: Transport::new(&cfg, &endpoint)?,
+            transport: Transport::new(&cfg, &endpoint)?,
             endpoint,
             region: cfg.region.clone(),
             creds: (&cfg.credentials).into(),
@@ -124,7 +124,7 @@ impl TencentClient {
     }
 
     async fn rpc(&self, action: &str, body: Value) -> Attempted<Value> {
-        self.t
+        self.transport
             .call(
                 action,
                 || self.build(action, &body),
@@ -204,9 +204,10 @@ impl TencentClient {
         action: &str,
         key_id: &str,
         instances: &[String],
-        o: &BindOptions,
+        opts: &BindOptions,
     ) -> Result<Vec<InstanceOutcome>, CloudError> {
-        let body = json!({"InstanceIds": instances, "KeyIds": [key_id], "ForceStop": o.force_stop});
+        let body =
+            json!({"InstanceIds": instances, "KeyIds": [key_id], "ForceStop": opts.force_stop});
         self.rpc(action, body).await.result?;
         Ok(instances
             .iter()
@@ -373,9 +374,9 @@ impl KeyPairApi for TencentClient {
         &self,
         key_id: &str,
         instances: &[String],
-        o: &BindOptions,
+        opts: &BindOptions,
     ) -> Result<Vec<InstanceOutcome>, CloudError> {
-        self.bind("AssociateInstancesKeyPairs", key_id, instances, o)
+        self.bind("AssociateInstancesKeyPairs", key_id, instances, opts)
             .await
     }
 
@@ -383,9 +384,9 @@ impl KeyPairApi for TencentClient {
         &self,
         key_id: &str,
         instances: &[String],
-        o: &BindOptions,
+        opts: &BindOptions,
     ) -> Result<Vec<InstanceOutcome>, CloudError> {
-        self.bind("DisassociateInstancesKeyPairs", key_id, instances, o)
+        self.bind("DisassociateInstancesKeyPairs", key_id, instances, opts)
             .await
     }
 
