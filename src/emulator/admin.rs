@@ -15,8 +15,10 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::faults::Fault;
 use super::profile::{is_cvm_instance_id, Cloud};
-use super::server::{ConnInfo, Fault, Shared};
+use super::server::ConnInfo;
+use super::state::Shared;
 use super::store::{Instance, Os, Status, Store};
 
 /// A snapshot of 10 000 keys is about 8 MiB; axum's default body limit is 2 MiB.
@@ -258,6 +260,6 @@ async fn faults(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> R
         return bad_request("action must be set and count positive");
     }
     tracing::info!(action = %fault.action, kind = ?fault.kind, count = fault.count, "fault injected");
-    shared.lock().faults.push(fault);
+    shared.lock().faults.arm(fault);
     Json(json!({"ok": true})).into_response()
 }

@@ -6,14 +6,18 @@
 //! Shaped like mini-redis:
 //!
 //! - [`server`]: accept loop, per-connection task (with the kill switch `drop_after_commit`
-//!   needs), the API handler, faults, request log.
+//!   needs) and the API handler, which runs a call through the steps below in order.
+//! - [`auth`]: routing by signature scheme and API version; signature, timestamp and nonce checks.
 //! - [`rates`]: which request rate limit applies to a call (documented or configured) and the
 //!   sliding windows that enforce it.
-//! - [`auth`]: routing by signature scheme and API version; signature, timestamp and nonce checks.
-//! - [`wire`]: decoded requests, parameter access, error and success envelopes.
+//! - [`faults`]: failures injected through the admin API.
+//! - [`state`]: what every connection shares (store, call log, faults, rate windows) behind
+//!   one lock.
 //! - [`ops`]: the operations, written once for the three clouds, parameterized by [`profile`].
+//! - [`wire`]: decoded requests, parameter access, error and success envelopes.
 //! - [`render`]: response bodies in each cloud's real shape.
 //! - [`store`]: key pairs and instances, knowing nothing about the wire.
+//! - [`persist`]: keeping the store in `--state-file` across restarts.
 //! - [`keys`]: Ed25519 generation, OpenSSH public key parsing, fingerprints.
 //! - [`admin`]: the `/_emulator/` API for tests.
 //!
@@ -22,12 +26,15 @@
 
 pub mod admin;
 pub mod auth;
+pub mod faults;
 pub mod keys;
 pub mod ops;
+pub mod persist;
 pub mod profile;
 pub mod rates;
 pub mod render;
 pub mod server;
+pub mod state;
 pub mod store;
 pub mod wire;
 
@@ -112,7 +119,7 @@ pub struct RunningEmulator {
     addr: SocketAddr,
     shutdown: watch::Sender<bool>,
     task: JoinHandle<Result<(), EmulatorError>>,
-    shared: Arc<server::Shared>,
+    shared: Arc<state::Shared>,
 }
 
 impl RunningEmulator {
@@ -127,7 +134,7 @@ impl RunningEmulator {
     }
 
     /// Direct access to the shared state (in-process tests).
-    pub fn shared(&self) -> &Arc<server::Shared> {
+    pub fn shared(&self) -> &Arc<state::Shared> {
         &self.shared
     }
 
@@ -145,17 +152,8 @@ impl RunningEmulator {
 /// Binds the listener, loads the state file if any, and starts serving in the background.
 pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorError> {
     let store = match &config.state_file {
-        Some(path) if path.exists() => {
-            let data = std::fs::read(path).map_err(|e| EmulatorError::StateFile {
-                path: path.clone(),
-                reason: e.to_string(),
-            })?;
-            serde_json::from_slice(&data).map_err(|e| EmulatorError::StateFile {
-                path: path.clone(),
-                reason: e.to_string(),
-            })?
-        }
-        _ => store::Store::default(),
+        Some(path) => persist::load(path)?,
+        None => store::Store::default(),
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -169,7 +167,7 @@ pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorEr
             addr: config.listen,
             source,
         })?;
-    let shared = Arc::new(server::Shared::new(config, store));
+    let shared = Arc::new(state::Shared::new(config, store));
     let app = server::router(shared.clone());
     let (tx, rx) = watch::channel(false);
     let task = tokio::spawn(server::serve(listener, app, rx));
