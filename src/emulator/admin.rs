@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::faults::Fault;
-use super::profile::{is_cvm_instance_id, Cloud};
+use super::profile::Cloud;
 use super::server::ConnInfo;
 use super::state::Shared;
 use super::store::{Instance, Os, Status, Store};
@@ -149,11 +149,15 @@ async fn instances(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -
     if body.region.is_empty() {
         return bad_request("region must not be empty");
     }
-    // CVM calls reject other id shapes as malformed, so seeding one would only confuse a test.
-    if cloud == Cloud::Cvm {
-        if let Some(bad) = body.instances.iter().find(|i| !is_cvm_instance_id(&i.id)) {
+    // Where the cloud's calls reject other id shapes as malformed (CVM), seeding one would only
+    // confuse a test.
+    if let Some(shape) = cloud.profile().instance_id {
+        if let Some(bad) = body.instances.iter().find(|i| !shape.matches(&i.id)) {
             return bad_request(format!(
-                "CVM instance ids look like ins-xxxxxxxx, got {:?}",
+                "{} instance ids look like {}{}, got {:?}",
+                cloud.as_str().to_ascii_uppercase(),
+                shape.prefix,
+                "x".repeat(shape.len),
                 bad.id
             ));
         }

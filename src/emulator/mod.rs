@@ -13,7 +13,10 @@
 //! - [`faults`]: failures injected through the admin API.
 //! - [`state`]: what every connection shares (store, call log, faults, rate windows) behind
 //!   one lock.
-//! - [`ops`]: the operations, written once for the three clouds, parameterized by [`profile`].
+//! - [`ops`]: the operations, written once for the three clouds, one module per family,
+//!   parameterized by [`profile`].
+//! - [`profile`]: the per-cloud differences as data, with [`names`] (name rules) and [`ids`]
+//!   (id shapes).
 //! - [`wire`]: decoded requests, parameter access, error and success envelopes.
 //! - [`render`]: response bodies in each cloud's real shape.
 //! - [`store`]: key pairs and instances, knowing nothing about the wire.
@@ -27,7 +30,9 @@
 pub mod admin;
 pub mod auth;
 pub mod faults;
+pub mod ids;
 pub mod keys;
+pub mod names;
 pub mod ops;
 pub mod persist;
 pub mod profile;
