@@ -3,6 +3,19 @@
 //!
 //! It is the provider's acceptance-test backend and the demo's default endpoint, so it must be
 //! indistinguishable from the clouds for the calls we make - including to the official SDKs.
+//!
+//! # An independent reading of the clouds
+//!
+//! The emulator keeps its own per-cloud table ([`profile`]: limits, rates, name rules, id
+//! shapes) instead of reading the provider's (`crate::cloud::rules`), on purpose: it is the
+//! check of the provider's client, and a client tested against a server that shares its
+//! mistakes would pass with them. The two tables are written independently from the clouds'
+//! documents and a unit test (`agreement_tests`) holds them to agree wherever both state a
+//! fact, so a disagreement is a failing test that sends someone back to the documents rather
+//! than a silent drift.
+//!
+//! # Layout
+//!
 //! Shaped like mini-redis:
 //!
 //! - [`server`]: accept loop, per-connection task (with the kill switch `drop_after_commit`
@@ -28,6 +41,8 @@
 //! [`DEFAULT_ACCESS_KEY_SECRET`] (they serve as Tencent SecretId/SecretKey too).
 
 pub mod admin;
+#[cfg(test)]
+mod agreement_tests;
 pub mod auth;
 pub mod faults;
 pub mod ids;

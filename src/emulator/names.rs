@@ -1,7 +1,8 @@
 //! Key pair name rules, as data each cloud's [`Profile`](super::profile::Profile) fills in.
 //!
 //! The provider has its own copy of these rules (`crate::cloud::rules`); the emulator does not
-//! borrow it, so that a mistake in one can show up as a disagreement with the other.
+//! borrow it, so that a mistake in one shows up as a disagreement with the other (see
+//! `agreement_tests`).
 
 /// What a key pair name must look like on one cloud.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,7 +7,7 @@
 //! cloud ([`super::render`]).
 //!
 //! This table is the emulator's own reading of the clouds' documents, kept apart from the
-//! provider's (`crate::cloud::rules`).
+//! provider's (`crate::cloud::rules`) on purpose: see the [module doc](super).
 
 use serde::{Deserialize, Serialize};
 
