@@ -144,7 +144,8 @@ pub(crate) struct NameRule {
     pub chinese: bool,
     /// Punctuation allowed besides ASCII letters and digits.
     pub extra_chars: &'static str,
-    /// Prefixes a name may not start with (case-insensitive).
+    /// Prefixes a name may not start with, as the documents spell them (lower case); a name
+    /// starting `HTTP://` is refused for its `/` instead.
     pub forbidden_prefixes: &'static [&'static str],
     /// The rule in words, for error details.
     pub description: &'static str,
@@ -240,11 +241,10 @@ impl NameRule {
                 rule: self.description,
             });
         }
-        let lower = name.to_ascii_lowercase();
         if let Some(prefix) = self
             .forbidden_prefixes
             .iter()
-            .find(|p| lower.starts_with(**p))
+            .find(|p| name.starts_with(**p))
         {
             return Err(NameRuleError::Prefix {
                 cloud,

@@ -15,8 +15,10 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::profile::{is_cvm_instance_id, Cloud};
-use super::server::{ConnInfo, Fault, Shared};
+use super::faults::Fault;
+use super::profile::Cloud;
+use super::server::ConnInfo;
+use super::state::Shared;
 use super::store::{Instance, Os, Status, Store};
 
 /// A snapshot of 10 000 keys is about 8 MiB; axum's default body limit is 2 MiB.
@@ -147,11 +149,15 @@ async fn instances(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -
     if body.region.is_empty() {
         return bad_request("region must not be empty");
     }
-    // CVM calls reject other id shapes as malformed, so seeding one would only confuse a test.
-    if cloud == Cloud::Cvm {
-        if let Some(bad) = body.instances.iter().find(|i| !is_cvm_instance_id(&i.id)) {
+    // Where the cloud's calls reject other id shapes as malformed (CVM), seeding one would only
+    // confuse a test.
+    if let Some(shape) = cloud.profile().instance_id {
+        if let Some(bad) = body.instances.iter().find(|i| !shape.matches(&i.id)) {
             return bad_request(format!(
-                "CVM instance ids look like ins-xxxxxxxx, got {:?}",
+                "{} instance ids look like {}{}, got {:?}",
+                cloud.as_str().to_ascii_uppercase(),
+                shape.prefix,
+                "x".repeat(shape.len),
                 bad.id
             ));
         }
@@ -258,6 +264,6 @@ async fn faults(State(shared): State<Arc<Shared>>, body: axum::body::Bytes) -> R
         return bad_request("action must be set and count positive");
     }
     tracing::info!(action = %fault.action, kind = ?fault.kind, count = fault.count, "fault injected");
-    shared.lock().faults.push(fault);
+    shared.lock().faults.arm(fault);
     Json(json!({"ok": true})).into_response()
 }

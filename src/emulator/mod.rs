@@ -3,17 +3,37 @@
 //!
 //! It is the provider's acceptance-test backend and the demo's default endpoint, so it must be
 //! indistinguishable from the clouds for the calls we make - including to the official SDKs.
+//!
+//! # An independent reading of the clouds
+//!
+//! The emulator keeps its own per-cloud table ([`profile`]: limits, rates, name rules, id
+//! shapes) instead of reading the provider's (`crate::cloud::rules`), on purpose: it is the
+//! check of the provider's client, and a client tested against a server that shares its
+//! mistakes would pass with them. The two tables are written independently from the clouds'
+//! documents and a unit test (`agreement_tests`) holds them to agree wherever both state a
+//! fact, so a disagreement is a failing test that sends someone back to the documents rather
+//! than a silent drift.
+//!
+//! # Layout
+//!
 //! Shaped like mini-redis:
 //!
 //! - [`server`]: accept loop, per-connection task (with the kill switch `drop_after_commit`
-//!   needs), the API handler, faults, request log.
+//!   needs) and the API handler, which runs a call through the steps below in order.
+//! - [`auth`]: routing by signature scheme and API version; signature, timestamp and nonce checks.
 //! - [`rates`]: which request rate limit applies to a call (documented or configured) and the
 //!   sliding windows that enforce it.
-//! - [`auth`]: routing by signature scheme and API version; signature, timestamp and nonce checks.
+//! - [`faults`]: failures injected through the admin API.
+//! - [`state`]: what every connection shares (store, call log, faults, rate windows) behind
+//!   one lock.
+//! - [`ops`]: the operations, written once for the three clouds, one module per family,
+//!   parameterized by [`profile`].
+//! - [`profile`]: the per-cloud differences as data, with [`names`] (name rules) and [`ids`]
+//!   (id shapes).
 //! - [`wire`]: decoded requests, parameter access, error and success envelopes.
-//! - [`ops`]: the operations, written once for the three clouds, parameterized by [`profile`].
 //! - [`render`]: response bodies in each cloud's real shape.
 //! - [`store`]: key pairs and instances, knowing nothing about the wire.
+//! - [`persist`]: keeping the store in `--state-file` across restarts.
 //! - [`keys`]: Ed25519 generation, OpenSSH public key parsing, fingerprints.
 //! - [`admin`]: the `/_emulator/` API for tests.
 //!
@@ -21,13 +41,20 @@
 //! [`DEFAULT_ACCESS_KEY_SECRET`] (they serve as Tencent SecretId/SecretKey too).
 
 pub mod admin;
+#[cfg(test)]
+mod agreement_tests;
 pub mod auth;
+pub mod faults;
+pub mod ids;
 pub mod keys;
+pub mod names;
 pub mod ops;
+pub mod persist;
 pub mod profile;
 pub mod rates;
 pub mod render;
 pub mod server;
+pub mod state;
 pub mod store;
 pub mod wire;
 
@@ -112,7 +139,7 @@ pub struct RunningEmulator {
     addr: SocketAddr,
     shutdown: watch::Sender<bool>,
     task: JoinHandle<Result<(), EmulatorError>>,
-    shared: Arc<server::Shared>,
+    shared: Arc<state::Shared>,
 }
 
 impl RunningEmulator {
@@ -127,7 +154,7 @@ impl RunningEmulator {
     }
 
     /// Direct access to the shared state (in-process tests).
-    pub fn shared(&self) -> &Arc<server::Shared> {
+    pub fn shared(&self) -> &Arc<state::Shared> {
         &self.shared
     }
 
@@ -145,17 +172,8 @@ impl RunningEmulator {
 /// Binds the listener, loads the state file if any, and starts serving in the background.
 pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorError> {
     let store = match &config.state_file {
-        Some(path) if path.exists() => {
-            let data = std::fs::read(path).map_err(|e| EmulatorError::StateFile {
-                path: path.clone(),
-                reason: e.to_string(),
-            })?;
-            serde_json::from_slice(&data).map_err(|e| EmulatorError::StateFile {
-                path: path.clone(),
-                reason: e.to_string(),
-            })?
-        }
-        _ => store::Store::default(),
+        Some(path) => persist::load(path)?,
+        None => store::Store::default(),
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -169,7 +187,7 @@ pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorEr
             addr: config.listen,
             source,
         })?;
-    let shared = Arc::new(server::Shared::new(config, store));
+    let shared = Arc::new(state::Shared::new(config, store));
     let app = server::router(shared.clone());
     let (tx, rx) = watch::channel(false);
     let task = tokio::spawn(server::serve(listener, app, rx));

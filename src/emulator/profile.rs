@@ -1,13 +1,19 @@
-//! Per-cloud differences as data: versions, limits, id formats, name rules and error codes.
+//! Per-cloud differences as data: actions, parameter names, limits, id shapes, name rules,
+//! error codes and statuses.
 //!
 //! The three key-pair APIs do the same things with different names, limits and error codes.
 //! Keeping those differences in one table per cloud lets the operations in [`super::ops`] be
 //! written once; only the response shapes, which really differ in structure, are rendered per
-//! cloud.
+//! cloud ([`super::render`]).
+//!
+//! This table is the emulator's own reading of the clouds' documents, kept apart from the
+//! provider's (`crate::cloud::rules`) on purpose: see the [module doc](super).
 
 use serde::{Deserialize, Serialize};
 
+pub use super::ids::IdShape;
 use super::keys::PrivateKeyFormat;
+pub use super::names::{NameRule, NameViolation};
 use super::wire::ListEncoding;
 
 /// The three emulated endpoints.
@@ -64,76 +70,6 @@ impl Cloud {
     }
 }
 
-/// How a key-pair name is validated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NameRule {
-    /// 2-128 chars, starts with a letter, letters digits `:` `_` `-`, not `http(s)://`; with
-    /// `chinese`, Chinese characters count as letters (ECS's Chinese CreateKeyPair document;
-    /// ENS's documents, in every language, say an English letter).
-    Alibaba {
-        /// Chinese characters are allowed, first or anywhere.
-        chinese: bool,
-    },
-    /// 1-25 chars of letters, digits and `_`.
-    Tencent,
-}
-
-impl NameRule {
-    /// Checks `name`; on failure returns which rule it broke, for the cloud's error code.
-    pub fn check(self, name: &str) -> Result<(), NameViolation> {
-        match self {
-            NameRule::Alibaba { chinese } => {
-                let len = name.chars().count();
-                if !(2..=128).contains(&len) {
-                    return Err(NameViolation::Length);
-                }
-                if name.starts_with("http://") || name.starts_with("https://") {
-                    return Err(NameViolation::Characters);
-                }
-                let letter = |c: char| c.is_ascii_alphabetic() || (chinese && is_chinese(c));
-                let mut chars = name.chars();
-                let first_ok = chars.next().is_some_and(letter);
-                let rest_ok =
-                    chars.all(|c| letter(c) || c.is_ascii_digit() || matches!(c, ':' | '_' | '-'));
-                if first_ok && rest_ok {
-                    Ok(())
-                } else {
-                    Err(NameViolation::Characters)
-                }
-            }
-            NameRule::Tencent => {
-                if name.is_empty() {
-                    return Err(NameViolation::Empty);
-                }
-                if name.chars().count() > 25 {
-                    return Err(NameViolation::Length);
-                }
-                if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                    Ok(())
-                } else {
-                    Err(NameViolation::Characters)
-                }
-            }
-        }
-    }
-}
-
-/// A CJK ideograph (the unified block, extension A and the compatibility block).
-fn is_chinese(c: char) -> bool {
-    matches!(c, '\u{4e00}'..='\u{9fff}' | '\u{3400}'..='\u{4dbf}' | '\u{f900}'..='\u{faff}')
-}
-
-/// Which name rule a name broke.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NameViolation {
-    /// Empty name.
-    Empty,
-    /// Too short or too long.
-    Length,
-    /// A character (or prefix) that is not allowed.
-    Characters,
-}
-
 /// The static description of one cloud's key-pair API.
 #[derive(Debug)]
 pub struct Profile {
@@ -141,21 +77,50 @@ pub struct Profile {
     pub cloud: Cloud,
     /// API version string the requests carry.
     pub version: &'static str,
+    /// The actions this API has and what each does; any other action is unknown.
+    pub actions: &'static [(&'static str, Operation)],
+    /// Parameter names that differ between the clouds.
+    pub params: ParamNames,
     /// Whether key pairs live per region (ECS, CVM) or once per account (ENS).
     pub regional_keys: bool,
+    /// What a key pair's id is.
+    pub key_id: KeyId,
+    /// The shape instance ids must have, where the API refuses others as malformed (CVM).
+    pub instance_id: Option<IdShape>,
+    /// How an instance refers to the key pairs it holds.
+    pub instances_hold: KeyRef,
     /// Most key pairs one DeleteKeyPairs call may name.
     pub delete_max: usize,
     /// Most instances one attach/detach call may name.
     pub bind_instances_max: usize,
     /// Most key ids one (dis)associate call may name (CVM only).
     pub bind_keys_max: usize,
+    /// How DescribeKeyPairs and DescribeInstances page.
+    pub paging: Paging,
+    /// Page size when the request gives none.
+    pub page_default: i64,
     /// Most items one DescribeKeyPairs page may hold (`PageSize` / `Limit`).
     pub page_max: usize,
+    /// Most items one DescribeInstances page may hold.
+    pub instance_page_max: usize,
+    /// Most instance ids one DescribeInstances call may name.
+    pub instance_ids_max: usize,
+    /// How DescribeKeyPairs narrows its listing.
+    pub key_query: KeyQuery,
     /// Whether DescribeKeyPairs `KeyPairName` takes `*` wildcards (ECS) or one exact name
     /// (ENS; CVM filters by `key-name` instead).
     pub name_wildcards: bool,
-    /// Whether attach/detach needs stopped instances (ENS; CVM unless ForceStop).
-    pub bind_needs_stopped: bool,
+    /// How DeleteKeyPairs names the key pairs to delete.
+    pub delete_by: KeysToDelete,
+    /// What DeleteKeyPairs does with bound keys; `None` is ECS, where `--ecs-bound-delete`
+    /// picks one of the two behaviours its documents describe.
+    pub bound_delete: Option<BoundDelete>,
+    /// How AttachKeyPair / DetachKeyPair name their one key pair: the first given wins.
+    pub bind_key_by: &'static [KeyParam],
+    /// Whether attach/detach takes running instances.
+    pub running: RunningInstances,
+    /// A Windows instance fails the whole attach/detach (ECS) instead of its own result.
+    pub windows_fail_the_call: bool,
     /// Name validation.
     pub name_rule: NameRule,
     /// How the private half of a generated key comes back.
@@ -165,8 +130,171 @@ pub struct Profile {
     /// The documented per-action request limits (requests per second), enforced unless
     /// `--no-builtin-rates`. Empty for ECS and ENS, whose quotas are per account and unpublished.
     pub builtin_rates: &'static [(&'static str, u32)],
+    /// HTTP statuses of refusals.
+    pub statuses: Statuses,
     /// Error codes.
     pub codes: Codes,
+    /// The message of a missing key pair, `{}` standing for what the request named.
+    pub key_not_found_message: &'static str,
+}
+
+/// What an action does, whatever the cloud calls it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// Generate a key pair.
+    CreateKeyPair,
+    /// Register a public key.
+    ImportKeyPair,
+    /// List key pairs.
+    DescribeKeyPairs,
+    /// Delete key pairs.
+    DeleteKeyPairs,
+    /// Bind or unbind one key pair, reporting per instance (Alibaba Attach/DetachKeyPair).
+    BindOneKey(Binding),
+    /// Bind or unbind key pairs, all or nothing (CVM (Dis)AssociateInstancesKeyPairs).
+    BindKeys(Binding),
+    /// List instances.
+    DescribeInstances,
+    /// Reboot an instance (ECS), which is when a binding change takes effect there.
+    RebootInstance,
+}
+
+/// The direction of a binding change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binding {
+    /// Attach / associate.
+    Attach,
+    /// Detach / disassociate.
+    Detach,
+}
+
+/// Whether a key pair is referred to by name or by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRef {
+    /// By name (ECS, ENS).
+    Name,
+    /// By id (CVM).
+    Id,
+}
+
+/// A parameter naming one key pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyParam {
+    /// The parameter holds a name.
+    Name(&'static str),
+    /// The parameter holds an id.
+    Id(&'static str),
+}
+
+/// What a key pair's id is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyId {
+    /// The name itself (ECS).
+    TheName,
+    /// A random id of this shape, issued at creation.
+    Generated(IdShape),
+}
+
+impl KeyId {
+    /// The prefix every id starts with, when the id is not the name.
+    pub fn prefix(&self) -> Option<&'static str> {
+        match self {
+            KeyId::TheName => None,
+            KeyId::Generated(shape) => Some(shape.prefix),
+        }
+    }
+}
+
+/// How listings page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paging {
+    /// `PageNumber` from 1 and `PageSize` (Alibaba).
+    Numbered,
+    /// `Offset` from 0 and `Limit` (Tencent).
+    Offset,
+}
+
+/// How DescribeKeyPairs narrows its listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyQuery {
+    /// One parameter per field: `KeyPairName`, `KeyPairFingerPrint`, `KeyPairId`,
+    /// `ResourceGroupId` (Alibaba).
+    Parameters,
+    /// `KeyIds` or `Filters`, never both (Tencent).
+    IdsOrFilters,
+}
+
+/// How DeleteKeyPairs names the key pairs to delete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeysToDelete {
+    /// A list of names; names that do not exist are skipped, as ECS does.
+    Names {
+        /// The list parameter.
+        param: &'static str,
+        /// The code for a list that does not decode.
+        invalid_code: &'static str,
+        /// The message when the list is longer than the limit.
+        over_limit: &'static str,
+    },
+    /// A list of ids, each of which must exist (CVM).
+    Ids {
+        /// The list parameter.
+        param: &'static str,
+        /// The code for a list that does not decode.
+        invalid_code: &'static str,
+        /// The message when the list is longer than the limit.
+        over_limit: &'static str,
+    },
+    /// One key pair, by the first of these parameters given (ENS).
+    One(&'static [KeyParam]),
+}
+
+/// What DeleteKeyPairs does with a key that instances still use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BoundDelete {
+    /// ECS (seed 001): the whole call fails, nothing is deleted.
+    #[default]
+    Reject,
+    /// ECS (seed 000) and ENS: deleted; instances keep the name.
+    Allow,
+    /// CVM: bound keys are silently kept, unbound ones deleted, the call succeeds.
+    KeepSilently,
+}
+
+/// Whether attach and detach take running instances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunningInstances {
+    /// Yes; the change takes effect at the next reboot (ECS).
+    Bind,
+    /// Only with `ForceStop`, which stops and restarts them (CVM).
+    BindWithForceStop,
+    /// No, they must be stopped first (ENS).
+    Refuse,
+}
+
+/// Parameter names that differ between the clouds.
+#[derive(Debug)]
+pub struct ParamNames {
+    /// The region (`RegionId` / `Region`).
+    pub region: &'static str,
+    /// A key pair's name in create and import.
+    pub key_name: &'static str,
+    /// The public key of an import.
+    pub public_key: &'static str,
+    /// The project a key pair is created in, where it is required (CVM).
+    pub project_id: Option<&'static str>,
+    /// The DescribeInstances filter by key pair name, where there is one (ECS).
+    pub instances_by_key_name: Option<&'static str>,
+}
+
+/// HTTP statuses of refusals: ECS tells "not found" (404) from "not allowed" (403); ENS and
+/// CVM answer 400 to both (CVM's errors travel in an HTTP 200 anyway).
+#[derive(Debug)]
+pub struct Statuses {
+    /// A key pair or instance that does not exist.
+    pub not_found: u16,
+    /// A call over a limit or on an instance that cannot take it.
+    pub refused: u16,
 }
 
 /// One cloud's error codes for the situations the emulator models.
@@ -188,6 +316,8 @@ pub struct Codes {
     pub delete_limit: &'static str,
     /// Too many instances (or key ids) in one bind call.
     pub bind_limit: &'static str,
+    /// Too many instance ids in one DescribeInstances.
+    pub instance_ids_limit: &'static str,
     /// Instance id does not exist.
     pub instance_not_found: &'static str,
     /// Windows instances cannot take SSH keys.
@@ -200,21 +330,96 @@ pub struct Codes {
     pub page_size: &'static str,
 }
 
+/// The actions ECS and ENS share.
+const ALIBABA_KEY_PAIR_ACTIONS: [(&str, Operation); 7] = [
+    ("CreateKeyPair", Operation::CreateKeyPair),
+    ("ImportKeyPair", Operation::ImportKeyPair),
+    ("DescribeKeyPairs", Operation::DescribeKeyPairs),
+    ("DeleteKeyPairs", Operation::DeleteKeyPairs),
+    ("AttachKeyPair", Operation::BindOneKey(Binding::Attach)),
+    ("DetachKeyPair", Operation::BindOneKey(Binding::Detach)),
+    ("DescribeInstances", Operation::DescribeInstances),
+];
+
+const fn with_reboot(actions: [(&'static str, Operation); 7]) -> [(&'static str, Operation); 8] {
+    let [a, b, c, d, e, f, g] = actions;
+    [
+        a,
+        b,
+        c,
+        d,
+        e,
+        f,
+        g,
+        ("RebootInstance", Operation::RebootInstance),
+    ]
+}
+
+const ALIBABA_PARAMS: ParamNames = ParamNames {
+    region: "RegionId",
+    key_name: "KeyPairName",
+    public_key: "PublicKeyBody",
+    project_id: None,
+    instances_by_key_name: None,
+};
+
+/// 2-128 characters, starting with a letter, letters digits `:` `_` `-`, not `http://` or
+/// `https://` (the documents spell them in lower case).
+const ALIBABA_NAMES: NameRule = NameRule {
+    min_len: 2,
+    max_len: 128,
+    first_letter: true,
+    chinese: false,
+    punctuation: ":_-",
+    refused_prefixes: &["http://", "https://"],
+    empty_is_own_violation: false,
+};
+
+const ALIBABA_NOT_FOUND: &str = "The specified key pair {} does not exist.";
+
 /// ECS 2014-05-26.
 pub static ECS: Profile = Profile {
     cloud: Cloud::Ecs,
     version: "2014-05-26",
+    actions: &with_reboot(ALIBABA_KEY_PAIR_ACTIONS),
+    params: ParamNames {
+        instances_by_key_name: Some("KeyPairName"),
+        ..ALIBABA_PARAMS
+    },
     regional_keys: true,
+    key_id: KeyId::TheName,
+    instance_id: None,
+    instances_hold: KeyRef::Name,
     delete_max: 100,
     bind_instances_max: 50,
     bind_keys_max: 1,
+    paging: Paging::Numbered,
+    page_default: 10,
     page_max: 50,
+    instance_page_max: 100,
+    instance_ids_max: 100,
+    key_query: KeyQuery::Parameters,
     name_wildcards: true,
-    bind_needs_stopped: false,
-    name_rule: NameRule::Alibaba { chinese: true },
+    delete_by: KeysToDelete::Names {
+        param: "KeyPairNames",
+        invalid_code: "InvalidKeyPairNames.ValueNotSupported",
+        over_limit: "Exceeding the allowed amount of instance which will be deleted.",
+    },
+    bound_delete: None,
+    bind_key_by: &[KeyParam::Name("KeyPairName")],
+    running: RunningInstances::Bind,
+    windows_fail_the_call: true,
+    name_rule: NameRule {
+        chinese: true,
+        ..ALIBABA_NAMES
+    },
     private_key: PrivateKeyFormat::RsaPem,
     lists: ListEncoding::JsonString,
     builtin_rates: &[],
+    statuses: Statuses {
+        not_found: 404,
+        refused: 403,
+    },
     codes: Codes {
         name_invalid: "InvalidKeyPairName.Malformed",
         name_length: "InvalidKeyPairName.Malformed",
@@ -224,29 +429,52 @@ pub static ECS: Profile = Profile {
         public_key_invalid: "InvalidPublicKeyBody.Malformed",
         delete_limit: "InstanceKeyPairLimitExceeded",
         bind_limit: "InstanceKeyPairLimitExceeded",
+        instance_ids_limit: "InvalidInstanceIds.Malformed",
         instance_not_found: "InvalidInstanceId.NotFound",
         windows: "DependencyViolation.WindowsInstance",
         instance_state: "IncorrectInstanceStatus",
         throttled: "Throttling.User",
         page_size: "InvalidParameter.PageSize",
     },
+    key_not_found_message: ALIBABA_NOT_FOUND,
 };
 
 /// ENS 2017-11-10.
 pub static ENS: Profile = Profile {
     cloud: Cloud::Ens,
     version: "2017-11-10",
+    actions: &ALIBABA_KEY_PAIR_ACTIONS,
+    params: ALIBABA_PARAMS,
     regional_keys: false,
+    key_id: KeyId::Generated(IdShape {
+        prefix: "ssh-",
+        len: 23,
+    }),
+    instance_id: None,
+    instances_hold: KeyRef::Name,
     delete_max: 1,
     bind_instances_max: 30,
     bind_keys_max: 1,
+    paging: Paging::Numbered,
+    page_default: 10,
     page_max: 50,
+    instance_page_max: 100,
+    instance_ids_max: 100,
+    key_query: KeyQuery::Parameters,
     name_wildcards: false,
-    bind_needs_stopped: true,
-    name_rule: NameRule::Alibaba { chinese: false },
+    delete_by: KeysToDelete::One(&[KeyParam::Id("KeyPairId"), KeyParam::Name("KeyPairName")]),
+    bound_delete: Some(BoundDelete::Allow),
+    bind_key_by: &[KeyParam::Name("KeyPairName"), KeyParam::Id("KeyPairId")],
+    running: RunningInstances::Refuse,
+    windows_fail_the_call: false,
+    name_rule: ALIBABA_NAMES,
     private_key: PrivateKeyFormat::Pkcs8Pem,
     lists: ListEncoding::JsonString,
     builtin_rates: &[],
+    statuses: Statuses {
+        not_found: 400,
+        refused: 400,
+    },
     codes: Codes {
         name_invalid: "InvalidParameter.KeyPairName",
         name_length: "InvalidParameter.KeyPairName",
@@ -256,26 +484,74 @@ pub static ENS: Profile = Profile {
         public_key_invalid: "InvalidPubKeyBody",
         delete_limit: "InvalidParameter",
         bind_limit: "InvalidParameter.InstanceIds",
+        instance_ids_limit: "InvalidInstanceIds.Malformed",
         instance_not_found: "InstanceNotFound",
         windows: "InvalidParameter.OsType",
         instance_state: "IncorrectInstanceStatus",
         throttled: "Throttling.User",
         page_size: "InvalidParameter.PageSize",
     },
+    key_not_found_message: ALIBABA_NOT_FOUND,
 };
 
 /// CVM 2017-03-12.
 pub static CVM: Profile = Profile {
     cloud: Cloud::Cvm,
     version: "2017-03-12",
+    actions: &[
+        ("CreateKeyPair", Operation::CreateKeyPair),
+        ("ImportKeyPair", Operation::ImportKeyPair),
+        ("DescribeKeyPairs", Operation::DescribeKeyPairs),
+        ("DeleteKeyPairs", Operation::DeleteKeyPairs),
+        (
+            "AssociateInstancesKeyPairs",
+            Operation::BindKeys(Binding::Attach),
+        ),
+        (
+            "DisassociateInstancesKeyPairs",
+            Operation::BindKeys(Binding::Detach),
+        ),
+        ("DescribeInstances", Operation::DescribeInstances),
+    ],
+    params: ParamNames {
+        region: "Region",
+        key_name: "KeyName",
+        public_key: "PublicKey",
+        project_id: Some("ProjectId"),
+        instances_by_key_name: None,
+    },
     regional_keys: true,
+    key_id: KeyId::Generated(CVM_KEY_ID),
+    instance_id: Some(CVM_INSTANCE_ID),
+    instances_hold: KeyRef::Id,
     delete_max: 100,
     bind_instances_max: 100,
     bind_keys_max: 100,
+    paging: Paging::Offset,
+    page_default: 20,
     page_max: 100,
+    instance_page_max: 100,
+    instance_ids_max: 100,
+    key_query: KeyQuery::IdsOrFilters,
     name_wildcards: false,
-    bind_needs_stopped: true,
-    name_rule: NameRule::Tencent,
+    delete_by: KeysToDelete::Ids {
+        param: "KeyIds",
+        invalid_code: "InvalidParameterValue",
+        over_limit: "The number of key pairs exceeds the limit.",
+    },
+    bound_delete: Some(BoundDelete::KeepSilently),
+    bind_key_by: &[],
+    running: RunningInstances::BindWithForceStop,
+    windows_fail_the_call: false,
+    name_rule: NameRule {
+        min_len: 1,
+        max_len: 25,
+        first_letter: false,
+        chinese: false,
+        punctuation: "_",
+        refused_prefixes: &[],
+        empty_is_own_violation: true,
+    },
     private_key: PrivateKeyFormat::OpenSsh,
     lists: ListEncoding::Array,
     // The "Frequency Limit" table of the CVM API: every API has one.
@@ -288,6 +564,10 @@ pub static CVM: Profile = Profile {
         ("DisassociateInstancesKeyPairs", 10),
         ("DescribeInstances", 40),
     ],
+    statuses: Statuses {
+        not_found: 400,
+        refused: 400,
+    },
     codes: Codes {
         name_invalid: "InvalidKeyPairNameIncludeIllegalChar",
         name_length: "InvalidKeyPairNameTooLong",
@@ -297,12 +577,23 @@ pub static CVM: Profile = Profile {
         public_key_invalid: "InvalidPublicKey.Malformed",
         delete_limit: "InvalidKeyPair.LimitExceeded",
         bind_limit: "InvalidParameterValue.LimitExceeded",
+        instance_ids_limit: "InvalidParameterValue.LimitExceeded",
         instance_not_found: "InvalidInstanceId.NotFound",
         windows: "InvalidParameterValue.KeyPairNotSupported",
         instance_state: "UnsupportedOperation.InstanceStateRunning",
         throttled: "RequestLimitExceeded",
         page_size: "InvalidParameterValue.LimitExceeded",
     },
+    key_not_found_message: "The key pair id {} does not exist.",
+};
+
+const CVM_KEY_ID: IdShape = IdShape {
+    prefix: "skey-",
+    len: 8,
+};
+const CVM_INSTANCE_ID: IdShape = IdShape {
+    prefix: "ins-",
+    len: 8,
 };
 
 impl Profile {
@@ -313,64 +604,29 @@ impl Profile {
             .find(|(a, _)| *a == action)
             .map(|(_, n)| *n)
     }
+
+    /// What `action` does on this cloud; `None` when the API has no such action.
+    pub fn operation(&self, action: &str) -> Option<Operation> {
+        self.actions
+            .iter()
+            .find(|(a, _)| *a == action)
+            .map(|(_, op)| *op)
+    }
 }
 
 /// Whether `id` has CVM's `skey-` + 8 lower-case alphanumerics shape.
 pub fn is_cvm_key_id(id: &str) -> bool {
-    has_suffix_shape(id, "skey-")
+    CVM_KEY_ID.matches(id)
 }
 
 /// Whether `id` has CVM's `ins-` + 8 lower-case alphanumerics shape.
 pub fn is_cvm_instance_id(id: &str) -> bool {
-    has_suffix_shape(id, "ins-")
-}
-
-fn has_suffix_shape(id: &str, prefix: &str) -> bool {
-    id.strip_prefix(prefix).is_some_and(|rest| {
-        rest.len() == 8
-            && rest
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-    })
+    CVM_INSTANCE_ID.matches(id)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn alibaba_names() {
-        let r = NameRule::Alibaba { chinese: false };
-        assert_eq!(r.check("ab"), Ok(()));
-        assert_eq!(r.check("a:b_c-d9"), Ok(()));
-        assert_eq!(r.check("a"), Err(NameViolation::Length));
-        assert_eq!(r.check(&"a".repeat(129)), Err(NameViolation::Length));
-        assert_eq!(r.check(&"a".repeat(128)), Ok(()));
-        assert_eq!(r.check("9ab"), Err(NameViolation::Characters));
-        assert_eq!(r.check("a b"), Err(NameViolation::Characters));
-        assert_eq!(r.check("https://x"), Err(NameViolation::Characters));
-    }
-
-    #[test]
-    fn chinese_names_on_ecs_only() {
-        let ecs = NameRule::Alibaba { chinese: true };
-        assert_eq!(ecs.check("密钥对ab"), Ok(()));
-        assert_eq!(ecs.check("ab密钥"), Ok(()));
-        assert_eq!(ecs.check("密"), Err(NameViolation::Length));
-        assert_eq!(ecs.check("9密钥"), Err(NameViolation::Characters));
-        assert_eq!(ecs.check("密钥😀"), Err(NameViolation::Characters));
-        let ens = NameRule::Alibaba { chinese: false };
-        assert_eq!(ens.check("密钥对ab"), Err(NameViolation::Characters));
-    }
-
-    #[test]
-    fn tencent_names() {
-        let r = NameRule::Tencent;
-        assert_eq!(r.check("key_1"), Ok(()));
-        assert_eq!(r.check(""), Err(NameViolation::Empty));
-        assert_eq!(r.check(&"a".repeat(26)), Err(NameViolation::Length));
-        assert_eq!(r.check("a-b"), Err(NameViolation::Characters));
-    }
 
     #[test]
     fn builtin_rate_table() {
@@ -399,5 +655,39 @@ mod tests {
         assert!(!is_cvm_instance_id("i-abcd1234"));
         assert_eq!(Cloud::parse("ens"), Some(Cloud::Ens));
         assert_eq!(Cloud::alibaba_by_version("2017-11-10"), Some(Cloud::Ens));
+    }
+
+    #[test]
+    fn random_ids_have_the_cvm_shape() {
+        let KeyId::Generated(shape) = CVM.key_id else {
+            panic!("CVM issues its own key ids");
+        };
+        for _ in 0..100 {
+            assert!(is_cvm_key_id(&shape.random()));
+        }
+    }
+
+    #[test]
+    fn actions_per_cloud() {
+        assert_eq!(
+            ECS.operation("RebootInstance"),
+            Some(Operation::RebootInstance)
+        );
+        assert_eq!(ENS.operation("RebootInstance"), None);
+        assert_eq!(
+            ENS.operation("DetachKeyPair"),
+            Some(Operation::BindOneKey(Binding::Detach))
+        );
+        assert_eq!(CVM.operation("AttachKeyPair"), None);
+        assert_eq!(
+            CVM.operation("AssociateInstancesKeyPairs"),
+            Some(Operation::BindKeys(Binding::Attach))
+        );
+        for p in [&ECS, &ENS, &CVM] {
+            assert_eq!(p.cloud.profile().cloud, p.cloud);
+            for (action, _) in p.actions {
+                assert!(p.operation(action).is_some(), "{action}");
+            }
+        }
     }
 }

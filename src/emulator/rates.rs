@@ -14,6 +14,7 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use super::profile::Cloud;
+use super::wire::ApiError;
 
 /// A configured limit: at most `per_second` calls of `action` per second, on one cloud or on
 /// every cloud.
@@ -117,6 +118,21 @@ pub fn limit_for(
         .map(|r| r.per_second)
         .chain(documented)
         .min()
+}
+
+/// The answer to a call over its limit: the cloud's throttling code, HTTP 400 on Alibaba
+/// ("most often", per its documents) and, like every Tencent error, 200 on CVM.
+pub fn throttled(cloud: Cloud) -> ApiError {
+    let code = cloud.profile().codes.throttled;
+    if cloud.is_alibaba() {
+        ApiError::new(400, code, "Request was denied due to user flow control.")
+    } else {
+        ApiError::new(
+            200,
+            code,
+            "Your current request times exceeds the limit, please try again later.",
+        )
+    }
 }
 
 /// One sliding one-second window of admitted calls per (cloud, action).

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::profile::Cloud;
+use super::profile::{Cloud, KeyRef};
 
 /// The region under which account-wide key pairs (ENS) are stored.
 pub const GLOBAL_REGION: &str = "global";
@@ -45,10 +45,9 @@ pub struct KeyPair {
 impl KeyPair {
     /// What an instance stores to reference this key: the id on CVM, the name on Alibaba.
     pub fn binding_ref(&self) -> &str {
-        if self.cloud == Cloud::Cvm {
-            &self.id
-        } else {
-            &self.name
+        match self.cloud.profile().instances_hold {
+            KeyRef::Id => &self.id,
+            KeyRef::Name => &self.name,
         }
     }
 }

@@ -1,0 +1,148 @@
+//! The state every connection shares: the store, the call log, armed faults and rate windows,
+//! behind one lock.
+//!
+//! One lock because the operations are short and it makes every call atomic, which is what
+//! the clouds promise per request; the store is written to `--state-file` while the lock is
+//! still held, so the file never lags behind an answer already sent.
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::auth::Authenticator;
+use super::faults::{Fault, Faults};
+use super::ops::{self, OpsConfig};
+use super::persist;
+use super::profile::Cloud;
+use super::rates::{self, RateWindows};
+use super::store::Store;
+use super::wire::{ApiError, ApiRequest};
+use super::EmulatorConfig;
+
+/// One entry of `GET /_emulator/calls`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CallRecord {
+    /// `ecs`, `ens` or `cvm`.
+    pub cloud: Cloud,
+    /// Action name.
+    pub action: String,
+    /// Decoded operation parameters.
+    pub params: Value,
+    /// HTTP status on the wire (always 200 for CVM).
+    pub http_status: u16,
+    /// The cloud error code, `null` on success.
+    pub error_code: Option<String>,
+}
+
+/// Mutable emulator state behind the one lock.
+#[derive(Debug, Default)]
+pub struct Inner {
+    /// Key pairs and instances.
+    pub store: Store,
+    /// Every API call in arrival order.
+    pub calls: Vec<CallRecord>,
+    /// Pending faults.
+    pub faults: Faults,
+    rate_windows: RateWindows,
+}
+
+/// State shared by every connection.
+#[derive(Debug)]
+pub struct Shared {
+    /// Configuration the emulator was started with.
+    pub config: EmulatorConfig,
+    /// Signature checking.
+    pub auth: Authenticator,
+    inner: Mutex<Inner>,
+}
+
+impl Shared {
+    pub(super) fn new(config: EmulatorConfig, store: Store) -> Self {
+        Self {
+            auth: Authenticator::new(config.credentials.clone()),
+            inner: Mutex::new(Inner {
+                store,
+                ..Inner::default()
+            }),
+            config,
+        }
+    }
+
+    /// Locks the state. A panic in another handler cannot leave it half-written (each handler
+    /// mutates only after validating), so a poisoned lock is still usable.
+    pub fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Clears everything, rate windows included (admin reset).
+    pub fn reset(&self) {
+        self.restore(Store::default());
+    }
+
+    /// Clears everything, then installs `store` (admin restore).
+    pub fn restore(&self, store: Store) {
+        let mut inner = self.lock();
+        *inner = Inner {
+            store,
+            ..Inner::default()
+        };
+        self.persist(&inner.store);
+        self.auth.reset();
+    }
+
+    /// Writes the store to `--state-file`, if configured. A failed write is logged, not
+    /// answered: the call it follows did happen.
+    pub fn persist(&self, store: &Store) {
+        let Some(path) = &self.config.state_file else {
+            return;
+        };
+        if let Err(e) = persist::save(path, store) {
+            tracing::error!(path = %path.display(), error = %e, "could not write state file");
+        }
+    }
+
+    /// Runs one authenticated call against the store, persisting what it changed.
+    pub(super) fn apply(&self, call: &ApiRequest) -> Result<Map<String, Value>, ApiError> {
+        let mut inner = self.lock();
+        let cfg = OpsConfig {
+            ecs_bound_delete: self.config.ecs_bound_delete,
+        };
+        let result = ops::handle(
+            &mut inner.store,
+            call,
+            &cfg,
+            time::OffsetDateTime::now_utc(),
+        );
+        // Describe* never changes anything; every other successful call may have.
+        if result.is_ok() && !call.action.starts_with("Describe") {
+            self.persist(&inner.store);
+        }
+        result
+    }
+
+    /// The fault the call of `action` arriving now fires, if one is armed.
+    pub(super) fn take_fault(&self, action: &str) -> Option<Fault> {
+        self.lock().faults.take(action)
+    }
+
+    /// Whether a call of `action` on `cloud` arriving now is over its rate limit; an admitted
+    /// call is counted in the (cloud, action) sliding one-second window.
+    pub(super) fn over_rate(&self, cloud: Cloud, action: &str) -> bool {
+        let Some(limit) =
+            rates::limit_for(cloud, action, self.config.builtin_rates, &self.config.rates)
+        else {
+            return false;
+        };
+        !self
+            .lock()
+            .rate_windows
+            .admit(cloud, action, limit, Instant::now())
+    }
+
+    /// Appends a call to the log `GET /_emulator/calls` returns.
+    pub(super) fn record(&self, call: CallRecord) {
+        self.lock().calls.push(call);
+    }
+}
