@@ -15,9 +15,9 @@ use super::profile::Cloud;
 use super::wire::{ApiError, ApiRequest, Params};
 
 /// Alibaba's accepted clock skew for `x-acs-date` / `Timestamp`.
-pub const ALIBABA_SKEW_SECS: i64 = 15 * 60;
+pub(crate) const ALIBABA_SKEW_SECS: i64 = 15 * 60;
 /// Tencent's accepted clock skew for `X-TC-Timestamp`.
-pub const TENCENT_SKEW_SECS: i64 = 5 * 60;
+pub(crate) const TENCENT_SKEW_SECS: i64 = 5 * 60;
 
 // Parameters every V2 request carries; they are not part of the operation.
 const V2_COMMON: [&str; 9] = [
@@ -34,7 +34,7 @@ const V2_COMMON: [&str; 9] = [
 
 /// An HTTP request as the server received it (body already read, size limit applied).
 #[derive(Debug, Clone, Copy)]
-pub struct Received<'a> {
+pub(crate) struct Received<'a> {
     /// The request method.
     pub method: &'a http::Method,
     /// The request target; its authority stands in for a missing `Host` header.
@@ -71,7 +71,7 @@ impl Received<'_> {
 
 /// A request that failed before reaching an operation, with what could be decoded of it.
 #[derive(Debug, Clone)]
-pub struct Rejected {
+pub(crate) struct Rejected {
     /// Best guess of the cloud (decides the error envelope).
     pub cloud: Cloud,
     /// Action, if the request named one.
@@ -100,7 +100,7 @@ impl Authenticator {
     }
 
     /// Forgets every nonce seen (admin reset).
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         self.nonces_lock().clear();
     }
 
@@ -126,7 +126,7 @@ impl Authenticator {
 
     /// Routes and authenticates one request as the HTTP server received it. This is the whole
     /// path from the wire to an [`ApiRequest`], without a socket, so it can be fuzzed.
-    pub fn authenticate_http(
+    pub(crate) fn authenticate_http(
         &self,
         received: &Received<'_>,
         now: i64,
@@ -143,7 +143,7 @@ impl Authenticator {
     }
 
     /// Routes and authenticates one request.
-    pub fn authenticate(
+    pub(crate) fn authenticate(
         &self,
         req: &RequestParts<'_>,
         now: i64,
@@ -412,7 +412,7 @@ fn is_form(req: &RequestParts<'_>) -> bool {
 }
 
 /// Query and form-body parameters, merged (Alibaba accepts either place).
-pub fn alibaba_pairs(req: &RequestParts<'_>) -> Vec<(String, String)> {
+pub(crate) fn alibaba_pairs(req: &RequestParts<'_>) -> Vec<(String, String)> {
     let mut pairs = encode::decode_query(req.raw_query);
     if is_form(req) || (!req.body.is_empty() && req.header("content-type").is_none()) {
         pairs.extend(encode::decode_query(&String::from_utf8_lossy(req.body)));
@@ -421,7 +421,7 @@ pub fn alibaba_pairs(req: &RequestParts<'_>) -> Vec<(String, String)> {
 }
 
 /// Tencent parameters: a JSON object body, or `Name.N` query/form pairs.
-pub fn tencent_params(req: &RequestParts<'_>) -> Params {
+pub(crate) fn tencent_params(req: &RequestParts<'_>) -> Params {
     if req.method.eq_ignore_ascii_case("POST") && !is_form(req) {
         if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(req.body) {
             return Params(map);

@@ -17,7 +17,7 @@ use super::wire::ApiError;
 /// An injected failure, consumed by matching calls.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum FaultKind {
+pub(crate) enum FaultKind {
     /// Answer the cloud's throttling error without doing anything.
     Throttle,
     /// Answer HTTP 500 / `InternalError` without doing anything.
@@ -30,7 +30,7 @@ pub enum FaultKind {
 
 /// A pending fault.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct Fault {
+pub(crate) struct Fault {
     /// Action it applies to (any cloud).
     pub action: String,
     /// What happens.
@@ -49,7 +49,7 @@ fn one() -> u32 {
 
 /// What a fault does to the call it fires on.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Effect {
+pub(crate) enum Effect {
     /// The call is answered with this error and changes nothing.
     Refuse(ApiError),
     /// The call is handled after this delay.
@@ -60,7 +60,7 @@ pub enum Effect {
 
 impl Fault {
     /// This fault's effect on a call to `cloud`.
-    pub fn effect(&self, cloud: Cloud) -> Effect {
+    pub(crate) fn effect(&self, cloud: Cloud) -> Effect {
         match self.kind {
             FaultKind::Throttle => Effect::Refuse(rates::throttled(cloud)),
             FaultKind::ServerError => Effect::Refuse(ApiError::new(
@@ -81,13 +81,13 @@ pub struct Faults(Vec<Fault>);
 
 impl Faults {
     /// Arms `fault` behind the ones already pending.
-    pub fn arm(&mut self, fault: Fault) {
+    pub(crate) fn arm(&mut self, fault: Fault) {
         self.0.push(fault);
     }
 
     /// The first pending fault for `action`, counting this call against it; a spent fault is
     /// forgotten.
-    pub fn take(&mut self, action: &str) -> Option<Fault> {
+    pub(crate) fn take(&mut self, action: &str) -> Option<Fault> {
         let pos = self
             .0
             .iter()

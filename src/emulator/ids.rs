@@ -16,14 +16,14 @@ const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 
 impl IdShape {
     /// Whether `id` has this shape.
-    pub fn matches(&self, id: &str) -> bool {
+    pub(crate) fn matches(&self, id: &str) -> bool {
         id.strip_prefix(self.prefix).is_some_and(|rest| {
             rest.len() == self.len && rest.bytes().all(|b| ALPHABET.contains(&b))
         })
     }
 
     /// A fresh random id of this shape.
-    pub fn random(&self) -> String {
+    pub(crate) fn random(&self) -> String {
         use rand::Rng;
         let mut rng = rand::rng();
         let body: String = (0..self.len)

@@ -266,7 +266,7 @@ fn pem(label: &str, der: &[u8], width: usize) -> String {
 
 /// Parses an OpenSSH public key line (`type base64 [comment]`) and returns the normalized
 /// `type base64` form and the blob's fingerprint, with the same rules the provider checks.
-pub fn parse_public(text: &str) -> Result<(String, String), KeyError> {
+pub(crate) fn parse_public(text: &str) -> Result<(String, String), KeyError> {
     let key = parse_public_key(text).map_err(KeyError::Malformed)?;
     Ok((key.canonical(), key.md5_fingerprint()))
 }

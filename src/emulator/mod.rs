@@ -66,7 +66,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::cloud::sign::Credentials;
-pub use ops::BoundDelete;
+pub use profile::BoundDelete;
 pub use profile::Cloud;
 pub use rates::{RateLimit, RateParseError};
 

@@ -27,7 +27,7 @@ pub struct NameRule {
 
 /// Which name rule a name broke, for the cloud's error code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NameViolation {
+pub(crate) enum NameViolation {
     /// Empty name.
     Empty,
     /// Too short or too long.
@@ -38,7 +38,7 @@ pub enum NameViolation {
 
 impl NameRule {
     /// Checks `name`; on failure returns which rule it broke.
-    pub fn check(&self, name: &str) -> Result<(), NameViolation> {
+    pub(crate) fn check(&self, name: &str) -> Result<(), NameViolation> {
         if name.is_empty() && self.empty_is_own_violation {
             return Err(NameViolation::Empty);
         }
@@ -62,7 +62,7 @@ impl NameRule {
     }
 
     /// The refused prefix `name` starts with, if any.
-    pub fn refused_prefix(&self, name: &str) -> Option<&'static str> {
+    pub(crate) fn refused_prefix(&self, name: &str) -> Option<&'static str> {
         self.refused_prefixes
             .iter()
             .copied()

@@ -7,7 +7,7 @@ use super::store::Store;
 use super::EmulatorError;
 
 /// The store kept in `path`; an empty one when the file does not exist yet.
-pub fn load(path: &Path) -> Result<Store, EmulatorError> {
+pub(crate) fn load(path: &Path) -> Result<Store, EmulatorError> {
     if !path.exists() {
         return Ok(Store::default());
     }
@@ -21,7 +21,7 @@ pub fn load(path: &Path) -> Result<Store, EmulatorError> {
 
 /// Writes `store` to `path` through a temporary file and a rename, so a crash mid-write leaves
 /// the previous state rather than half a file.
-pub fn save(path: &Path, store: &Store) -> std::io::Result<()> {
+pub(crate) fn save(path: &Path, store: &Store) -> std::io::Result<()> {
     let data = serde_json::to_vec_pretty(store).map_err(std::io::Error::other)?;
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, data)?;

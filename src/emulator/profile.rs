@@ -11,9 +11,9 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use super::ids::IdShape;
+pub(crate) use super::ids::IdShape;
 use super::keys::PrivateKeyFormat;
-pub use super::names::{NameRule, NameViolation};
+pub(crate) use super::names::{NameRule, NameViolation};
 use super::wire::ListEncoding;
 
 /// The three emulated endpoints.
@@ -30,7 +30,7 @@ pub enum Cloud {
 
 impl Cloud {
     /// Every cloud, in a stable order.
-    pub const ALL: [Cloud; 3] = [Cloud::Ecs, Cloud::Ens, Cloud::Cvm];
+    pub(crate) const ALL: [Cloud; 3] = [Cloud::Ecs, Cloud::Ens, Cloud::Cvm];
 
     /// Lower-case name as used in the admin API.
     pub fn as_str(self) -> &'static str {
@@ -47,7 +47,7 @@ impl Cloud {
     }
 
     /// The Alibaba cloud whose API version is `version` (`None` for unknown versions).
-    pub fn alibaba_by_version(version: &str) -> Option<Cloud> {
+    pub(crate) fn alibaba_by_version(version: &str) -> Option<Cloud> {
         match version {
             "2014-05-26" => Some(Cloud::Ecs),
             "2017-11-10" => Some(Cloud::Ens),
@@ -56,7 +56,7 @@ impl Cloud {
     }
 
     /// Whether this cloud speaks the Alibaba wire format (errors with HTTP statuses).
-    pub fn is_alibaba(self) -> bool {
+    pub(crate) fn is_alibaba(self) -> bool {
         !matches!(self, Cloud::Cvm)
     }
 
@@ -197,7 +197,8 @@ pub enum KeyId {
 
 impl KeyId {
     /// The prefix every id starts with, when the id is not the name.
-    pub fn prefix(&self) -> Option<&'static str> {
+    #[cfg(test)]
+    pub(crate) fn prefix(&self) -> Option<&'static str> {
         match self {
             KeyId::TheName => None,
             KeyId::Generated(shape) => Some(shape.prefix),
@@ -378,7 +379,7 @@ const ALIBABA_NAMES: NameRule = NameRule {
 const ALIBABA_NOT_FOUND: &str = "The specified key pair {} does not exist.";
 
 /// ECS 2014-05-26.
-pub static ECS: Profile = Profile {
+pub(crate) static ECS: Profile = Profile {
     cloud: Cloud::Ecs,
     version: "2014-05-26",
     actions: &with_reboot(ALIBABA_KEY_PAIR_ACTIONS),
@@ -440,7 +441,7 @@ pub static ECS: Profile = Profile {
 };
 
 /// ENS 2017-11-10.
-pub static ENS: Profile = Profile {
+pub(crate) static ENS: Profile = Profile {
     cloud: Cloud::Ens,
     version: "2017-11-10",
     actions: &ALIBABA_KEY_PAIR_ACTIONS,
@@ -495,7 +496,7 @@ pub static ENS: Profile = Profile {
 };
 
 /// CVM 2017-03-12.
-pub static CVM: Profile = Profile {
+pub(crate) static CVM: Profile = Profile {
     cloud: Cloud::Cvm,
     version: "2017-03-12",
     actions: &[
@@ -598,7 +599,7 @@ const CVM_INSTANCE_ID: IdShape = IdShape {
 
 impl Profile {
     /// The documented limit of `action` in requests per second, if this cloud publishes one.
-    pub fn builtin_rate(&self, action: &str) -> Option<u32> {
+    pub(crate) fn builtin_rate(&self, action: &str) -> Option<u32> {
         self.builtin_rates
             .iter()
             .find(|(a, _)| *a == action)
@@ -606,7 +607,7 @@ impl Profile {
     }
 
     /// What `action` does on this cloud; `None` when the API has no such action.
-    pub fn operation(&self, action: &str) -> Option<Operation> {
+    pub(crate) fn operation(&self, action: &str) -> Option<Operation> {
         self.actions
             .iter()
             .find(|(a, _)| *a == action)
@@ -620,7 +621,8 @@ pub fn is_cvm_key_id(id: &str) -> bool {
 }
 
 /// Whether `id` has CVM's `ins-` + 8 lower-case alphanumerics shape.
-pub fn is_cvm_instance_id(id: &str) -> bool {
+#[cfg(test)]
+pub(crate) fn is_cvm_instance_id(id: &str) -> bool {
     CVM_INSTANCE_ID.matches(id)
 }
 

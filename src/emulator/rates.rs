@@ -39,7 +39,7 @@ impl RateLimit {
     }
 
     /// Whether this limit counts calls of `action` on `cloud`.
-    pub fn applies_to(&self, cloud: Cloud, action: &str) -> bool {
+    pub(crate) fn applies_to(&self, cloud: Cloud, action: &str) -> bool {
         self.action == action && self.cloud.is_none_or(|c| c == cloud)
     }
 }
@@ -103,7 +103,7 @@ impl fmt::Display for RateLimit {
 
 /// The per-second limit for `action` on `cloud`, if any: the strictest of the cloud's documented
 /// limit (only when `builtin`) and every configured limit that applies.
-pub fn limit_for(
+pub(crate) fn limit_for(
     cloud: Cloud,
     action: &str,
     builtin: bool,
@@ -122,7 +122,7 @@ pub fn limit_for(
 
 /// The answer to a call over its limit: the cloud's throttling code, HTTP 400 on Alibaba
 /// ("most often", per its documents) and, like every Tencent error, 200 on CVM.
-pub fn throttled(cloud: Cloud) -> ApiError {
+pub(crate) fn throttled(cloud: Cloud) -> ApiError {
     let code = cloud.profile().codes.throttled;
     if cloud.is_alibaba() {
         ApiError::new(400, code, "Request was denied due to user flow control.")
@@ -137,12 +137,12 @@ pub fn throttled(cloud: Cloud) -> ApiError {
 
 /// One sliding one-second window of admitted calls per (cloud, action).
 #[derive(Debug, Default)]
-pub struct RateWindows(HashMap<(Cloud, String), VecDeque<Instant>>);
+pub(crate) struct RateWindows(HashMap<(Cloud, String), VecDeque<Instant>>);
 
 impl RateWindows {
     /// Admits a call of `action` on `cloud` at `now` when fewer than `limit` calls were admitted
     /// in the second before, and counts it; a refused call is not counted.
-    pub fn admit(&mut self, cloud: Cloud, action: &str, limit: u32, now: Instant) -> bool {
+    pub(crate) fn admit(&mut self, cloud: Cloud, action: &str, limit: u32, now: Instant) -> bool {
         let window = self.0.entry((cloud, action.to_string())).or_default();
         while window
             .front()

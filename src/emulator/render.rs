@@ -11,7 +11,7 @@ use super::profile::Cloud;
 use super::store::{Instance, KeyPair, Os, Status};
 
 /// RFC 3339 UTC with seconds, as all three clouds print creation times.
-pub fn timestamp(t: time::OffsetDateTime) -> String {
+pub(crate) fn timestamp(t: time::OffsetDateTime) -> String {
     crate::cloud::sign::acs3::format_date(t)
 }
 
@@ -23,7 +23,11 @@ fn obj(v: Value) -> Map<String, Value> {
 }
 
 /// CreateKeyPair / ImportKeyPair answer.
-pub fn created(key: &KeyPair, private_pem: Option<&str>, imported: bool) -> Map<String, Value> {
+pub(crate) fn created(
+    key: &KeyPair,
+    private_pem: Option<&str>,
+    imported: bool,
+) -> Map<String, Value> {
     match key.cloud {
         Cloud::Ecs | Cloud::Ens => {
             let mut m = obj(json!({
@@ -50,7 +54,7 @@ pub fn created(key: &KeyPair, private_pem: Option<&str>, imported: bool) -> Map<
 }
 
 /// One key pair as DescribeKeyPairs lists it.
-pub fn key_item(key: &KeyPair, bound_instances: &[String]) -> Value {
+pub(crate) fn key_item(key: &KeyPair, bound_instances: &[String]) -> Value {
     match key.cloud {
         Cloud::Ecs => json!({
             "KeyPairName": key.name,
@@ -79,7 +83,7 @@ pub fn key_item(key: &KeyPair, bound_instances: &[String]) -> Value {
 }
 
 /// The DescribeKeyPairs envelope; `a`/`b` are PageNumber/PageSize (Alibaba) or unused (CVM).
-pub fn key_list(
+pub(crate) fn key_list(
     cloud: Cloud,
     items: Vec<Value>,
     total: usize,
@@ -98,10 +102,10 @@ pub fn key_list(
 }
 
 /// Per-instance outcome of an attach/detach: `Err((code, message))` on failure.
-pub type BindOutcome = Result<(), (&'static str, &'static str)>;
+pub(crate) type BindOutcome = Result<(), (&'static str, &'static str)>;
 
 /// AttachKeyPair / DetachKeyPair answer (ECS strings, ENS numbers).
-pub fn bind_results(
+pub(crate) fn bind_results(
     cloud: Cloud,
     key: &KeyPair,
     results: &[(String, BindOutcome)],
@@ -141,7 +145,7 @@ pub fn bind_results(
 }
 
 /// One instance as DescribeInstances lists it.
-pub fn instance_item(inst: &Instance) -> Value {
+pub(crate) fn instance_item(inst: &Instance) -> Value {
     let status = match inst.status {
         Status::Running => "Running",
         Status::Stopped => "Stopped",
@@ -177,7 +181,7 @@ pub fn instance_item(inst: &Instance) -> Value {
 }
 
 /// The DescribeInstances envelope.
-pub fn instance_list(
+pub(crate) fn instance_list(
     cloud: Cloud,
     items: Vec<Value>,
     total: usize,

@@ -38,7 +38,7 @@ use super::{admin, EmulatorError};
 
 /// Per-connection facts the handlers can reach through request extensions.
 #[derive(Clone, Debug)]
-pub struct ConnInfo {
+pub(crate) struct ConnInfo {
     /// The peer address (admin API is loopback only).
     pub peer: SocketAddr,
     kill: Arc<Notify>,

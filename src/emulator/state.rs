@@ -77,12 +77,12 @@ impl Shared {
     }
 
     /// Clears everything, rate windows included (admin reset).
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         self.restore(Store::default());
     }
 
     /// Clears everything, then installs `store` (admin restore).
-    pub fn restore(&self, store: Store) {
+    pub(crate) fn restore(&self, store: Store) {
         let mut inner = self.lock();
         *inner = Inner {
             store,
@@ -94,7 +94,7 @@ impl Shared {
 
     /// Writes the store to `--state-file`, if configured. A failed write is logged, not
     /// answered: the call it follows did happen.
-    pub fn persist(&self, store: &Store) {
+    pub(crate) fn persist(&self, store: &Store) {
         let Some(path) = &self.config.state_file else {
             return;
         };

@@ -44,7 +44,7 @@ pub struct KeyPair {
 
 impl KeyPair {
     /// What an instance stores to reference this key: the id on CVM, the name on Alibaba.
-    pub fn binding_ref(&self) -> &str {
+    pub(crate) fn binding_ref(&self) -> &str {
         match self.cloud.profile().instances_hold {
             KeyRef::Id => &self.id,
             KeyRef::Name => &self.name,
@@ -106,7 +106,7 @@ pub struct Store {
 
 impl Store {
     /// The key pairs of one cloud and key region, in creation order.
-    pub fn keys_in<'a>(
+    pub(crate) fn keys_in<'a>(
         &'a self,
         cloud: Cloud,
         region: &'a str,
@@ -117,28 +117,28 @@ impl Store {
     }
 
     /// Index of the key named `name`.
-    pub fn key_by_name(&self, cloud: Cloud, region: &str, name: &str) -> Option<usize> {
+    pub(crate) fn key_by_name(&self, cloud: Cloud, region: &str, name: &str) -> Option<usize> {
         self.keys
             .iter()
             .position(|k| k.cloud == cloud && k.region == region && k.name == name)
     }
 
     /// Index of the key with id `id`.
-    pub fn key_by_id(&self, cloud: Cloud, region: &str, id: &str) -> Option<usize> {
+    pub(crate) fn key_by_id(&self, cloud: Cloud, region: &str, id: &str) -> Option<usize> {
         self.keys
             .iter()
             .position(|k| k.cloud == cloud && k.region == region && k.id == id)
     }
 
     /// Index of instance `id`; `region` `None` searches every region of the cloud.
-    pub fn instance(&self, cloud: Cloud, region: Option<&str>, id: &str) -> Option<usize> {
+    pub(crate) fn instance(&self, cloud: Cloud, region: Option<&str>, id: &str) -> Option<usize> {
         self.instances
             .iter()
             .position(|i| i.cloud == cloud && i.id == id && region.is_none_or(|r| i.region == r))
     }
 
     /// Ids of the instances of `cloud` that reference `key` (by [`KeyPair::binding_ref`]).
-    pub fn bound_instances(&self, key: &KeyPair) -> Vec<String> {
+    pub(crate) fn bound_instances(&self, key: &KeyPair) -> Vec<String> {
         let r = key.binding_ref();
         self.instances
             .iter()
@@ -152,7 +152,7 @@ impl Store {
     }
 
     /// Adds or replaces instances (same cloud, region and id).
-    pub fn upsert_instance(&mut self, inst: Instance) {
+    pub(crate) fn upsert_instance(&mut self, inst: Instance) {
         match self.instance(inst.cloud, Some(&inst.region), &inst.id) {
             Some(i) => self.instances[i] = inst,
             None => self.instances.push(inst),

@@ -12,7 +12,7 @@ use super::profile::Cloud;
 
 /// One decoded, authenticated API call.
 #[derive(Debug, Clone)]
-pub struct ApiRequest {
+pub(crate) struct ApiRequest {
     /// Which cloud the call is for.
     pub cloud: Cloud,
     /// Action name, e.g. `DeleteKeyPairs`.
@@ -25,11 +25,11 @@ pub struct ApiRequest {
 
 /// Operation parameters, folded so `Name.N` keys become arrays.
 #[derive(Debug, Clone, Default)]
-pub struct Params(pub Map<String, Value>);
+pub(crate) struct Params(pub Map<String, Value>);
 
 /// An API error as the cloud reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
+pub(crate) struct ApiError {
     /// HTTP status on Alibaba; recorded (but sent as 200) on Tencent.
     pub status: u16,
     /// The cloud's error code.
@@ -49,7 +49,7 @@ impl ApiError {
     }
 
     /// `MissingParameter` for `name`, as all three clouds word it.
-    pub fn missing(name: &str) -> Self {
+    pub(crate) fn missing(name: &str) -> Self {
         Self::new(
             400,
             "MissingParameter",
@@ -61,7 +61,7 @@ impl ApiError {
     }
 
     /// `InvalidParameter`-style 400 with an arbitrary code.
-    pub fn invalid(code: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn invalid(code: &str, message: impl Into<String>) -> Self {
         Self::new(400, code, message)
     }
 }
@@ -69,7 +69,7 @@ impl ApiError {
 impl Params {
     /// Builds params from string pairs (Alibaba query/form, Tencent GET), folding `A.N` (and
     /// `A.N.B`) keys into arrays (of objects).
-    pub fn from_pairs(pairs: &[(String, String)]) -> Self {
+    pub(crate) fn from_pairs(pairs: &[(String, String)]) -> Self {
         let mut map = Map::new();
         for (k, v) in pairs {
             let value = Value::String(v.clone());
@@ -88,7 +88,7 @@ impl Params {
     }
 
     /// A string parameter; numbers and bools are rendered, empty strings count as absent.
-    pub fn str(&self, name: &str) -> Option<String> {
+    pub(crate) fn str(&self, name: &str) -> Option<String> {
         match self.0.get(name)? {
             Value::String(s) if s.is_empty() => None,
             Value::String(s) => Some(s.clone()),
@@ -99,7 +99,7 @@ impl Params {
     }
 
     /// An integer parameter; `Err` if present but not an integer.
-    pub fn int(&self, name: &str) -> Result<Option<i64>, ApiError> {
+    pub(crate) fn int(&self, name: &str) -> Result<Option<i64>, ApiError> {
         match self.0.get(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| bad_value(name)),
@@ -110,7 +110,7 @@ impl Params {
     }
 
     /// A boolean parameter (`true`/`false`, JSON or string).
-    pub fn bool(&self, name: &str) -> Result<Option<bool>, ApiError> {
+    pub(crate) fn bool(&self, name: &str) -> Result<Option<bool>, ApiError> {
         match self.0.get(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
@@ -128,7 +128,7 @@ impl Params {
     /// inside a string on Alibaba, a JSON array (body) or folded `A.N` keys (query) on Tencent.
     /// Anything else, or anything but non-empty strings, is `Err(invalid_code)`: a client that
     /// sends the wrong encoding fails here as it would against the cloud.
-    pub fn list(
+    pub(crate) fn list(
         &self,
         name: &str,
         invalid_code: &str,
@@ -166,7 +166,7 @@ impl Params {
     }
 
     /// A list of objects (Tencent `Filters`).
-    pub fn objects(&self, name: &str) -> Vec<Map<String, Value>> {
+    pub(crate) fn objects(&self, name: &str) -> Vec<Map<String, Value>> {
         match self.0.get(name) {
             Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_object().cloned()).collect(),
             _ => Vec::new(),
@@ -269,7 +269,7 @@ fn finalize_value(v: &mut Value) {
 
 /// A rendered HTTP answer.
 #[derive(Debug, Clone)]
-pub struct Rendered {
+pub(crate) struct Rendered {
     /// HTTP status on the wire.
     pub status: u16,
     /// JSON body.
@@ -278,7 +278,7 @@ pub struct Rendered {
 
 /// Renders a success body: Alibaba adds `RequestId` at the top level, Tencent wraps
 /// everything in `Response`.
-pub fn render_ok(cloud: Cloud, mut body: Map<String, Value>, request_id: &str) -> Rendered {
+pub(crate) fn render_ok(cloud: Cloud, mut body: Map<String, Value>, request_id: &str) -> Rendered {
     body.insert("RequestId".into(), Value::String(request_id.to_string()));
     let body = if cloud.is_alibaba() {
         Value::Object(body)
@@ -289,7 +289,7 @@ pub fn render_ok(cloud: Cloud, mut body: Map<String, Value>, request_id: &str) -
 }
 
 /// Renders an error in the cloud's envelope.
-pub fn render_error(cloud: Cloud, err: &ApiError, request_id: &str) -> Rendered {
+pub(crate) fn render_error(cloud: Cloud, err: &ApiError, request_id: &str) -> Rendered {
     if cloud.is_alibaba() {
         Rendered {
             status: err.status,

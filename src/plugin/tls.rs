@@ -47,7 +47,7 @@ impl std::fmt::Debug for ServerIdentity {
 impl ServerIdentity {
     /// Generates a fresh self-signed certificate for `localhost`. P-256 rather than go-plugin's
     /// P-521: Go accepts both, and P-256 signs every handshake several times faster.
-    pub(crate) fn generate() -> Result<Self, PluginError> {
+    pub fn generate() -> Result<Self, PluginError> {
         let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
         let mut params = CertificateParams::new(vec!["localhost".to_owned()])?;
         params

@@ -29,7 +29,7 @@ pub(crate) struct Authorization {
 
 impl Authorization {
     /// Parses the header value. Tolerates spaces after commas, which some SDKs emit.
-    pub(crate) fn parse(value: &str) -> Result<Self, SignError> {
+    pub fn parse(value: &str) -> Result<Self, SignError> {
         let value = value.trim();
         let (algorithm, rest) = value
             .split_once(' ')

@@ -74,7 +74,7 @@ impl RequestParts<'_> {
 
 /// Why a signature could not be checked or did not match.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum SignError {
+pub enum SignError {
     /// A header the scheme needs (or one listed in SignedHeaders) is absent.
     #[error("missing header {0}")]
     MissingHeader(String),

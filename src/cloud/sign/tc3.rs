@@ -35,7 +35,7 @@ pub struct Authorization {
 
 impl Authorization {
     /// Parses the header value.
-    pub(crate) fn parse(value: &str) -> Result<Self, SignError> {
+    pub fn parse(value: &str) -> Result<Self, SignError> {
         let value = value.trim();
         let (algorithm, rest) = value
             .split_once(' ')

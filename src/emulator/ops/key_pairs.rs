@@ -261,7 +261,7 @@ pub(super) fn delete(
 }
 
 /// `*` matches any run of characters; everything else literally (ECS name filters).
-pub fn glob_match(pattern: &str, text: &str) -> bool {
+pub(crate) fn glob_match(pattern: &str, text: &str) -> bool {
     let parts: Vec<&str> = pattern.split('*').collect();
     if parts.len() == 1 {
         return pattern == text;

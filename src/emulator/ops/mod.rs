@@ -14,15 +14,14 @@ mod paging;
 
 use serde_json::{Map, Value};
 
-pub use super::profile::BoundDelete;
+pub(crate) use super::profile::BoundDelete;
 use super::profile::{Cloud, KeyId, KeyParam, Operation, Profile};
 use super::store::{Store, GLOBAL_REGION};
 use super::wire::{ApiError, ApiRequest};
-pub use key_pairs::glob_match;
 
 /// Operation settings that come from the command line.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct OpsConfig {
+pub(crate) struct OpsConfig {
     /// ECS behaviour for bound keys (`--ecs-bound-delete`).
     pub ecs_bound_delete: BoundDelete,
 }
@@ -33,7 +32,7 @@ const REGIONLESS_ACTIONS: &[&str] = &["RebootInstance"];
 
 /// Runs one authenticated call against the store; the returned map is the response body
 /// without `RequestId`.
-pub fn handle(
+pub(crate) fn handle(
     store: &mut Store,
     req: &ApiRequest,
     cfg: &OpsConfig,
@@ -72,7 +71,7 @@ pub fn handle(
 }
 
 /// The error for an action this cloud does not have.
-pub fn unknown_action(cloud: Cloud, action: &str) -> ApiError {
+pub(crate) fn unknown_action(cloud: Cloud, action: &str) -> ApiError {
     if cloud.is_alibaba() {
         ApiError::new(
             404,
