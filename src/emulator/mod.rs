@@ -34,7 +34,8 @@
 //! - [`render`]: response bodies in each cloud's real shape.
 //! - [`store`]: key pairs and instances, knowing nothing about the wire.
 //! - [`persist`]: keeping the store in `--state-file` across restarts.
-//! - [`keys`]: Ed25519 generation, OpenSSH public key parsing, fingerprints.
+//! - [`keys`]: generated RSA 2048 key pairs in each cloud's private key format (from a
+//!   background pool), OpenSSH public key parsing, fingerprints.
 //! - [`admin`]: the `/_emulator/` API for tests.
 //!
 //! Default credentials: access key id [`DEFAULT_ACCESS_KEY_ID`], secret
