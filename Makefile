@@ -41,6 +41,9 @@ soak: tools
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
+	# The fuzz targets are their own crate (nightly to run, stable to build): check that they
+	# still compile against the library, or they rot unseen.
+	cd fuzz && CARGO_TARGET_DIR=$(CURDIR)/target/fuzz-check $(CARGO) check --locked --bins
 
 demo:
 	bash scripts/demo.sh

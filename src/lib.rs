@@ -31,11 +31,7 @@ pub mod schema;
 pub mod tfproto;
 pub mod value;
 
-/// The generated protocol types, for tests that play Terraform's side of the wire (a gRPC
-/// client of the provider, go-plugin's controller and stdio). Not part of the supported API:
-/// the provider's interface is the protocol itself.
+/// What tests, benches and fuzz targets outside the crate reach of its insides. Not part of the
+/// supported API: the provider's interface is the protocol itself.
 #[doc(hidden)]
-pub mod testing {
-    pub use crate::plugin::generated::wire as goplugin;
-    pub use crate::tfproto::generated::wire as tfplugin6;
-}
+pub mod testing;

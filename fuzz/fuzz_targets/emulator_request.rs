@@ -12,11 +12,8 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use sshkey::cloud::sign::{acs3, encode, tc3, v2, Credentials};
-use sshkey::emulator::auth::{Authenticator, Received};
-use sshkey::emulator::ops::{self, OpsConfig};
-use sshkey::emulator::store::{Instance, Os, Status, Store};
-use sshkey::emulator::wire::{render_error, render_ok};
-use sshkey::emulator::{BoundDelete, Cloud, DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET};
+use sshkey::emulator::BoundDelete;
+use sshkey::testing::fuzz::{credentials, Emulator};
 
 // 2024-01-01T00:00:00Z, the emulator's "now" for every call.
 const NOW: i64 = 1_704_067_200;
@@ -63,35 +60,26 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if mode % 2 == 0 {
-        let auth = authenticator();
-        let mut store = seeded_store();
+        let mut emulator = Emulator::new(BoundDelete::default());
         if let Some(request) = parse_http(rest) {
-            receive(&auth, &mut store, &OpsConfig::default(), &request, false);
+            receive(&mut emulator, &request, false);
         }
     } else if let Ok(input) = Input::arbitrary_take_rest(arbitrary::Unstructured::new(rest)) {
         signed_calls(&input);
     }
 });
 
-fn authenticator() -> Authenticator {
-    Authenticator::new(creds())
-}
-
 fn signed_calls(input: &Input) {
-    let auth = authenticator();
-    let mut store = seeded_store();
-    let cfg = OpsConfig {
-        ecs_bound_delete: match input.bound_delete % 3 {
-            0 => BoundDelete::Reject,
-            1 => BoundDelete::Allow,
-            _ => BoundDelete::KeepSilently,
-        },
-    };
+    let mut emulator = Emulator::new(match input.bound_delete % 3 {
+        0 => BoundDelete::Reject,
+        1 => BoundDelete::Allow,
+        _ => BoundDelete::KeepSilently,
+    });
     for (i, call) in input.calls.iter().take(8).enumerate() {
         let Some(request) = signed_request(call, i) else {
             continue;
         };
-        receive(&auth, &mut store, &cfg, &request, true);
+        receive(&mut emulator, &request, true);
     }
 }
 
@@ -102,96 +90,17 @@ struct Request {
     body: Vec<u8>,
 }
 
-fn receive(auth: &Authenticator, store: &mut Store, cfg: &OpsConfig, r: &Request, signed: bool) {
-    let received = Received {
-        method: &r.method,
-        uri: &r.uri,
-        headers: &r.headers,
-        body: &r.body,
-    };
-    let now = time::OffsetDateTime::from_unix_timestamp(NOW).expect("fixed time is valid");
-    match auth.authenticate_http(&received, NOW) {
-        Ok(call) => {
-            if std::env::var_os("SSHKEY_FUZZ_DEBUG").is_some() {
-                eprintln!("accepted: {:?} {}", call.cloud, call.action);
-            }
-            let outcome = ops::handle(store, &call, cfg, now);
-            let _ = match outcome {
-                Ok(body) => render_ok(call.cloud, body, "req"),
-                Err(e) => render_error(call.cloud, &e, "req"),
-            };
-        }
-        Err(rejected) => {
-            if std::env::var_os("SSHKEY_FUZZ_DEBUG").is_some() {
-                eprintln!("rejected: {:?}", rejected.error);
-            }
-            assert!(
-                !signed,
-                "a request our client signed was rejected: {:?}",
-                rejected.error
-            );
-            let _ = render_error(rejected.cloud, &rejected.error, "req");
-        }
+fn receive(emulator: &mut Emulator, r: &Request, signed: bool) {
+    let answer = emulator.receive(&r.method, &r.uri, &r.headers, &r.body, NOW);
+    if std::env::var_os("SSHKEY_FUZZ_DEBUG").is_some() {
+        eprintln!("{answer:?}");
     }
-}
-
-fn seeded_store() -> Store {
-    let mut store = Store::default();
-    for (cloud, region, id, os, status) in [
-        (
-            Cloud::Ecs,
-            "cn-hangzhou",
-            "i-linux",
-            Os::Linux,
-            Status::Running,
-        ),
-        (
-            Cloud::Ecs,
-            "cn-hangzhou",
-            "i-stopped",
-            Os::Linux,
-            Status::Stopped,
-        ),
-        (
-            Cloud::Ecs,
-            "cn-hangzhou",
-            "i-windows",
-            Os::Windows,
-            Status::Running,
-        ),
-        (
-            Cloud::Ens,
-            "cn-hangzhou",
-            "i-ens",
-            Os::Linux,
-            Status::Running,
-        ),
-        (
-            Cloud::Cvm,
-            "ap-guangzhou",
-            "ins-00000001",
-            Os::Linux,
-            Status::Stopped,
-        ),
-        (
-            Cloud::Cvm,
-            "ap-guangzhou",
-            "ins-00000002",
-            Os::Linux,
-            Status::Running,
-        ),
-    ] {
-        store.upsert_instance(Instance {
-            cloud,
-            region: region.to_string(),
-            id: id.to_string(),
-            os,
-            status,
-            keys: Vec::new(),
-            reboots: 0,
-        });
+    if let Err(reason) = answer {
+        assert!(
+            !signed,
+            "a request our client signed was rejected: {reason}"
+        );
     }
-    store
 }
 
 /// Parses an HTTP/1.1 request the way hyper does (httparse), with the same validation of the
@@ -219,7 +128,7 @@ fn parse_http(bytes: &[u8]) -> Option<Request> {
 }
 
 fn creds() -> Credentials {
-    Credentials::new(DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET)
+    credentials()
 }
 
 const HOST: &str = "127.0.0.1:8080";

@@ -9,14 +9,13 @@
 use std::collections::BTreeMap;
 
 use libfuzzer_sys::fuzz_target;
-use sshkey::value::{json, msgpack, Type};
+use sshkey::testing::fuzz::{json_decode, json_decode_lenient, json_encode, schema_types};
+use sshkey::value::{msgpack, Type};
 
 fn types() -> Vec<Type> {
     let string = || Box::new(Type::String);
-    vec![
-        sshkey::provider::key_pair::schema().value_type(),
-        sshkey::provider::key_pair::identity_schema().value_type(),
-        sshkey::provider::config::schema().value_type(),
+    let mut all = schema_types();
+    all.extend([
         Type::Dynamic,
         Type::String,
         Type::Number,
@@ -29,7 +28,8 @@ fn types() -> Vec<Type> {
             ("a".to_string(), Type::List(Box::new(Type::Dynamic))),
             ("b".to_string(), Type::Set(Box::new(Type::Map(string())))),
         ])),
-    ]
+    ]);
+    all
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -48,13 +48,13 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(value, again, "msgpack round trip");
         // State JSON holds no unknowns; for fully known values the JSON form must round-trip too.
         if value.is_fully_known() {
-            let j = json::encode(&value, ty).expect("JSON-encoding a known value");
-            let back = json::decode(&j, ty).expect("decoding our own JSON");
+            let j = json_encode(&value, ty).expect("JSON-encoding a known value");
+            let back = json_decode(&j, ty).expect("decoding our own JSON");
             assert_eq!(value, back, "JSON round trip");
         }
     } else {
-        let strict = json::decode(rest, ty);
-        let lenient = json::decode_lenient(rest, ty);
+        let strict = json_decode(rest, ty);
+        let lenient = json_decode_lenient(rest, ty);
         if let Ok(value) = strict {
             // Lenient decoding only adds tolerance: what strict accepts it reads the same.
             assert_eq!(
@@ -62,13 +62,13 @@ fuzz_target!(|data: &[u8]| {
                 lenient.as_ref().ok(),
                 "lenient disagrees with strict"
             );
-            let j = json::encode(&value, ty).expect("re-encoding decoded JSON");
-            let back = json::decode(&j, ty).expect("decoding our own JSON");
+            let j = json_encode(&value, ty).expect("re-encoding decoded JSON");
+            let back = json_decode(&j, ty).expect("decoding our own JSON");
             assert_eq!(value, back, "JSON round trip");
         }
         if let Ok(value) = lenient {
-            let j = json::encode(&value, ty).expect("encoding a lenient decode");
-            let back = json::decode(&j, ty).expect("strictly decoding our own JSON");
+            let j = json_encode(&value, ty).expect("encoding a lenient decode");
+            let back = json_decode(&j, ty).expect("strictly decoding our own JSON");
             assert_eq!(value, back, "lenient JSON round trip");
         }
     }

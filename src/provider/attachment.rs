@@ -45,7 +45,7 @@ impl AttachmentResource {
     }
 }
 
-fn schema() -> Schema {
+pub(crate) fn schema() -> Schema {
     Schema::new(
         0,
         Block::new(

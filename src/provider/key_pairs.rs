@@ -39,7 +39,7 @@ pub(crate) fn summary_type() -> Type {
     ]))
 }
 
-fn schema() -> Schema {
+pub(crate) fn schema() -> Schema {
     Schema::new(
         0,
         Block::new(

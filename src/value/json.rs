@@ -14,7 +14,7 @@ pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, ValueError> {
 
 /// Decodes JSON written by an older schema: object attributes the type no longer has are
 /// dropped, attributes it gained start null.
-pub(crate) fn decode_lenient(bytes: &[u8], ty: &Type) -> Result<Value, ValueError> {
+pub fn decode_lenient(bytes: &[u8], ty: &Type) -> Result<Value, ValueError> {
     decode_with(bytes, ty, true)
 }
 
@@ -26,7 +26,6 @@ fn decode_with(bytes: &[u8], ty: &Type, lenient: bool) -> Result<Value, ValueErr
     from_json(json, ty, &AttributePath::root(), lenient, 0)
 }
 
-#[cfg(test)]
 pub fn encode(v: &Value, ty: &Type) -> Result<Vec<u8>, ValueError> {
     Ok(to_json(v, ty, &AttributePath::root(), 0)?
         .to_string()
@@ -182,7 +181,6 @@ fn from_json(
     }
 }
 
-#[cfg(test)]
 fn to_json(v: &Value, ty: &Type, path: &AttributePath, depth: usize) -> Result<Json, ValueError> {
     if depth > MAX_DEPTH {
         return Err(ValueError::TooDeep {

@@ -200,7 +200,7 @@ impl Value {
         matches!(self, Value::Unknown(_))
     }
     /// No unknown anywhere inside.
-    pub(crate) fn is_fully_known(&self) -> bool {
+    pub fn is_fully_known(&self) -> bool {
         match self {
             Value::Unknown(_) => false,
             Value::List(v) | Value::Set(v) | Value::Tuple(v) => v.iter().all(Value::is_fully_known),

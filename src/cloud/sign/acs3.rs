@@ -18,7 +18,7 @@ pub(crate) const ALGORITHM: &str = "ACS3-HMAC-SHA256";
 
 /// The parsed `Authorization: ACS3-HMAC-SHA256 Credential=..,SignedHeaders=..,Signature=..`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Authorization {
+pub struct Authorization {
     /// The access key id the caller claims.
     pub access_key_id: String,
     /// Lower-case header names, in the order the request lists them.
@@ -73,7 +73,7 @@ impl Authorization {
     }
 
     /// Renders the header value.
-    pub(crate) fn to_header_value(&self) -> String {
+    pub fn to_header_value(&self) -> String {
         format!(
             "{ALGORITHM} Credential={},SignedHeaders={},Signature={}",
             self.access_key_id,
@@ -183,11 +183,7 @@ pub fn sign_request(input: &SignInput<'_>, creds: &Credentials) -> Vec<(String, 
 ///
 /// The payload hash is computed from the body actually received, so a body altered after
 /// signing fails even if `x-acs-content-sha256` was left untouched.
-pub(crate) fn verify(
-    req: &RequestParts<'_>,
-    auth: &Authorization,
-    secret: &str,
-) -> Result<(), SignError> {
+pub fn verify(req: &RequestParts<'_>, auth: &Authorization, secret: &str) -> Result<(), SignError> {
     let mut headers = Vec::with_capacity(auth.signed_headers.len());
     for name in &auth.signed_headers {
         let value = req

@@ -24,7 +24,7 @@ const HEX: &[u8; 16] = b"0123456789ABCDEF";
 /// Builds the canonical query: every pair encoded with [`percent_encode`], sorted by encoded key
 /// (then value, so repeated keys are deterministic), joined as `k=v` with `&`. Empty values keep
 /// their `=`: both Alibaba schemes sign them as `k=`.
-pub(crate) fn canonical_query<'a, I>(params: I) -> String
+pub fn canonical_query<'a, I>(params: I) -> String
 where
     I: IntoIterator<Item = (&'a str, &'a str)>,
 {
@@ -47,7 +47,7 @@ where
 
 /// Decodes an `application/x-www-form-urlencoded` string (a query or a form body) into pairs,
 /// in order. `+` decodes to a space, as HTML forms and Python's `urlencode` produce it.
-pub(crate) fn decode_query(raw: &str) -> Vec<(String, String)> {
+pub fn decode_query(raw: &str) -> Vec<(String, String)> {
     url::form_urlencoded::parse(raw.as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()

@@ -64,7 +64,7 @@ pub struct RequestParts<'a> {
 
 impl RequestParts<'_> {
     /// The first header named `name` (case-insensitive).
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+    pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))

@@ -200,7 +200,7 @@ pub fn sign_request(input: &SignInput<'_>, creds: &Credentials) -> Vec<(String, 
 
 /// Verifies `req` (with `timestamp` from its `X-TC-Timestamp`) against its parsed `auth`.
 /// For GET the canonical query is the raw query string as sent; for POST it is empty.
-pub(crate) fn verify(
+pub fn verify(
     req: &RequestParts<'_>,
     auth: &Authorization,
     timestamp: i64,

@@ -76,11 +76,7 @@ pub(crate) fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'
 
 /// Verifies the `Signature` parameter of a request whose parameters (query and form body merged)
 /// are `params`, with `secret` belonging to its `AccessKeyId`.
-pub(crate) fn verify(
-    method: &str,
-    params: &[(String, String)],
-    secret: &str,
-) -> Result<(), SignError> {
+pub fn verify(method: &str, params: &[(String, String)], secret: &str) -> Result<(), SignError> {
     let given = param(params, "Signature")
         .ok_or_else(|| SignError::MissingParameter("Signature".into()))?;
     let sig_method = param(params, "SignatureMethod")
