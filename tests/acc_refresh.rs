@@ -371,16 +371,13 @@ fn concurrent_changes_keep_the_plan_exact(cloud: Cloud) {
 
 /// Deletes the oldest foreign keys and creates new ones until `stop`; returns the changes made.
 fn churn_ahead(cloud: &Cloud, endpoint: &str, stop: &AtomicBool) -> usize {
-    use sshkey::cloud::{self, ClientConfig, Credentials, KeySpec, Secret};
+    use sshkey::cloud::{self, ClientConfig, Credentials, KeySpec};
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
         let api = cloud::new_client(ClientConfig {
             kind: cloud.kind,
             region: cloud.region.to_string(),
-            credentials: Credentials {
-                access_key: support::ACCESS_KEY.into(),
-                secret_key: Secret::new(support::SECRET_KEY.into()),
-            },
+            credentials: Credentials::long_term(support::ACCESS_KEY, support::SECRET_KEY),
             endpoint: Some(endpoint.parse().expect("endpoint")),
             request_timeout: std::time::Duration::from_secs(10),
             max_retries: 8,

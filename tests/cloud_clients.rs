@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use sshkey::batch::{BatchSettings, DeleteCoalescer, DeleteError, DetachCoalescer};
 use sshkey::cloud::{
     new_client, BindOptions, ClientConfig, CloudKind, Credentials, InstanceQuery, KeyPairApi,
-    KeyQuery, KeySpec, Secret,
+    KeyQuery, KeySpec,
 };
 use sshkey::emulator::{self, BoundDelete, EmulatorConfig, RunningEmulator};
 use support::clouds;
@@ -32,10 +32,10 @@ fn client(emu: &RunningEmulator, kind: CloudKind) -> Arc<dyn KeyPairApi> {
     new_client(ClientConfig {
         kind,
         region: clouds::of(kind).region.into(),
-        credentials: Credentials {
-            access_key: emulator::DEFAULT_ACCESS_KEY_ID.into(),
-            secret_key: Secret::new(emulator::DEFAULT_ACCESS_KEY_SECRET.into()),
-        },
+        credentials: Credentials::long_term(
+            emulator::DEFAULT_ACCESS_KEY_ID,
+            emulator::DEFAULT_ACCESS_KEY_SECRET,
+        ),
         endpoint: Some(emu.endpoint().parse().unwrap()),
         request_timeout: Duration::from_secs(5),
         max_retries: 6,

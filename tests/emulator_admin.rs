@@ -455,10 +455,7 @@ async fn admin_api_refuses_non_loopback_clients_and_the_cloud_api_does_not() {
     let api = sshkey::cloud::new_client(sshkey::cloud::ClientConfig {
         kind: sshkey::cloud::CloudKind::Ecs,
         region: R.into(),
-        credentials: sshkey::cloud::Credentials {
-            access_key: ACCESS_KEY.into(),
-            secret_key: sshkey::cloud::Secret::new(SECRET_KEY.into()),
-        },
+        credentials: sshkey::cloud::Credentials::long_term(ACCESS_KEY, SECRET_KEY),
         endpoint: Some(format!("http://{local_ip}:{port}").parse().unwrap()),
         request_timeout: Duration::from_secs(5),
         max_retries: 0,

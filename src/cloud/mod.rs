@@ -148,11 +148,28 @@ pub struct Credentials {
     pub access_key: String,
     /// AccessKeySecret / SecretKey.
     pub secret_key: Secret,
+    /// The security token of temporary (STS) credentials.
+    pub security_token: Option<Secret>,
+}
+
+impl Credentials {
+    /// Long-term credentials: an access key pair without a token.
+    pub fn long_term(access_key: impl Into<String>, secret_key: impl Into<String>) -> Self {
+        Credentials {
+            access_key: access_key.into(),
+            secret_key: Secret::new(secret_key.into()),
+            security_token: None,
+        }
+    }
 }
 
 impl From<&Credentials> for sign::Credentials {
     fn from(c: &Credentials) -> Self {
-        sign::Credentials::new(c.access_key.clone(), c.secret_key.expose().to_string())
+        sign::Credentials {
+            access_key_id: c.access_key.clone(),
+            access_key_secret: c.secret_key.expose().to_string(),
+            security_token: c.security_token.as_ref().map(|t| t.expose().to_string()),
+        }
     }
 }
 
@@ -161,6 +178,7 @@ impl From<sign::Credentials> for Credentials {
         Credentials {
             access_key: c.access_key_id,
             secret_key: Secret::new(c.access_key_secret),
+            security_token: c.security_token.map(Secret::new),
         }
     }
 }
@@ -471,11 +489,17 @@ mod tests {
     #[test]
     fn secret_is_not_debug_printed() {
         let c = Credentials {
-            access_key: "AK".into(),
-            secret_key: Secret::new("topsecret".into()),
+            security_token: Some(Secret::new("tokentoken".into())),
+            ..Credentials::long_term("AK", "topsecret")
         };
         let s = format!("{c:?}");
         assert!(s.contains("AK") && s.contains("***") && !s.contains("topsecret"));
+        assert!(!s.contains("tokentoken"), "{s}");
+        let shown = format!("{:?}", sign::Credentials::from(&c));
+        assert!(
+            !shown.contains("topsecret") && !shown.contains("tokentoken"),
+            "{shown}"
+        );
         let signer: sign::Credentials = (&c).into();
         assert_eq!(signer.access_key_secret, "topsecret");
         assert_eq!(Credentials::from(signer), c);

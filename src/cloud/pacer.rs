@@ -244,16 +244,13 @@ impl ActionPacer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cloud::{Credentials, Secret};
+    use crate::cloud::Credentials;
 
     fn cfg(kind: CloudKind, access_key: &str) -> ClientConfig {
         ClientConfig {
             kind,
             region: "r".into(),
-            credentials: Credentials {
-                access_key: access_key.into(),
-                secret_key: Secret::new("s".into()),
-            },
+            credentials: Credentials::long_term(access_key, "s"),
             endpoint: None,
             request_timeout: Duration::from_secs(1),
             max_retries: 0,

@@ -259,7 +259,7 @@ pub(crate) fn host_header(url: &url::Url) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cloud::{Credentials, Secret};
+    use crate::cloud::Credentials;
     use std::sync::atomic::{AtomicU32, Ordering};
 
     /// A transport with pacers of its own: `account` must differ between tests, which run
@@ -270,10 +270,7 @@ mod tests {
             &ClientConfig {
                 kind: CloudKind::Ecs,
                 region: "cn-hangzhou".into(),
-                credentials: Credentials {
-                    access_key: account.into(),
-                    secret_key: Secret::new("s".into()),
-                },
+                credentials: Credentials::long_term(account, "s"),
                 endpoint: Some(endpoint.clone()),
                 request_timeout: Duration::from_secs(1),
                 max_retries,

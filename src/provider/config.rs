@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::cloud::{CloudKind, Credentials, Secret};
+use crate::cloud::{CloudKind, Credentials};
 use crate::provider::diag::{attr, Diagnostics};
 use crate::schema::{Attribute, Block, Schema};
 use crate::value::{Type, Value};
@@ -213,10 +213,7 @@ pub(crate) fn build(
     Some(ProviderConfig {
         cloud: kind,
         region: region?,
-        credentials: Credentials {
-            access_key: access_key?,
-            secret_key: Secret::new(secret_key?),
-        },
+        credentials: Credentials::long_term(access_key?, secret_key?),
         endpoint: known("endpoint").and_then(|e| url::Url::parse(&e).ok()),
         max_delete_batch: number("max_delete_batch", limits.delete_batch),
         max_detach_batch: number("max_detach_batch", limits.bind_batch),

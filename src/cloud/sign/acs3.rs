@@ -169,6 +169,11 @@ pub fn sign_request(input: &SignInput<'_>, creds: &Credentials) -> Vec<(String, 
         ("x-acs-signature-nonce".to_string(), input.nonce.to_string()),
         ("x-acs-version".to_string(), input.version.to_string()),
     ];
+    if let Some(token) = &creds.security_token {
+        // Signed like the other x-acs- headers, so the token cannot be swapped in transit.
+        headers.push(("x-acs-security-token".to_string(), token.clone()));
+        headers.sort();
+    }
     let canonical = canonical_request(input.method, "/", input.query, &headers, &payload_hash);
     let auth = Authorization {
         access_key_id: creds.access_key_id.clone(),
@@ -250,6 +255,44 @@ mod tests {
                  x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version,\
                  Signature={VECTOR_SIGNATURE}"
             )
+        );
+    }
+
+    #[test]
+    fn a_security_token_is_a_signed_header() {
+        let query = vector_query();
+        let raw_query = crate::cloud::sign::encode::encode_query(
+            query.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        let creds = Credentials::new("STS.id", "tmp-secret").with_token("tok-1");
+        let headers = sign_request(&vector_input(&query), &creds);
+        let value = |name: &str| {
+            headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+                .unwrap()
+        };
+        assert_eq!(value("x-acs-security-token"), "tok-1");
+        let auth = Authorization::parse(&value("authorization")).unwrap();
+        assert!(auth
+            .signed_headers
+            .iter()
+            .any(|h| h == "x-acs-security-token"));
+        let parts = parts_from(&headers, &raw_query, b"");
+        assert_eq!(verify(&parts, &auth, "tmp-secret"), Ok(()));
+        // A token swapped in transit breaks the signature.
+        let swapped: Vec<_> = headers
+            .iter()
+            .map(|(n, v)| match n.as_str() {
+                "x-acs-security-token" => (n.clone(), "tok-2".to_string()),
+                _ => (n.clone(), v.clone()),
+            })
+            .collect();
+        let parts = parts_from(&swapped, &raw_query, b"");
+        assert_eq!(
+            verify(&parts, &auth, "tmp-secret"),
+            Err(SignError::SignatureMismatch)
         );
     }
 

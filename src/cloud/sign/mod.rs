@@ -18,22 +18,33 @@ pub mod v2;
 
 use sha2::{Digest, Sha256};
 
-/// An access key pair, as both clouds issue them (Tencent calls them SecretId/SecretKey).
+/// An access key pair, as both clouds issue them (Tencent calls them SecretId/SecretKey), and
+/// the security token that comes with a temporary pair (STS).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
     /// The public half, sent in the request.
     pub access_key_id: String,
     /// The private half, only ever used as an HMAC key.
     pub access_key_secret: String,
+    /// The token of temporary credentials: sent with every request (ACS3 `x-acs-security-token`,
+    /// signed; V2 `SecurityToken`, signed; TC3 `X-TC-Token`, which TC3 leaves unsigned).
+    pub security_token: Option<String>,
 }
 
 impl Credentials {
-    /// Builds credentials from the two halves.
+    /// Builds long-term credentials from the two halves.
     pub fn new(access_key_id: impl Into<String>, access_key_secret: impl Into<String>) -> Self {
         Self {
             access_key_id: access_key_id.into(),
             access_key_secret: access_key_secret.into(),
+            security_token: None,
         }
+    }
+
+    /// The same credentials with a security token (temporary credentials).
+    pub fn with_token(mut self, token: impl Into<String>) -> Self {
+        self.security_token = Some(token.into());
+        self
     }
 }
 
@@ -43,6 +54,10 @@ impl std::fmt::Debug for Credentials {
         f.debug_struct("Credentials")
             .field("access_key_id", &self.access_key_id)
             .field("access_key_secret", &"<redacted>")
+            .field(
+                "security_token",
+                &self.security_token.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }

@@ -61,6 +61,10 @@ pub fn sign_params(
         params.retain(|(existing, _)| existing != k);
         params.push((k.to_string(), v.to_string()));
     }
+    params.retain(|(k, _)| k != "SecurityToken");
+    if let Some(token) = &creds.security_token {
+        params.push(("SecurityToken".to_string(), token.clone()));
+    }
     params.retain(|(k, _)| k != "Signature");
     let sig = signature(&creds.access_key_secret, &string_to_sign(method, params));
     params.push(("Signature".to_string(), sig));
@@ -153,6 +157,22 @@ mod tests {
         assert_eq!(
             signature("testsecret", &sts),
             "ldK/aSW1Ekz45U6LFB70oUP0phc="
+        );
+    }
+
+    #[test]
+    fn a_security_token_is_a_signed_parameter() {
+        let mut params = pairs(&[("Action", "DescribeKeyPairs"), ("Version", "2014-05-26")]);
+        let creds = Credentials::new("STS.id", "tmp").with_token("tok-1");
+        sign_params("POST", &mut params, &creds, "n", "2024-01-01T00:00:00Z");
+        assert_eq!(param(&params, "SecurityToken"), Some("tok-1"));
+        assert_eq!(verify("POST", &params, "tmp"), Ok(()));
+        for p in params.iter_mut().filter(|(k, _)| k == "SecurityToken") {
+            p.1 = "tok-2".to_string();
+        }
+        assert_eq!(
+            verify("POST", &params, "tmp"),
+            Err(SignError::SignatureMismatch)
         );
     }
 
