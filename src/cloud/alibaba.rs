@@ -4,6 +4,7 @@
 //! in delete and bind calls - is the [`Dialect`] table; the operations are written once.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::Value;
@@ -13,6 +14,7 @@ use super::fields::{self, items};
 use super::idempotent;
 use super::rules::ReadAhead;
 use super::sign::{self, acs3, encode};
+use super::sts::Session;
 use super::transport::{host_header, Attempted, HttpRequest, Transport};
 use super::{
     BindOptions, ClientConfig, CloudError, CloudKind, ErrorKind, Instance, InstanceOutcome,
@@ -58,8 +60,18 @@ static ENS: Dialect = Dialect {
 pub(crate) struct AlibabaClient {
     kind: CloudKind,
     dialect: &'static Dialect,
-    region: String,
-    creds: sign::Credentials,
+    rpc: AlibabaRpc,
+}
+
+/// One Alibaba RPC-style API at one endpoint: ACS3-signed POSTs with the parameters in the
+/// query, JSON answers, errors as 4xx/5xx with `{Code, Message, RequestId}`. ECS, ENS and STS
+/// differ only in version, endpoint and whether calls carry `RegionId`.
+#[derive(Debug)]
+pub(crate) struct AlibabaRpc {
+    kind: CloudKind,
+    version: &'static str,
+    /// Sent as `RegionId` on every call, for APIs whose objects live in a region.
+    region: Option<String>,
     endpoint: url::Url,
     transport: Transport,
 }
@@ -75,7 +87,7 @@ fn json_list(items: &[String]) -> String {
 }
 
 impl AlibabaClient {
-    pub fn new(cfg: ClientConfig) -> Result<Self, CloudError> {
+    pub fn new(cfg: ClientConfig, session: Arc<Session>) -> Result<Self, CloudError> {
         let dialect = match cfg.kind {
             CloudKind::Ecs => &ECS,
             CloudKind::Ens => &ENS,
@@ -90,84 +102,23 @@ impl AlibabaClient {
             }
         };
         let endpoint = super::resolve_endpoint(&cfg, dialect.default_endpoint)?;
+        let region = dialect.regional.then(|| cfg.region.clone());
         Ok(Self {
             kind: cfg.kind,
             dialect,
-            region: cfg.region.clone(),
-            creds: (&cfg.credentials).into(),
-            transport: Transport::new(&cfg, &endpoint)?,
-            endpoint,
-        })
-    }
-
-    fn build(&self, action: &str, params: &Params) -> Result<HttpRequest, CloudError> {
-        let mut query = params.clone();
-        if self.dialect.regional {
-            query.push(p("RegionId", self.region.clone()));
-        }
-        let mut url = self.endpoint.clone();
-        url.set_query(Some(&encode::encode_query(
-            query.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        )));
-        let host = host_header(&url);
-        let date = acs3::format_date(time::OffsetDateTime::now_utc());
-        let nonce = hex::encode(rand::random::<[u8; 16]>());
-        let headers = acs3::sign_request(
-            &acs3::SignInput {
-                method: "POST",
-                host: &host,
-                query: &query,
-                body: b"",
-                action,
-                version: self.dialect.version,
-                date: &date,
-                nonce: &nonce,
-            },
-            &self.creds,
-        );
-        Ok(HttpRequest {
-            url,
-            headers,
-            body: Vec::new(),
-        })
-    }
-
-    fn parse(&self, action: &str, status: u16, body: &[u8]) -> Result<Value, CloudError> {
-        let json: Option<Value> = serde_json::from_slice(body).ok();
-        if (200..300).contains(&status) {
-            return json.ok_or_else(|| {
-                CloudError::local(
-                    self.kind,
-                    action,
-                    ErrorKind::Server,
-                    "InvalidResponse",
-                    "the answer is not JSON",
-                )
-            });
-        }
-        let v = json.unwrap_or(Value::Null);
-        let code = fields::non_empty(&v, "Code").unwrap_or_else(|| format!("HTTP{status}"));
-        let message = fields::non_empty(&v, "Message")
-            .unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned());
-        Err(CloudError {
-            cloud: self.kind,
-            action: action.to_string(),
-            kind: classify(&code, Some(status)),
-            code,
-            message,
-            request_id: fields::non_empty(&v, "RequestId"),
-            http_status: Some(status),
+            rpc: AlibabaRpc::new(
+                &cfg,
+                dialect.version,
+                region,
+                endpoint,
+                cfg.kind.limits().rates,
+                session,
+            )?,
         })
     }
 
     async fn rpc(&self, action: &str, params: Params) -> Attempted<Value> {
-        self.transport
-            .call(
-                action,
-                || self.build(action, &params),
-                |s, b| self.parse(action, s, b),
-            )
-            .await
+        self.rpc.call(action, params).await
     }
 
     /// One page (numbered from 1): (items, TotalCount).
@@ -319,6 +270,103 @@ impl AlibabaClient {
             )
             .await?;
         Ok(list.iter().map(|v| self.instance_from(v)).collect())
+    }
+}
+
+impl AlibabaRpc {
+    /// The API `version` at `endpoint`, signing with what `session` holds and pacing at
+    /// `rates`.
+    pub(crate) fn new(
+        cfg: &ClientConfig,
+        version: &'static str,
+        region: Option<String>,
+        endpoint: url::Url,
+        rates: &'static [(&'static str, u32)],
+        session: Arc<Session>,
+    ) -> Result<Self, CloudError> {
+        Ok(Self {
+            kind: cfg.kind,
+            version,
+            region,
+            transport: Transport::new(cfg, &endpoint, rates, session)?,
+            endpoint,
+        })
+    }
+
+    /// Runs one action with retries (see [`Transport::call`]).
+    pub(crate) async fn call(&self, action: &str, params: Params) -> Attempted<Value> {
+        self.transport
+            .call(
+                action,
+                |creds| self.build(action, &params, creds),
+                |s, b| self.parse(action, s, b),
+            )
+            .await
+    }
+
+    fn build(
+        &self,
+        action: &str,
+        params: &Params,
+        creds: &sign::Credentials,
+    ) -> Result<HttpRequest, CloudError> {
+        let mut query = params.clone();
+        if let Some(region) = &self.region {
+            query.push(p("RegionId", region.clone()));
+        }
+        let mut url = self.endpoint.clone();
+        url.set_query(Some(&encode::encode_query(
+            query.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        )));
+        let host = host_header(&url);
+        let date = acs3::format_date(time::OffsetDateTime::now_utc());
+        let nonce = hex::encode(rand::random::<[u8; 16]>());
+        let headers = acs3::sign_request(
+            &acs3::SignInput {
+                method: "POST",
+                host: &host,
+                query: &query,
+                body: b"",
+                action,
+                version: self.version,
+                date: &date,
+                nonce: &nonce,
+            },
+            creds,
+        );
+        Ok(HttpRequest {
+            url,
+            headers,
+            body: Vec::new(),
+        })
+    }
+
+    fn parse(&self, action: &str, status: u16, body: &[u8]) -> Result<Value, CloudError> {
+        let json: Option<Value> = serde_json::from_slice(body).ok();
+        if (200..300).contains(&status) {
+            return json.ok_or_else(|| {
+                CloudError::local(
+                    self.kind,
+                    action,
+                    ErrorKind::Server,
+                    "InvalidResponse",
+                    "the answer is not JSON",
+                )
+            });
+        }
+        let v = json.unwrap_or(Value::Null);
+        let code = fields::non_empty(&v, "Code").unwrap_or_else(|| format!("HTTP{status}"));
+        let message = fields::non_empty(&v, "Message")
+            .unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned());
+        Err(CloudError {
+            cloud: self.kind,
+            action: action.to_string(),
+            kind: classify(&code, Some(status)),
+            code,
+            message,
+            request_id: fields::non_empty(&v, "RequestId"),
+            http_status: Some(status),
+        })
     }
 }
 

@@ -21,6 +21,7 @@ pub(crate) mod pacer;
 pub mod public_key;
 pub mod rules;
 pub mod sign;
+pub(crate) mod sts;
 mod tencent;
 mod transport;
 
@@ -200,6 +201,23 @@ pub struct ClientConfig {
     pub max_retries: u32,
     /// No retry starts after this much time since the first attempt.
     pub retry_deadline: Duration,
+    /// A role to assume with `credentials`; the client then signs with its temporary ones.
+    pub assume_role: Option<AssumeRole>,
+    /// Override of the STS endpoint (default: `endpoint` when set, else the public one).
+    pub sts_endpoint: Option<url::Url>,
+}
+
+/// What STS AssumeRole is asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssumeRole {
+    /// `acs:ram::<account>:role/<name>` or `qcs::cam::uin/<uin>:roleName/<name>`.
+    pub role_arn: String,
+    /// `RoleSessionName`: who the role's actions are logged as.
+    pub session_name: String,
+    /// `DurationSeconds` of each set of temporary credentials.
+    pub duration: Duration,
+    /// `ExternalId`, when the role's trust policy requires one.
+    pub external_id: Option<Secret>,
 }
 
 /// A key pair as the cloud reports it.
@@ -408,9 +426,10 @@ pub fn new_client(cfg: ClientConfig) -> Result<Arc<dyn KeyPairApi>, CloudError> 
             "access key and secret key must both be set",
         ));
     }
+    let session = sts::Session::new(&cfg)?;
     Ok(match cfg.kind {
-        CloudKind::Ecs | CloudKind::Ens => Arc::new(alibaba::AlibabaClient::new(cfg)?),
-        CloudKind::Cvm => Arc::new(tencent::TencentClient::new(cfg)?),
+        CloudKind::Ecs | CloudKind::Ens => Arc::new(alibaba::AlibabaClient::new(cfg, session)?),
+        CloudKind::Cvm => Arc::new(tencent::TencentClient::new(cfg, session)?),
     })
 }
 

@@ -61,11 +61,17 @@ fn registry() -> &'static Registry {
 #[derive(Debug)]
 pub(crate) struct Pacers {
     account: Account,
+    rates: &'static [(&'static str, u32)],
 }
 
 impl Pacers {
-    /// The pacers for the account `cfg` talks to, at `endpoint` (the resolved URL).
-    pub fn new(cfg: &ClientConfig, endpoint: &url::Url) -> Self {
+    /// The pacers for the account `cfg` talks to, at `endpoint` (the resolved URL), whose
+    /// documented rates are `rates`.
+    pub fn new(
+        cfg: &ClientConfig,
+        endpoint: &url::Url,
+        rates: &'static [(&'static str, u32)],
+    ) -> Self {
         Self {
             account: Account {
                 cloud: cfg.kind,
@@ -73,6 +79,7 @@ impl Pacers {
                 access_key: cfg.credentials.access_key.clone(),
                 region: cfg.region.clone(),
             },
+            rates,
         }
     }
 
@@ -82,9 +89,8 @@ impl Pacers {
         let mut map = registry().lock().unwrap_or_else(|p| p.into_inner());
         map.entry((self.account.clone(), action.to_string()))
             .or_insert_with(|| {
-                Arc::new(ActionPacer::new(
-                    self.account.cloud.limits().rate(action).map(f64::from),
-                ))
+                let rate = self.rates.iter().find(|(a, _)| *a == action);
+                Arc::new(ActionPacer::new(rate.map(|(_, n)| f64::from(*n))))
             })
             .clone()
     }
@@ -255,8 +261,12 @@ mod tests {
             request_timeout: Duration::from_secs(1),
             max_retries: 0,
             retry_deadline: Duration::from_secs(1),
+            assume_role: None,
+            sts_endpoint: None,
         }
     }
+
+    const CVM_RATES: &[(&str, u32)] = crate::cloud::rules::CVM_LIMITS.rates;
 
     fn url() -> url::Url {
         url::Url::parse("http://127.0.0.1:1/").unwrap()
@@ -334,9 +344,9 @@ mod tests {
 
     #[test]
     fn one_pacer_per_account_and_action() {
-        let a = Pacers::new(&cfg(CloudKind::Cvm, "pacer-test-a"), &url());
-        let a2 = Pacers::new(&cfg(CloudKind::Cvm, "pacer-test-a"), &url());
-        let b = Pacers::new(&cfg(CloudKind::Cvm, "pacer-test-b"), &url());
+        let a = Pacers::new(&cfg(CloudKind::Cvm, "pacer-test-a"), &url(), CVM_RATES);
+        let a2 = Pacers::new(&cfg(CloudKind::Cvm, "pacer-test-a"), &url(), CVM_RATES);
+        let b = Pacers::new(&cfg(CloudKind::Cvm, "pacer-test-b"), &url(), CVM_RATES);
         assert!(Arc::ptr_eq(
             &a.action("ImportKeyPair"),
             &a2.action("ImportKeyPair")
@@ -350,7 +360,7 @@ mod tests {
             &a.action("DescribeKeyPairs")
         ));
         assert_eq!(a.action("DescribeInstances").rate(), Some(40.0));
-        let ecs = Pacers::new(&cfg(CloudKind::Ecs, "pacer-test-a"), &url());
+        let ecs = Pacers::new(&cfg(CloudKind::Ecs, "pacer-test-a"), &url(), &[]);
         assert_eq!(ecs.action("DescribeKeyPairs").rate(), None);
     }
 }

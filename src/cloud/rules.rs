@@ -33,6 +33,90 @@ pub struct Limits {
     /// Documented requests per second, per action. An action not listed has no published
     /// limit: it is paced only after the cloud throttles it.
     pub rates: &'static [(&'static str, u32)],
+    /// The security token service that issues this cloud's temporary credentials.
+    pub sts: &'static Sts,
+}
+
+/// Facts of a security token service: how to reach AssumeRole and what it accepts, so the
+/// provider block is checked at plan time with the rules the service applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sts {
+    /// API version of AssumeRole.
+    pub version: &'static str,
+    /// Service name in the credential scope (TC3); empty where the scheme has none.
+    pub service: &'static str,
+    /// The public endpoint.
+    pub default_endpoint: &'static str,
+    /// Every role ARN starts with this.
+    pub role_arn_prefix: &'static str,
+    /// An example role ARN, for error messages.
+    pub role_arn_example: &'static str,
+    /// Accepted `DurationSeconds`, and the service's default.
+    pub duration_secs: (u64, u64),
+    pub default_duration_secs: u64,
+    /// `RoleSessionName` length in characters, and the punctuation it may hold besides
+    /// ASCII letters, digits and `_`.
+    pub session_name_len: (usize, usize),
+    pub session_name_punctuation: &'static str,
+    /// Documented requests per second, per action.
+    pub rates: &'static [(&'static str, u32)],
+}
+
+/// Alibaba Cloud STS 2015-04-01 (ECS and ENS). DurationSeconds: 900 up to the role's maximum
+/// session duration, at most 43200; STS answers up to 100 requests per second.
+pub(crate) static ALIBABA_STS: Sts = Sts {
+    version: "2015-04-01",
+    service: "",
+    default_endpoint: "https://sts.aliyuncs.com/",
+    role_arn_prefix: "acs:ram::",
+    role_arn_example: "acs:ram::123456789012****:role/example",
+    duration_secs: (900, 43200),
+    default_duration_secs: 3600,
+    session_name_len: (2, 64),
+    session_name_punctuation: ".@-",
+    rates: &[("AssumeRole", 100)],
+};
+
+/// Tencent Cloud STS 2018-08-13 (CVM): DurationSeconds at most 43200 (default 7200; no
+/// documented minimum), 600 AssumeRole requests per second.
+pub(crate) static TENCENT_STS: Sts = Sts {
+    version: "2018-08-13",
+    service: "sts",
+    default_endpoint: "https://sts.tencentcloudapi.com/",
+    role_arn_prefix: "qcs::cam::",
+    role_arn_example: "qcs::cam::uin/12345678:roleName/example",
+    duration_secs: (1, 43200),
+    default_duration_secs: 7200,
+    session_name_len: (2, 128),
+    session_name_punctuation: "+=,.@-",
+    rates: &[("AssumeRole", 600)],
+};
+
+impl Sts {
+    /// Why `name` is no valid RoleSessionName, if it is not.
+    pub(crate) fn session_name_problem(&self, name: &str) -> Option<String> {
+        let (min, max) = self.session_name_len;
+        let len = name.chars().count();
+        if !(min..=max).contains(&len) {
+            return Some(format!(
+                "must be {min} to {max} characters long; it has {len}"
+            ));
+        }
+        let bad: String = name
+            .chars()
+            .filter(|c| {
+                !(c.is_ascii_alphanumeric()
+                    || *c == '_'
+                    || self.session_name_punctuation.contains(*c))
+            })
+            .collect();
+        (!bad.is_empty()).then(|| {
+            format!(
+                "may hold only letters, digits, `_` and `{}`; {bad:?} is not allowed",
+                self.session_name_punctuation
+            )
+        })
+    }
 }
 
 /// What a listing of key pairs can be narrowed by, which decides whether reading ahead pays.
@@ -95,6 +179,7 @@ pub(crate) static ECS_LIMITS: Limits = Limits {
     key_id_shape: ("the key pair name", None),
     // ECS throttles per account and API with quotas shown only in the account's console.
     rates: &[],
+    sts: &ALIBABA_STS,
 };
 pub(crate) static ENS_LIMITS: Limits = Limits {
     delete_batch: 1,
@@ -107,6 +192,7 @@ pub(crate) static ENS_LIMITS: Limits = Limits {
     bind_running: BindRunning::No,
     key_id_shape: ("the key pair id (ssh-...)", Some("ssh-")),
     rates: &[],
+    sts: &ALIBABA_STS,
 };
 /// CVM's "Frequency Limit" page documents a per-second limit for every API.
 pub(crate) static CVM_LIMITS: Limits = Limits {
@@ -128,6 +214,7 @@ pub(crate) static CVM_LIMITS: Limits = Limits {
         ("DisassociateInstancesKeyPairs", 10),
         ("DescribeInstances", 40),
     ],
+    sts: &TENCENT_STS,
 };
 
 /// A key pair name rule, described as data so errors can quote it.

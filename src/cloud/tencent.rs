@@ -4,6 +4,8 @@
 //! (Dis)AssociateInstancesKeyPairs are all-or-nothing and report no per-instance result, so a
 //! success means every instance succeeded and a failure fails them all.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
@@ -11,6 +13,7 @@ use super::error::classify;
 use super::fields::{self, items};
 use super::idempotent;
 use super::sign::{self, tc3};
+use super::sts::Session;
 use super::transport::{host_header, Attempted, HttpRequest, Transport};
 use super::{
     BindOptions, ClientConfig, CloudError, CloudKind, ErrorKind, Instance, InstanceOutcome,
@@ -24,113 +27,37 @@ const DEFAULT_ENDPOINT: &str = "https://cvm.tencentcloudapi.com/";
 /// A CVM client.
 #[derive(Debug)]
 pub(crate) struct TencentClient {
+    rpc: TencentRpc,
+}
+
+/// One Tencent Cloud API (service and version) at one endpoint: JSON POST bodies signed with
+/// TC3-HMAC-SHA256, answers inside `Response`. CVM and STS differ only in these names.
+#[derive(Debug)]
+pub(crate) struct TencentRpc {
+    service: &'static str,
+    version: &'static str,
     region: String,
-    creds: sign::Credentials,
     endpoint: url::Url,
     transport: Transport,
 }
 
 impl TencentClient {
-    pub fn new(cfg: ClientConfig) -> Result<Self, CloudError> {
+    pub fn new(cfg: ClientConfig, session: Arc<Session>) -> Result<Self, CloudError> {
         let endpoint = super::resolve_endpoint(&cfg, DEFAULT_ENDPOINT)?;
         Ok(Self {
-            transport: Transport::new(&cfg, &endpoint)?,
-            endpoint,
-            region: cfg.region.clone(),
-            creds: (&cfg.credentials).into(),
+            rpc: TencentRpc::new(
+                &cfg,
+                SERVICE,
+                VERSION,
+                endpoint,
+                CloudKind::Cvm.limits().rates,
+                session,
+            )?,
         })
-    }
-
-    fn build(&self, action: &str, body: &Value) -> Result<HttpRequest, CloudError> {
-        let payload = body.to_string().into_bytes();
-        let host = host_header(&self.endpoint);
-        let timestamp = time::OffsetDateTime::now_utc().unix_timestamp();
-        let headers = tc3::sign_request(
-            &tc3::SignInput {
-                host: &host,
-                service: SERVICE,
-                action,
-                version: VERSION,
-                region: &self.region,
-                timestamp,
-                payload: &payload,
-            },
-            &self.creds,
-        );
-        Ok(HttpRequest {
-            url: self.endpoint.clone(),
-            headers,
-            body: payload,
-        })
-    }
-
-    fn parse(action: &str, status: u16, body: &[u8]) -> Result<Value, CloudError> {
-        let err = |kind, code: &str, message: String| CloudError {
-            cloud: CloudKind::Cvm,
-            action: action.to_string(),
-            code: code.to_string(),
-            message,
-            request_id: None,
-            http_status: Some(status),
-            kind,
-        };
-        let v: Value = match serde_json::from_slice(body) {
-            Ok(v) => v,
-            Err(_) if status >= 500 => {
-                return Err(err(
-                    ErrorKind::Server,
-                    &format!("HTTP{status}"),
-                    "no JSON answer".into(),
-                ))
-            }
-            Err(e) => {
-                return Err(err(
-                    ErrorKind::Server,
-                    "InvalidResponse",
-                    format!("the answer is not JSON: {e}"),
-                ))
-            }
-        };
-        let Some(resp) = v.get("Response") else {
-            let kind = if status >= 500 {
-                ErrorKind::Server
-            } else {
-                ErrorKind::Other
-            };
-            return Err(err(
-                kind,
-                &format!("HTTP{status}"),
-                "the answer has no Response".into(),
-            ));
-        };
-        if let Some(e) = resp.get("Error") {
-            let code = fields::non_empty(e, "Code").unwrap_or_else(|| "Unknown".into());
-            return Err(CloudError {
-                kind: classify(&code, Some(status)),
-                message: fields::string(e, "Message").unwrap_or_default(),
-                request_id: fields::non_empty(resp, "RequestId"),
-                code,
-                ..err(ErrorKind::Other, "", String::new())
-            });
-        }
-        if status >= 500 {
-            return Err(err(
-                ErrorKind::Server,
-                &format!("HTTP{status}"),
-                "server error".into(),
-            ));
-        }
-        Ok(resp.clone())
     }
 
     async fn rpc(&self, action: &str, body: Value) -> Attempted<Value> {
-        self.transport
-            .call(
-                action,
-                || self.build(action, &body),
-                |s, b| Self::parse(action, s, b),
-            )
-            .await
+        self.rpc.call(action, body).await
     }
 
     /// One page: (items, TotalCount).
@@ -216,6 +143,125 @@ impl TencentClient {
                 result: Ok(()),
             })
             .collect())
+    }
+}
+
+impl TencentRpc {
+    /// `service` at `version` on `endpoint`, signing with what `session` holds and pacing at
+    /// `rates`.
+    pub(crate) fn new(
+        cfg: &ClientConfig,
+        service: &'static str,
+        version: &'static str,
+        endpoint: url::Url,
+        rates: &'static [(&'static str, u32)],
+        session: Arc<Session>,
+    ) -> Result<Self, CloudError> {
+        Ok(Self {
+            service,
+            version,
+            region: cfg.region.clone(),
+            transport: Transport::new(cfg, &endpoint, rates, session)?,
+            endpoint,
+        })
+    }
+
+    /// Runs one action with retries (see [`Transport::call`]).
+    pub(crate) async fn call(&self, action: &str, body: Value) -> Attempted<Value> {
+        self.transport
+            .call(
+                action,
+                |creds| self.build(action, &body, creds),
+                |s, b| Self::parse(action, s, b),
+            )
+            .await
+    }
+
+    fn build(
+        &self,
+        action: &str,
+        body: &Value,
+        creds: &sign::Credentials,
+    ) -> Result<HttpRequest, CloudError> {
+        let payload = body.to_string().into_bytes();
+        let host = host_header(&self.endpoint);
+        let timestamp = time::OffsetDateTime::now_utc().unix_timestamp();
+        let headers = tc3::sign_request(
+            &tc3::SignInput {
+                host: &host,
+                service: self.service,
+                action,
+                version: self.version,
+                region: &self.region,
+                timestamp,
+                payload: &payload,
+            },
+            creds,
+        );
+        Ok(HttpRequest {
+            url: self.endpoint.clone(),
+            headers,
+            body: payload,
+        })
+    }
+
+    fn parse(action: &str, status: u16, body: &[u8]) -> Result<Value, CloudError> {
+        let err = |kind, code: &str, message: String| CloudError {
+            cloud: CloudKind::Cvm,
+            action: action.to_string(),
+            code: code.to_string(),
+            message,
+            request_id: None,
+            http_status: Some(status),
+            kind,
+        };
+        let v: Value = match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(_) if status >= 500 => {
+                return Err(err(
+                    ErrorKind::Server,
+                    &format!("HTTP{status}"),
+                    "no JSON answer".into(),
+                ))
+            }
+            Err(e) => {
+                return Err(err(
+                    ErrorKind::Server,
+                    "InvalidResponse",
+                    format!("the answer is not JSON: {e}"),
+                ))
+            }
+        };
+        let Some(resp) = v.get("Response") else {
+            let kind = if status >= 500 {
+                ErrorKind::Server
+            } else {
+                ErrorKind::Other
+            };
+            return Err(err(
+                kind,
+                &format!("HTTP{status}"),
+                "the answer has no Response".into(),
+            ));
+        };
+        if let Some(e) = resp.get("Error") {
+            let code = fields::non_empty(e, "Code").unwrap_or_else(|| "Unknown".into());
+            return Err(CloudError {
+                kind: classify(&code, Some(status)),
+                message: fields::string(e, "Message").unwrap_or_default(),
+                request_id: fields::non_empty(resp, "RequestId"),
+                code,
+                ..err(ErrorKind::Other, "", String::new())
+            });
+        }
+        if status >= 500 {
+            return Err(err(
+                ErrorKind::Server,
+                &format!("HTTP{status}"),
+                "server error".into(),
+            ));
+        }
+        Ok(resp.clone())
     }
 }
 

@@ -3,12 +3,15 @@
 //! answers; they hand both to [`Transport::call`] as closures, so every attempt is signed afresh
 //! (new nonce and timestamp: the clouds reject replays and stale signatures).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
 use tokio::time::Instant;
 
 use super::pacer::Pacers;
+use super::sign;
+use super::sts::Session;
 use super::{ClientConfig, CloudError, CloudKind, ErrorKind, RETRY_DEADLINE_FACTOR};
 
 /// First backoff delay; doubled per retry.
@@ -44,11 +47,18 @@ pub(crate) struct Transport {
     max_retries: u32,
     retry_deadline: Duration,
     pacers: Pacers,
+    session: Arc<Session>,
 }
 
 impl Transport {
-    /// The transport of a client of `cfg` talking to `endpoint`.
-    pub fn new(cfg: &ClientConfig, endpoint: &url::Url) -> Result<Self, CloudError> {
+    /// The transport of a client of `cfg` talking to `endpoint`, whose documented rates are
+    /// `rates`, signing with what `session` holds.
+    pub fn new(
+        cfg: &ClientConfig,
+        endpoint: &url::Url,
+        rates: &'static [(&'static str, u32)],
+        session: Arc<Session>,
+    ) -> Result<Self, CloudError> {
         let http = reqwest::Client::builder()
             .timeout(cfg.request_timeout)
             .connect_timeout(cfg.request_timeout.min(Duration::from_secs(10)))
@@ -71,12 +81,14 @@ impl Transport {
             http,
             max_retries: cfg.max_retries,
             retry_deadline: cfg.retry_deadline,
-            pacers: Pacers::new(cfg, endpoint),
+            pacers: Pacers::new(cfg, endpoint, rates),
+            session,
         })
     }
 
-    /// Runs one API action with retries. `build` signs a fresh request per attempt; `parse`
-    /// turns (HTTP status, body) into a value or the cloud's error.
+    /// Runs one API action with retries. `build` signs a fresh request per attempt with the
+    /// session's current credentials (temporary ones may have been renewed since the last
+    /// attempt); `parse` turns (HTTP status, body) into a value or the cloud's error.
     ///
     /// Every attempt waits for the action's pacer first. A throttling answer slows the pacer
     /// down and is retried until the retry deadline (it never ran, so it uses no retry); other
@@ -85,7 +97,7 @@ impl Transport {
     pub(crate) async fn call<T>(
         &self,
         action: &str,
-        build: impl Fn() -> Result<HttpRequest, CloudError>,
+        build: impl Fn(&sign::Credentials) -> Result<HttpRequest, CloudError>,
         parse: impl Fn(u16, &[u8]) -> Result<T, CloudError>,
     ) -> Attempted<T> {
         let pacer = self.pacers.action(action);
@@ -108,7 +120,18 @@ impl Transport {
             tokio::time::sleep_until(slot).await;
             let start = *first_attempt.get_or_insert_with(Instant::now);
             attempts += 1;
-            let result = match build() {
+            // Credentials that cannot be had are final here: assuming the role was already
+            // retried by the STS client's own transport.
+            let creds = match self.session.credentials().await {
+                Ok(creds) => creds,
+                Err(e) => {
+                    return Attempted {
+                        result: Err(e),
+                        may_have_committed,
+                    }
+                }
+            };
+            let result = match build(&creds) {
                 Ok(req) => self
                     .send_once(action, req)
                     .await
@@ -275,8 +298,12 @@ mod tests {
                 request_timeout: Duration::from_secs(1),
                 max_retries,
                 retry_deadline: Duration::from_millis(deadline_ms),
+                assume_role: None,
+                sts_endpoint: None,
             },
             &endpoint,
+            &[],
+            Arc::new(Session::fixed(&Credentials::long_term(account, "s"))),
         )
         .unwrap()
     }
@@ -287,7 +314,7 @@ mod tests {
         let a = t
             .call(
                 "DeleteKeyPairs",
-                || {
+                |_| {
                     attempts.fetch_add(1, Ordering::SeqCst);
                     Err(CloudError::local(
                         CloudKind::Ecs,
@@ -369,7 +396,7 @@ mod tests {
         let a = t
             .call(
                 "DescribeKeyPairs",
-                || {
+                |_| {
                     Ok(HttpRequest {
                         url: url::Url::parse("http://127.0.0.1:1/").unwrap(),
                         headers: Vec::new(),

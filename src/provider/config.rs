@@ -4,32 +4,11 @@
 
 use std::time::Duration;
 
-use crate::cloud::{CloudKind, Credentials};
+use crate::cloud::{AssumeRole, CloudKind, Credentials};
+use crate::provider::credentials::{self, env_names};
 use crate::provider::diag::{attr, Diagnostics};
 use crate::schema::{Attribute, Block, Schema};
 use crate::value::{Type, Value};
-
-/// Where the provider looks for credentials when the block leaves them out.
-struct EnvNames {
-    access_key: &'static str,
-    secret_key: &'static str,
-    region: &'static str,
-}
-
-fn env_names(kind: CloudKind) -> EnvNames {
-    match kind {
-        CloudKind::Ecs | CloudKind::Ens => EnvNames {
-            access_key: "ALIBABA_CLOUD_ACCESS_KEY_ID",
-            secret_key: "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-            region: "ALIBABA_CLOUD_REGION",
-        },
-        CloudKind::Cvm => EnvNames {
-            access_key: "TENCENTCLOUD_SECRET_ID",
-            secret_key: "TENCENTCLOUD_SECRET_KEY",
-            region: "TENCENTCLOUD_REGION",
-        },
-    }
-}
 
 pub(crate) const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub(crate) const DEFAULT_MAX_RETRIES: u32 = 8;
@@ -54,8 +33,20 @@ pub fn schema() -> Schema {
                 Attribute::optional("secret_key", Type::String).sensitive().describe(
                     "Access key secret (Tencent: SecretKey). Falls back to ALIBABA_CLOUD_ACCESS_KEY_SECRET or TENCENTCLOUD_SECRET_KEY.",
                 ),
+                Attribute::optional("security_token", Type::String).sensitive().describe(
+                    "Security token of temporary (STS) credentials. Falls back to ALIBABA_CLOUD_SECURITY_TOKEN or TENCENTCLOUD_SESSION_TOKEN.",
+                ),
+                Attribute::optional("profile", Type::String).describe(
+                    "Profile of the shared credentials file, read when neither `access_key` nor `secret_key` is set here or in the environment. Falls back to ALIBABA_CLOUD_PROFILE or TENCENTCLOUD_PROFILE, then the file's current profile (Alibaba) or `default` (Tencent).",
+                ),
+                Attribute::optional("shared_credentials_file", Type::String).describe(
+                    "The shared credentials file: the Alibaba Cloud CLI's `~/.aliyun/config.json` (modes AK, StsToken, RamRoleArn) or Tencent Cloud's `~/.tencentcloud/credentials`. Falls back to ALIBABA_CLOUD_CREDENTIALS_FILE or TENCENTCLOUD_CREDENTIALS_FILE.",
+                ),
                 Attribute::optional("endpoint", Type::String).describe(
                     "API endpoint URL override, e.g. `http://127.0.0.1:8080` for the sshkey emulator.",
+                ),
+                Attribute::optional("sts_endpoint", Type::String).describe(
+                    "STS endpoint URL override for `assume_role`. Default: `endpoint` when set, else the cloud's public STS endpoint.",
                 ),
                 Attribute::optional("max_delete_batch", Type::Number).describe(
                     "Most key pairs per DeleteKeyPairs call: 1..100 on ecs and cvm, 1 on ens. Default: the cloud's limit.",
@@ -75,7 +66,28 @@ pub fn schema() -> Schema {
                     "Retries of a throttled or failed request, with exponential backoff and jitter. Default 8.",
                 ),
             ],
-        ),
+        )
+        .with_block("assume_role", assume_role_block()),
+    )
+}
+
+fn assume_role_block() -> Block {
+    Block::new(
+        "Assume a role with the credentials above (STS AssumeRole) and sign every call with its temporary credentials, renewed before they expire.",
+        vec![
+            Attribute::required("role_arn", Type::String).describe(
+                "The role: `acs:ram::<account>:role/<name>` (ecs, ens) or `qcs::cam::uin/<uin>:roleName/<name>` (cvm).",
+            ),
+            Attribute::optional("session_name", Type::String).describe(
+                "RoleSessionName, shown in the cloud's audit logs. Default `terraform-provider-sshkey`.",
+            ),
+            Attribute::optional("duration", Type::String).describe(
+                "Lifetime of each set of temporary credentials, e.g. `1h`: 900s to 12h on ecs and ens (default 1h), up to 12h on cvm (default 2h).",
+            ),
+            Attribute::optional("external_id", Type::String).sensitive().describe(
+                "ExternalId, when the role's trust policy requires one.",
+            ),
+        ],
     )
 }
 
@@ -86,6 +98,8 @@ pub(crate) struct ProviderConfig {
     pub region: String,
     pub credentials: Credentials,
     pub endpoint: Option<url::Url>,
+    pub assume_role: Option<AssumeRole>,
+    pub sts_endpoint: Option<url::Url>,
     pub max_delete_batch: usize,
     pub max_detach_batch: usize,
     pub max_read_batch: usize,
@@ -103,7 +117,14 @@ pub(crate) fn validate(config: &Value, diags: &mut Diagnostics) {
         .and_then(Value::as_str)
         .filter(|s| !s.trim().is_empty())
     {
-        check_endpoint(endpoint, diags);
+        check_endpoint("endpoint", endpoint, diags);
+    }
+    if let Some(endpoint) = config
+        .attr("sts_endpoint")
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
+    {
+        check_endpoint("sts_endpoint", endpoint, diags);
     }
     for name in ["batch_window", "request_timeout"] {
         if let Some(text) = config.attr(name).and_then(Value::as_str) {
@@ -117,6 +138,7 @@ pub(crate) fn validate(config: &Value, diags: &mut Diagnostics) {
     }
     if let Some(kind) = cloud {
         check_batches(config, kind, diags);
+        credentials::validate_assume_role(config, kind, diags);
     }
 }
 
@@ -142,7 +164,12 @@ pub(crate) fn build(
         "region",
         "access_key",
         "secret_key",
+        "security_token",
+        "profile",
+        "shared_credentials_file",
         "endpoint",
+        "sts_endpoint",
+        "assume_role",
         "max_delete_batch",
         "max_detach_batch",
         "max_read_batch",
@@ -158,12 +185,21 @@ pub(crate) fn build(
             );
         }
     }
+    if let Some(Value::Object(role)) = config.attr("assume_role") {
+        for (name, _) in role.iter().filter(|(_, v)| v.is_unknown()) {
+            diags.attribute_error(
+                credentials::nested("assume_role", name),
+                "Provider attribute not known until apply",
+                format!("`assume_role.{name}` depends on a value that is only known after apply; the provider needs it to plan."),
+            );
+        }
+    }
     let kind = cloud_of(config, &mut Diagnostics::new())?;
     let names = env_names(kind);
-    let from_env = |v: &str| env(v).filter(|s| !s.is_empty());
-    let region = known("region").or_else(|| from_env(names.region));
-    let access_key = known("access_key").or_else(|| from_env(names.access_key));
-    let secret_key = known("secret_key").or_else(|| from_env(names.secret_key));
+    let found = credentials::resolve(config, kind, env, diags);
+    let region = known("region")
+        .or_else(|| env(names.region).filter(|s| !s.is_empty()))
+        .or_else(|| found.as_ref().and_then(|f| f.profile_region.clone()));
     if region.is_none() {
         diags.attribute_error(
             attr("region"),
@@ -174,29 +210,10 @@ pub(crate) fn build(
             ),
         );
     }
-    if access_key.is_none() {
-        diags.attribute_error(
-            attr("access_key"),
-            "Missing credentials",
-            format!(
-                "Set `access_key` in the provider block or the {} environment variable.",
-                names.access_key
-            ),
-        );
-    }
-    if secret_key.is_none() {
-        diags.attribute_error(
-            attr("secret_key"),
-            "Missing credentials",
-            format!(
-                "Set `secret_key` in the provider block or the {} environment variable.",
-                names.secret_key
-            ),
-        );
-    }
     if diags.has_errors() {
         return None;
     }
+    let found = found?;
     let limits = kind.limits();
     let number = |name: &str, default: usize| {
         config
@@ -213,8 +230,10 @@ pub(crate) fn build(
     Some(ProviderConfig {
         cloud: kind,
         region: region?,
-        credentials: Credentials::long_term(access_key?, secret_key?),
+        credentials: found.credentials,
         endpoint: known("endpoint").and_then(|e| url::Url::parse(&e).ok()),
+        assume_role: found.assume_role,
+        sts_endpoint: known("sts_endpoint").and_then(|e| url::Url::parse(&e).ok()),
         max_delete_batch: number("max_delete_batch", limits.delete_batch),
         max_detach_batch: number("max_detach_batch", limits.bind_batch),
         max_read_batch: number("max_read_batch", limits.read_batch()),
@@ -310,13 +329,13 @@ fn check_range(v: &Value, name: &str, min: i64, max: i64, rule: &str, diags: &mu
     }
 }
 
-fn check_endpoint(text: &str, diags: &mut Diagnostics) {
+fn check_endpoint(name: &str, text: &str, diags: &mut Diagnostics) {
     match url::Url::parse(text) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
         _ => diags.attribute_error(
-            attr("endpoint"),
+            attr(name),
             "Invalid endpoint",
-            format!("`endpoint` must be an http:// or https:// URL with a host, such as http://127.0.0.1:8080; got {text:?}."),
+            format!("`{name}` must be an http:// or https:// URL with a host, such as http://127.0.0.1:8080; got {text:?}."),
         ),
     }
 }

@@ -8,6 +8,7 @@
 
 pub(crate) mod attachment;
 pub mod config;
+pub(crate) mod credentials;
 pub(crate) mod diag;
 pub(crate) mod engine;
 pub mod key_pair;
@@ -121,6 +122,8 @@ fn connect(config: ProviderConfig) -> Result<Ctx, String> {
         request_timeout: config.request_timeout,
         max_retries: config.max_retries,
         retry_deadline: config.request_timeout * cloud::RETRY_DEADLINE_FACTOR,
+        assume_role: config.assume_role.clone(),
+        sts_endpoint: config.sts_endpoint.clone(),
     })
     .map_err(|e| e.to_string())?;
     Ok(Ctx::new(config, api))

@@ -16,12 +16,22 @@ pub struct Schema {
     pub block: Block,
 }
 
-/// A block of attributes. We never need nested blocks: nested data is modelled as attributes of
-/// collection and object types, which both Terraform 1.0 and 1.15 understand.
+/// A block of attributes, and the nested blocks it may hold. Resources model nested data as
+/// attributes of collection and object types; the provider block has one nested block,
+/// `assume_role`, because that is the syntax users of the official providers write.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Block {
     pub description: String,
     pub attributes: Vec<Attribute>,
+    pub blocks: Vec<NestedBlock>,
+}
+
+/// A nested block that appears at most once (`NestingMode::SINGLE`): its value is an object of
+/// its attributes, null when the block is absent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NestedBlock {
+    pub name: &'static str,
+    pub block: Block,
 }
 
 /// Whether the user must, may or may not set an attribute.
@@ -102,7 +112,14 @@ impl Block {
         Block {
             description: description.to_string(),
             attributes,
+            blocks: Vec::new(),
         }
+    }
+
+    /// The same block holding `name` as a single nested block.
+    pub(crate) fn with_block(mut self, name: &'static str, block: Block) -> Self {
+        self.blocks.push(NestedBlock { name, block });
+        self
     }
 
     /// The cty object type of a value of this block.
@@ -111,6 +128,11 @@ impl Block {
             self.attributes
                 .iter()
                 .map(|a| (a.name.to_string(), a.ty.clone()))
+                .chain(
+                    self.blocks
+                        .iter()
+                        .map(|b| (b.name.to_string(), b.block.value_type())),
+                )
                 .collect::<BTreeMap<_, _>>(),
         )
     }
@@ -170,6 +192,21 @@ mod tests {
         };
         assert_eq!(fields.len(), 2);
         assert_eq!(fields["ids"], Type::Set(Box::new(Type::String)));
+    }
+
+    #[test]
+    fn a_nested_block_is_an_object_field() {
+        let block = Block::new("p", vec![Attribute::optional("a", Type::String)]).with_block(
+            "inner",
+            Block::new("i", vec![Attribute::required("b", Type::Number)]),
+        );
+        let Type::Object(fields) = block.value_type() else {
+            panic!("object expected")
+        };
+        assert_eq!(
+            fields["inner"],
+            Type::Object(BTreeMap::from([("b".to_string(), Type::Number)]))
+        );
     }
 
     #[test]

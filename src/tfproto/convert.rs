@@ -3,26 +3,36 @@
 
 use crate::provider::diag::{Diagnostic, Diagnostics, Severity};
 use crate::provider::rpc::*;
-use crate::schema::{Attribute, IdentitySchema, Schema};
+use crate::schema::{Attribute, Block, IdentitySchema, Schema};
 use crate::tfproto::wire;
 use crate::value::{AttributePath, Encoded, PathStep};
 
 pub(crate) fn schema_to_wire(schema: &Schema) -> wire::Schema {
     wire::Schema {
         version: schema.version,
-        block: Some(wire::schema::Block {
-            version: schema.version,
-            attributes: schema
-                .block
-                .attributes
-                .iter()
-                .map(attribute_to_wire)
-                .collect(),
-            block_types: Vec::new(),
-            description: schema.block.description.clone(),
-            description_kind: wire::StringKind::Markdown as i32,
-            deprecated: false,
-        }),
+        block: Some(block_to_wire(&schema.block, schema.version)),
+    }
+}
+
+fn block_to_wire(block: &Block, version: i64) -> wire::schema::Block {
+    use wire::schema::nested_block::NestingMode;
+    wire::schema::Block {
+        version,
+        attributes: block.attributes.iter().map(attribute_to_wire).collect(),
+        block_types: block
+            .blocks
+            .iter()
+            .map(|b| wire::schema::NestedBlock {
+                type_name: b.name.to_string(),
+                block: Some(block_to_wire(&b.block, version)),
+                nesting: NestingMode::Single as i32,
+                min_items: 0,
+                max_items: 1,
+            })
+            .collect(),
+        description: block.description.clone(),
+        description_kind: wire::StringKind::Markdown as i32,
+        deprecated: false,
     }
 }
 
@@ -448,6 +458,31 @@ mod tests {
         assert!(secret.computed && secret.sensitive && !secret.optional);
         let flag = by_name("flag");
         assert!(flag.optional && flag.computed);
+    }
+
+    #[test]
+    fn a_nested_block_reaches_the_wire_as_single_at_most_once() {
+        let schema = Schema::new(
+            1,
+            Block::new("p", vec![Attribute::optional("a", Type::String)]).with_block(
+                "inner",
+                Block::new(
+                    "i",
+                    vec![Attribute::required("b", Type::String).sensitive()],
+                ),
+            ),
+        );
+        let block = schema_to_wire(&schema).block.expect("block");
+        assert_eq!(block.block_types.len(), 1);
+        let nested = &block.block_types[0];
+        assert_eq!(nested.type_name, "inner");
+        assert_eq!(
+            nested.nesting,
+            wire::schema::nested_block::NestingMode::Single as i32
+        );
+        assert_eq!((nested.min_items, nested.max_items), (0, 1));
+        let inner = nested.block.as_ref().expect("inner block");
+        assert!(inner.attributes[0].required && inner.attributes[0].sensitive);
     }
 
     #[test]
