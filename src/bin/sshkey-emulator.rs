@@ -1,13 +1,15 @@
-//! `sshkey-emulator`: serves the ECS, ENS and CVM key-pair APIs on one local port.
+//! `sshkey-emulator`: serves the ECS, ENS and CVM key-pair APIs and both vendors' STS
+//! AssumeRole on one local port.
 //! All logic lives in `sshkey::emulator`; this only parses flags and waits for a signal.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use sshkey::cloud::sign::Credentials;
-use sshkey::emulator::{self, BoundDelete, EmulatorConfig, RateLimit};
+use sshkey::emulator::{self, BoundDelete, EmulatorConfig, RateLimit, Role};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum BoundDeleteArg {
@@ -26,7 +28,13 @@ enum BoundDeleteArg {
 /// key-pair action (DescribeKeyPairs, CreateKeyPair, ImportKeyPair, DeleteKeyPairs,
 /// AssociateInstancesKeyPairs, DisassociateInstancesKeyPairs) and 40/s for DescribeInstances,
 /// answered HTTP 200 `RequestLimitExceeded`. ECS and ENS publish no quotas and are unlimited
-/// unless --rate sets one (answered HTTP 400 `Throttling.User`).
+/// unless --rate sets one (answered HTTP 400 `Throttling.User`). STS AssumeRole is limited to
+/// Tencent's documented 600/s and Alibaba's 100/s.
+///
+/// STS AssumeRole (Alibaba 2015-04-01, Tencent 2018-08-13) issues temporary credentials for the
+/// roles given with --role (by default one per vendor: acs:ram::1000000000000000:role/sshkey-emulator
+/// and qcs::cam::uin/100000000000:roleName/sshkey-emulator); every API accepts them with their
+/// token until they expire.
 #[derive(Debug, Parser)]
 #[command(name = "sshkey-emulator", version)]
 struct Args {
@@ -53,9 +61,19 @@ struct Args {
     /// Latency added to every API call, in milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
-    /// Keep state in this JSON file across restarts (written atomically).
+    /// Keep state in this JSON file across restarts (written atomically). Issued temporary
+    /// credentials are kept in memory only.
     #[arg(long)]
     state_file: Option<PathBuf>,
+    /// A role STS AssumeRole lets callers assume, `acs:ram::...` (Alibaba) or `qcs::cam::...`
+    /// (Tencent); with `,external_id=VALUE` only requests carrying that ExternalId may assume
+    /// it. Repeatable; given roles replace the two default ones.
+    #[arg(long = "role", value_name = "ARN[,external_id=VALUE]")]
+    roles: Vec<Role>,
+    /// Testing knob: issued temporary credentials expire after at most SECONDS, whatever
+    /// DurationSeconds asked, so tests can see expiry and renewal in seconds.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    sts_lifetime: Option<u64>,
 }
 
 #[tokio::main]
@@ -72,6 +90,12 @@ async fn main() -> anyhow::Result<()> {
     let config = EmulatorConfig {
         listen: args.listen,
         credentials: Credentials::new(args.access_key_id, args.access_key_secret),
+        roles: if args.roles.is_empty() {
+            Role::defaults()
+        } else {
+            args.roles
+        },
+        sts_lifetime: args.sts_lifetime.map(Duration::from_secs),
         ecs_bound_delete: match args.ecs_bound_delete {
             BoundDeleteArg::Reject => BoundDelete::Reject,
             BoundDeleteArg::Allow => BoundDelete::Allow,

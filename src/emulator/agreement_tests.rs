@@ -4,6 +4,10 @@
 //! They are kept apart on purpose (see the [module doc](super)); this is what keeps them
 //! honest. A failure here means one of the two misreads the clouds' documents
 //! (`REFERENCE.md` and the seeds): find out which and fix that one, not whichever is easier.
+//!
+//! The two STS ([`StsProfile`](crate::emulator::sts_profile::StsProfile), AssumeRole's rates
+//! among them) are not compared: the provider's table has rows for the three key-pair clouds
+//! only, so there is nothing on its side to agree with yet.
 
 use crate::cloud::rules::{BindRunning, InstanceKey, NameRuleError, ReadAhead};
 use crate::cloud::CloudKind;

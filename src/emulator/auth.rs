@@ -1,16 +1,25 @@
-//! Routing and authentication: which cloud a request is for, and whether it is genuinely signed.
+//! Routing and authentication: which API a request is for, and whether it is genuinely signed.
 //!
-//! All three clouds share one listener at `/`, as the official SDKs post to the root of the
-//! endpoint they are given. The signature scheme tells the clouds apart (`TC3-HMAC-SHA256` is
-//! Tencent, `ACS3-HMAC-SHA256` or a `Signature` parameter is Alibaba) and the API version tells
-//! ECS from ENS. Verification uses [`crate::cloud::sign`], the same code our client signs with,
-//! but always rebuilds the canonical form from what the request itself declares.
+//! All five APIs share one listener at `/`, as the official SDKs post to the root of the
+//! endpoint they are given. The signature scheme tells the vendors apart (`TC3-HMAC-SHA256` is
+//! Tencent, `ACS3-HMAC-SHA256` or a `Signature` parameter is Alibaba); the API version tells
+//! ECS, ENS and Alibaba STS apart, and the TC3 credential scope's service CVM from Tencent STS.
+//! Verification uses [`crate::cloud::sign`], the same code our client signs with, but always
+//! rebuilds the canonical form from what the request itself declares.
+//!
+//! The key a request names is looked up in the [`KeyRing`]: the long-term pair or a temporary
+//! pair the STS issued, whose token must come with it (ACS3 `x-acs-security-token`, V2
+//! `SecurityToken`, TC3 `X-TC-Token`). A token that does not fit is refused before the
+//! signature is checked, with the vendor's codes from its
+//! [`StsProfile`](super::sts_profile::StsProfile).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crate::cloud::sign::{acs3, encode, tc3, v2, Credentials, RequestParts, SignError};
 
+use super::api::{Api, Vendor};
+use super::credentials::{KeyRefusal, KeyRing};
 use super::profile::Cloud;
 use super::wire::{ApiError, ApiRequest, Params};
 
@@ -19,11 +28,18 @@ pub(crate) const ALIBABA_SKEW_SECS: i64 = 15 * 60;
 /// Tencent's accepted clock skew for `X-TC-Timestamp`.
 pub(crate) const TENCENT_SKEW_SECS: i64 = 5 * 60;
 
-// Parameters every V2 request carries; they are not part of the operation.
-const V2_COMMON: [&str; 9] = [
+/// Where each scheme carries the token of temporary credentials.
+const ACS3_TOKEN_HEADER: &str = "x-acs-security-token";
+const V2_TOKEN_PARAM: &str = "SecurityToken";
+const TC3_TOKEN_HEADER: &str = "x-tc-token";
+
+// Parameters every V2 request carries; they are not part of the operation (and the token,
+// being a credential, must not reach the call log).
+const V2_COMMON: [&str; 10] = [
     "AccessKeyId",
     "Action",
     "Format",
+    "SecurityToken",
     "Signature",
     "SignatureMethod",
     "SignatureNonce",
@@ -72,8 +88,8 @@ impl Received<'_> {
 /// A request that failed before reaching an operation, with what could be decoded of it.
 #[derive(Debug, Clone)]
 pub(crate) struct Rejected {
-    /// Best guess of the cloud (decides the error envelope).
-    pub cloud: Cloud,
+    /// Best guess of the API (its vendor decides the error envelope).
+    pub cloud: Api,
     /// Action, if the request named one.
     pub action: String,
     /// Decoded parameters, for the call log.
@@ -82,26 +98,33 @@ pub(crate) struct Rejected {
     pub error: ApiError,
 }
 
-/// Checks signatures, timestamps and nonces against one configured access key.
+/// Checks signatures, timestamps and nonces against the configured access key and the
+/// temporary keys issued since.
 #[derive(Debug)]
 pub struct Authenticator {
-    creds: Credentials,
+    keys: KeyRing,
     // nonce -> Unix second after which it may be forgotten (it would be rejected as stale).
     nonces: Mutex<HashMap<String, i64>>,
 }
 
 impl Authenticator {
-    /// Accepts requests signed with `creds`.
+    /// Accepts requests signed with `creds`, and with the temporary keys the STS will issue.
     pub fn new(creds: Credentials) -> Self {
         Self {
-            creds,
+            keys: KeyRing::new(creds),
             nonces: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Forgets every nonce seen (admin reset).
+    /// The accepted keys, where the STS adds the ones it issues.
+    pub(crate) fn keys(&self) -> &KeyRing {
+        &self.keys
+    }
+
+    /// Forgets every nonce seen and every temporary key issued (admin reset).
     pub(crate) fn reset(&self) {
         self.nonces_lock().clear();
+        self.keys.forget_issued();
     }
 
     fn nonces_lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, i64>> {
@@ -166,26 +189,42 @@ impl Authenticator {
     ) -> Result<ApiRequest, Box<Rejected>> {
         let action = req.header("x-tc-action").unwrap_or("").to_string();
         let params = tencent_params(req);
+        let parsed = tc3::Authorization::parse(authorization);
+        // The credential scope names the service, so even a refusal is logged against it.
+        let api = parsed.as_ref().map_or(Api::KeyPairs(Cloud::Cvm), |a| {
+            Api::tencent_by_service(&a.service)
+        });
         let reject = |code: &str, message: &str| {
             Box::new(Rejected {
-                cloud: Cloud::Cvm,
+                cloud: api,
                 action: action.clone(),
                 params: params.clone(),
                 error: ApiError::new(401, code, message),
             })
         };
-        let auth = tc3::Authorization::parse(authorization).map_err(|e| {
+        let auth = parsed.map_err(|e| {
             reject(
                 "AuthFailure.InvalidAuthorization",
                 &format!("Authorization is invalid: {e}"),
             )
         })?;
-        if auth.secret_id != self.creds.access_key_id {
-            return Err(reject(
-                "AuthFailure.SecretIdNotFound",
-                "The SecretId is not found.",
-            ));
-        }
+        let secret = self
+            .keys
+            .secret_for(
+                Vendor::Tencent,
+                &auth.secret_id,
+                req.header(TC3_TOKEN_HEADER),
+                now,
+            )
+            .map_err(|refusal| match refusal {
+                KeyRefusal::Unknown => {
+                    reject("AuthFailure.SecretIdNotFound", "The SecretId is not found.")
+                }
+                KeyRefusal::Token(problem) => {
+                    let r = Vendor::Tencent.sts().token_codes.of(problem);
+                    reject(r.code, r.message)
+                }
+            })?;
         let timestamp: i64 = req
             .header("x-tc-timestamp")
             .and_then(|t| t.trim().parse().ok())
@@ -201,7 +240,7 @@ impl Authenticator {
                 "The signature has expired: the request timestamp is too far from server time.",
             ));
         }
-        tc3::verify(req, &auth, timestamp, &self.creds.access_key_secret).map_err(|e| match e {
+        tc3::verify(req, &auth, timestamp, &secret).map_err(|e| match e {
             SignError::MissingHeader(h) => reject(
                 "AuthFailure.InvalidAuthorization",
                 &format!("Signed header {h} is missing."),
@@ -212,7 +251,7 @@ impl Authenticator {
             ),
         })?;
         let version = req.header("x-tc-version").unwrap_or("");
-        if version != Cloud::Cvm.profile().version {
+        if version != api.version() {
             return Err(reject(
                 "NoSuchVersion",
                 &format!("The API version {version} does not exist."),
@@ -220,11 +259,30 @@ impl Authenticator {
         }
         let region = req.header("x-tc-region").unwrap_or("").to_string();
         Ok(ApiRequest {
-            cloud: Cloud::Cvm,
+            cloud: api,
             action,
             region,
             params,
         })
+    }
+
+    /// The secret of an Alibaba request's key, or the Alibaba refusal.
+    fn alibaba_secret(
+        &self,
+        key_id: &str,
+        token: Option<&str>,
+        now: i64,
+    ) -> Result<String, ApiError> {
+        self.keys
+            .secret_for(Vendor::Alibaba, key_id, token, now)
+            .map_err(|refusal| match refusal {
+                KeyRefusal::Unknown => ApiError::new(
+                    404,
+                    "InvalidAccessKeyId.NotFound",
+                    "Specified access key is not found.",
+                ),
+                KeyRefusal::Token(problem) => Vendor::Alibaba.sts().token_codes.of(problem).error(),
+            })
     }
 
     fn acs3(
@@ -237,15 +295,17 @@ impl Authenticator {
         let action = req.header("x-acs-action").unwrap_or("").to_string();
         let pairs = alibaba_pairs(req);
         let params = Params::from_pairs(&pairs);
-        let cloud = Cloud::alibaba_by_version(version);
-        let reject = |status: u16, code: &str, message: &str| {
+        let api = Api::alibaba_by_version(version);
+        let rejected = |error: ApiError| {
             Box::new(Rejected {
-                cloud: cloud.unwrap_or(Cloud::Ecs),
+                cloud: api.unwrap_or(Api::KeyPairs(Cloud::Ecs)),
                 action: action.clone(),
                 params: params.clone(),
-                error: ApiError::new(status, code, message),
+                error,
             })
         };
+        let reject =
+            |status: u16, code: &str, message: &str| rejected(ApiError::new(status, code, message));
         let auth = acs3::Authorization::parse(authorization).map_err(|e| {
             reject(
                 400,
@@ -253,13 +313,9 @@ impl Authenticator {
                 &format!("The request signature does not conform to Aliyun standards: {e}"),
             )
         })?;
-        if auth.access_key_id != self.creds.access_key_id {
-            return Err(reject(
-                404,
-                "InvalidAccessKeyId.NotFound",
-                "Specified access key is not found.",
-            ));
-        }
+        let secret = self
+            .alibaba_secret(&auth.access_key_id, req.header(ACS3_TOKEN_HEADER), now)
+            .map_err(rejected)?;
         let date = req
             .header("x-acs-date")
             .and_then(acs3::parse_date)
@@ -272,7 +328,7 @@ impl Authenticator {
             })?;
         check_alibaba_time(date.unix_timestamp(), now)
             .map_err(|m| reject(400, "InvalidTimeStamp.Expired", m))?;
-        acs3::verify(req, &auth, &self.creds.access_key_secret).map_err(|e| match e {
+        acs3::verify(req, &auth, &secret).map_err(|e| match e {
             SignError::MissingHeader(h) => reject(
                 400,
                 "IncompleteSignature",
@@ -284,7 +340,7 @@ impl Authenticator {
                 "Specified signature is not matched with our calculation.",
             ),
         })?;
-        let cloud = cloud.ok_or_else(|| {
+        let api = api.ok_or_else(|| {
             reject(
                 400,
                 "InvalidVersion",
@@ -307,7 +363,7 @@ impl Authenticator {
         }
         let region = params.str("RegionId").unwrap_or_default();
         Ok(ApiRequest {
-            cloud,
+            cloud: api,
             action,
             region,
             params,
@@ -324,15 +380,17 @@ impl Authenticator {
             .cloned()
             .collect();
         let params = Params::from_pairs(&op_pairs);
-        let cloud = Cloud::alibaba_by_version(&version);
-        let reject = |status: u16, code: &str, message: &str| {
+        let api = Api::alibaba_by_version(&version);
+        let rejected = |error: ApiError| {
             Box::new(Rejected {
-                cloud: cloud.unwrap_or(Cloud::Ecs),
+                cloud: api.unwrap_or(Api::KeyPairs(Cloud::Ecs)),
                 action: action.clone(),
                 params: params.clone(),
-                error: ApiError::new(status, code, message),
+                error,
             })
         };
+        let reject =
+            |status: u16, code: &str, message: &str| rejected(ApiError::new(status, code, message));
         if v2::param(&pairs, "Signature").is_none() {
             return Err(reject(
                 400,
@@ -340,18 +398,14 @@ impl Authenticator {
                 "The request signature does not conform to Aliyun standards.",
             ));
         }
-        if get("AccessKeyId") != self.creds.access_key_id {
-            return Err(reject(
-                404,
-                "InvalidAccessKeyId.NotFound",
-                "Specified access key is not found.",
-            ));
-        }
+        let secret = self
+            .alibaba_secret(&get("AccessKeyId"), v2::param(&pairs, V2_TOKEN_PARAM), now)
+            .map_err(rejected)?;
         let ts = acs3::parse_date(&get("Timestamp"))
             .ok_or_else(|| reject(400, "MissingParameter", "The input parameter \"Timestamp\" that is mandatory for processing this request is not supplied."))?;
         check_alibaba_time(ts.unix_timestamp(), now)
             .map_err(|m| reject(400, "InvalidTimeStamp.Expired", m))?;
-        v2::verify(req.method, &pairs, &self.creds.access_key_secret).map_err(|e| match e {
+        v2::verify(req.method, &pairs, &secret).map_err(|e| match e {
             // Like the real service, reveal the server's string to sign: the legacy SDKs parse
             // it to tell a wrong secret from a signing bug.
             SignError::SignatureMismatch => reject(
@@ -364,7 +418,7 @@ impl Authenticator {
             ),
             other => reject(400, "IncompleteSignature", &other.to_string()),
         })?;
-        let cloud = cloud.ok_or_else(|| {
+        let api = api.ok_or_else(|| {
             reject(
                 400,
                 "InvalidVersion",
@@ -388,7 +442,7 @@ impl Authenticator {
         }
         let region = params.str("RegionId").unwrap_or_default();
         Ok(ApiRequest {
-            cloud,
+            cloud: api,
             action,
             region,
             params,
@@ -451,6 +505,14 @@ mod tests {
     }
 
     fn signed_acs3(nonce: &str) -> (http::HeaderMap, http::Uri) {
+        signed_acs3_with(nonce, "2014-05-26", &Credentials::new("id", "s"))
+    }
+
+    fn signed_acs3_with(
+        nonce: &str,
+        version: &str,
+        creds: &Credentials,
+    ) -> (http::HeaderMap, http::Uri) {
         let query = vec![("RegionId".to_string(), "cn-hangzhou".to_string())];
         let headers = acs3::sign_request(
             &acs3::SignInput {
@@ -459,12 +521,16 @@ mod tests {
                 query: &query,
                 body: b"",
                 action: "DescribeKeyPairs",
-                version: "2014-05-26",
+                version,
                 date: "2024-01-01T00:00:00Z",
                 nonce,
             },
-            &Credentials::new("id", "s"),
+            creds,
         );
+        header_map(headers)
+    }
+
+    fn header_map(headers: Vec<(String, String)>) -> (http::HeaderMap, http::Uri) {
         let mut map = http::HeaderMap::new();
         for (name, value) in headers {
             map.append(
@@ -493,7 +559,7 @@ mod tests {
         let call = a.authenticate_http(&received, JAN_2024).unwrap();
         assert_eq!(
             (call.cloud, call.action.as_str()),
-            (Cloud::Ecs, "DescribeKeyPairs")
+            (Api::KeyPairs(Cloud::Ecs), "DescribeKeyPairs")
         );
         assert_eq!(call.region, "cn-hangzhou");
 
@@ -526,5 +592,161 @@ mod tests {
         };
         let rejected = a.authenticate_http(&received, JAN_2024).unwrap_err();
         assert_eq!(rejected.error.code, "SignatureDoesNotMatch");
+    }
+
+    fn receive(
+        a: &Authenticator,
+        (headers, uri): &(http::HeaderMap, http::Uri),
+        body: &[u8],
+    ) -> Result<ApiRequest, Box<Rejected>> {
+        let received = Received {
+            method: &http::Method::POST,
+            uri,
+            headers,
+            body,
+        };
+        a.authenticate_http(&received, JAN_2024)
+    }
+
+    fn code(result: Result<ApiRequest, Box<Rejected>>) -> String {
+        result.expect_err("rejected").error.code
+    }
+
+    #[test]
+    fn acs3_temporary_keys_need_their_token_and_routes_sts_by_version() {
+        let a = Authenticator::new(Credentials::new("id", "s"));
+        let temp = a.keys().issue(Vendor::Alibaba, JAN_2024 + 60, JAN_2024);
+        let ok = receive(&a, &signed_acs3_with("t1", "2015-04-01", &temp), b"").unwrap();
+        assert_eq!(ok.cloud, Api::Sts(Vendor::Alibaba));
+        let mut bare = temp.clone();
+        bare.security_token = None;
+        assert_eq!(
+            code(receive(
+                &a,
+                &signed_acs3_with("t2", "2014-05-26", &bare),
+                b""
+            )),
+            "MissingSecurityToken"
+        );
+        let long_term = Credentials::new("id", "s").with_token("forged");
+        assert_eq!(
+            code(receive(
+                &a,
+                &signed_acs3_with("t3", "2014-05-26", &long_term),
+                b""
+            )),
+            "InvalidSecurityToken.Malformed"
+        );
+        let expired = a.keys().issue(Vendor::Alibaba, JAN_2024, JAN_2024);
+        assert_eq!(
+            code(receive(
+                &a,
+                &signed_acs3_with("t4", "2017-11-10", &expired),
+                b""
+            )),
+            "InvalidSecurityToken.Expired"
+        );
+        // With its token, the signature is checked with the temporary key's own secret.
+        let mut wrong = temp.clone();
+        wrong.access_key_secret = "nope".into();
+        assert_eq!(
+            code(receive(
+                &a,
+                &signed_acs3_with("t5", "2014-05-26", &wrong),
+                b""
+            )),
+            "SignatureDoesNotMatch"
+        );
+        a.reset();
+        assert_eq!(
+            code(receive(
+                &a,
+                &signed_acs3_with("t6", "2014-05-26", &temp),
+                b""
+            )),
+            "InvalidAccessKeyId.NotFound"
+        );
+    }
+
+    #[test]
+    fn v2_security_token_is_checked_and_kept_out_of_the_parameters() {
+        let a = Authenticator::new(Credentials::new("id", "s"));
+        let temp = a.keys().issue(Vendor::Alibaba, JAN_2024 + 60, JAN_2024);
+        let form = |creds: &Credentials, nonce: &str| {
+            let mut pairs = vec![
+                ("Action".to_string(), "AssumeRole".to_string()),
+                ("Version".to_string(), "2015-04-01".to_string()),
+                ("RoleArn".to_string(), "acs:ram::1:role/x".to_string()),
+            ];
+            v2::sign_params("POST", &mut pairs, creds, nonce, "2024-01-01T00:00:00Z");
+            encode::encode_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        };
+        let (mut headers, _) = header_map(vec![]);
+        let uri = http::Uri::from_static("http://127.0.0.1:8080/");
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        let request = (headers, uri);
+        let body = form(&temp, "v1");
+        let call = receive(&a, &request, body.as_bytes()).unwrap();
+        assert_eq!(call.cloud, Api::Sts(Vendor::Alibaba));
+        assert_eq!(
+            call.params.str("RoleArn").as_deref(),
+            Some("acs:ram::1:role/x")
+        );
+        assert!(call.params.0.get("SecurityToken").is_none());
+        let other = a.keys().issue(Vendor::Alibaba, JAN_2024 + 60, JAN_2024);
+        let mut swapped = temp.clone();
+        swapped.security_token = other.security_token.clone();
+        let body = form(&swapped, "v2");
+        assert_eq!(
+            code(receive(&a, &request, body.as_bytes())),
+            "InvalidSecurityToken.MismatchWithAccessKey"
+        );
+    }
+
+    #[test]
+    fn tc3_routes_sts_by_scope_and_checks_x_tc_token() {
+        let a = Authenticator::new(Credentials::new("id", "s"));
+        let temp = a.keys().issue(Vendor::Tencent, JAN_2024 + 60, JAN_2024);
+        let signed = |creds: &Credentials, service: &str, version: &str| {
+            let headers = tc3::sign_request(
+                &tc3::SignInput {
+                    host: "127.0.0.1:8080",
+                    service,
+                    action: "AssumeRole",
+                    version,
+                    region: "ap-guangzhou",
+                    timestamp: JAN_2024,
+                    payload: b"{}",
+                },
+                creds,
+            );
+            header_map(headers)
+        };
+        let call = receive(&a, &signed(&temp, "sts", "2018-08-13"), b"{}").unwrap();
+        assert_eq!(call.cloud, Api::Sts(Vendor::Tencent));
+        assert_eq!(call.region, "ap-guangzhou");
+        // STS at CVM's version, and CVM at STS's, are no such version.
+        assert_eq!(
+            code(receive(&a, &signed(&temp, "sts", "2017-03-12"), b"{}")),
+            "NoSuchVersion"
+        );
+        assert_eq!(
+            code(receive(&a, &signed(&temp, "cvm", "2018-08-13"), b"{}")),
+            "NoSuchVersion"
+        );
+        let mut bare = temp.clone();
+        bare.security_token = None;
+        let refused = receive(&a, &signed(&bare, "cvm", "2017-03-12"), b"{}").unwrap_err();
+        assert_eq!(refused.error.code, "AuthFailure.TokenFailure");
+        assert_eq!(refused.cloud, Api::KeyPairs(Cloud::Cvm));
+        // Alibaba's temporary keys are unknown to Tencent's APIs.
+        let alibaba = a.keys().issue(Vendor::Alibaba, JAN_2024 + 60, JAN_2024);
+        assert_eq!(
+            code(receive(&a, &signed(&alibaba, "cvm", "2017-03-12"), b"{}")),
+            "AuthFailure.SecretIdNotFound"
+        );
     }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::profile::Cloud;
+use super::api::Api;
 use super::rates;
 use super::wire::ApiError;
 
@@ -59,10 +59,10 @@ pub(crate) enum Effect {
 }
 
 impl Fault {
-    /// This fault's effect on a call to `cloud`.
-    pub(crate) fn effect(&self, cloud: Cloud) -> Effect {
+    /// This fault's effect on a call to `api`.
+    pub(crate) fn effect(&self, api: impl Into<Api>) -> Effect {
         match self.kind {
-            FaultKind::Throttle => Effect::Refuse(rates::throttled(cloud)),
+            FaultKind::Throttle => Effect::Refuse(rates::throttled(api)),
             FaultKind::ServerError => Effect::Refuse(ApiError::new(
                 500,
                 "InternalError",
@@ -104,6 +104,7 @@ impl Faults {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::emulator::profile::Cloud;
 
     fn fault(action: &str, kind: FaultKind, count: u32) -> Fault {
         Fault {

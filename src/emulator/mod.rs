@@ -1,5 +1,7 @@
 //! An emulator of the Alibaba Cloud ECS (2014-05-26), Alibaba Cloud ENS (2017-11-10) and Tencent
 //! Cloud CVM (2017-03-12) key-pair APIs: real wire formats, real signatures, the seeds' semantics.
+//! Beside them, on the same port, each vendor's STS AssumeRole (Alibaba 2015-04-01, Tencent
+//! 2018-08-13), whose temporary credentials every API then accepts with their token.
 //!
 //! It is the provider's acceptance-test backend and the demo's default endpoint, so it must be
 //! indistinguishable from the clouds for the calls we make - including to the official SDKs.
@@ -20,16 +22,21 @@
 //!
 //! - [`server`]: accept loop, per-connection task (with the kill switch `drop_after_commit`
 //!   needs) and the API handler, which runs a call through the steps below in order.
+//! - [`api`]: which of the five APIs a call is for, and whose wire conventions it follows.
 //! - [`auth`]: routing by signature scheme and API version; signature, timestamp and nonce checks.
+//! - [`credentials`]: the accepted keys: the long-term pair and the temporary pairs issued,
+//!   each with its token and expiry.
 //! - [`rates`]: which request rate limit applies to a call (documented or configured) and the
 //!   sliding windows that enforce it.
 //! - [`faults`]: failures injected through the admin API.
 //! - [`state`]: what every connection shares (store, call log, faults, rate windows) behind
 //!   one lock.
 //! - [`ops`]: the operations, written once for the three clouds, one module per family,
-//!   parameterized by [`profile`].
+//!   parameterized by [`profile`]; and AssumeRole, written once for the two STS, parameterized
+//!   by [`sts_profile`].
 //! - [`profile`]: the per-cloud differences as data, with [`names`] (name rules) and [`ids`]
-//!   (id shapes).
+//!   (id shapes); [`sts_profile`]: the same for the two STS and their credentials.
+//! - [`roles`]: the roles AssumeRole lets callers assume (`--role`).
 //! - [`wire`]: decoded requests, parameter access, error and success envelopes.
 //! - [`render`]: response bodies in each cloud's real shape.
 //! - [`store`]: key pairs and instances, knowing nothing about the wire.
@@ -39,12 +46,15 @@
 //! - [`admin`]: the `/_emulator/` API for tests.
 //!
 //! Default credentials: access key id [`DEFAULT_ACCESS_KEY_ID`], secret
-//! [`DEFAULT_ACCESS_KEY_SECRET`] (they serve as Tencent SecretId/SecretKey too).
+//! [`DEFAULT_ACCESS_KEY_SECRET`] (they serve as Tencent SecretId/SecretKey too). Default roles:
+//! [`DEFAULT_ALIBABA_ROLE_ARN`] and [`DEFAULT_TENCENT_ROLE_ARN`].
 
 pub mod admin;
 #[cfg(test)]
 mod agreement_tests;
+pub mod api;
 pub mod auth;
+pub mod credentials;
 pub mod faults;
 pub mod ids;
 pub mod keys;
@@ -54,14 +64,17 @@ pub mod persist;
 pub mod profile;
 pub mod rates;
 pub mod render;
+pub mod roles;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod sts_profile;
 pub mod wire;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -70,6 +83,7 @@ use crate::cloud::sign::Credentials;
 pub use profile::BoundDelete;
 pub use profile::Cloud;
 pub use rates::{RateLimit, RateParseError};
+pub use roles::{Role, RoleParseError, DEFAULT_ALIBABA_ROLE_ARN, DEFAULT_TENCENT_ROLE_ARN};
 
 /// Default access key id accepted by the emulator.
 pub const DEFAULT_ACCESS_KEY_ID: &str = "sshkey-emulator-id";
@@ -83,8 +97,16 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub struct EmulatorConfig {
     /// Address to bind; port 0 picks a free port.
     pub listen: SocketAddr,
-    /// The one access key pair accepted.
+    /// The long-term access key pair accepted (on every API; temporary pairs are issued by the
+    /// STS and accepted with their tokens besides it).
     pub credentials: Credentials,
+    /// The roles STS AssumeRole lets callers assume (`--role`); each belongs to the vendor its
+    /// ARN prefix names. Default: [`Role::defaults`], one per vendor, no external ids.
+    pub roles: Vec<Role>,
+    /// A testing knob (`--sts-lifetime`): issued temporary credentials expire after at most
+    /// this long, whatever `DurationSeconds` asked, so tests can watch expiry and renewal in
+    /// seconds. `None` (the default) is the requested duration.
+    pub sts_lifetime: Option<Duration>,
     /// ECS DeleteKeyPairs behaviour for keys still bound to instances.
     pub ecs_bound_delete: BoundDelete,
     /// Configured per-action rate limits (`--rate [CLOUD:]ACTION=N`), for one cloud or every
@@ -104,6 +126,8 @@ impl Default for EmulatorConfig {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             credentials: Credentials::new(DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET),
+            roles: Role::defaults(),
+            sts_lifetime: None,
             ecs_bound_delete: BoundDelete::Reject,
             rates: Vec::new(),
             builtin_rates: true,

@@ -11,12 +11,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::api::Vendor;
 pub(crate) use super::ids::IdShape;
 use super::keys::PrivateKeyFormat;
 pub(crate) use super::names::{NameRule, NameViolation};
 use super::wire::ListEncoding;
 
-/// The three emulated endpoints.
+/// The three emulated key-pair APIs (the STS beside them are [`super::api::Api::Sts`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Cloud {
@@ -55,9 +56,12 @@ impl Cloud {
         }
     }
 
-    /// Whether this cloud speaks the Alibaba wire format (errors with HTTP statuses).
-    pub(crate) fn is_alibaba(self) -> bool {
-        !matches!(self, Cloud::Cvm)
+    /// Whose wire conventions (and whose STS) this cloud follows.
+    pub fn vendor(self) -> Vendor {
+        match self {
+            Cloud::Ecs | Cloud::Ens => Vendor::Alibaba,
+            Cloud::Cvm => Vendor::Tencent,
+        }
     }
 
     /// The static profile of this cloud.

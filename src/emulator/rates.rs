@@ -1,26 +1,29 @@
 //! Request rate limits: which limit applies to a call, and the windows that count calls.
 //!
-//! A limit comes from one of three places: the cloud's documented per-second limits
-//! ([`Profile::builtin_rates`](super::profile::Profile::builtin_rates); only CVM publishes any,
-//! ECS and ENS throttle with per-account quotas they do not publish), a limit configured for every
-//! cloud (`--rate ACTION=N`) and a limit configured for one cloud (`--rate ecs:ACTION=N`). Every
-//! limit that applies to a call is enforced, so the strictest one wins; `--no-builtin-rates`
-//! drops the documented ones. Each (cloud, action) pair has one sliding one-second window of the
-//! calls it admitted; a refused call does not count.
+//! A limit comes from one of three places: the API's documented per-second limits
+//! ([`Profile::builtin_rates`](super::profile::Profile::builtin_rates): only CVM publishes any,
+//! ECS and ENS throttle with per-account quotas they do not publish;
+//! [`StsProfile::builtin_rates`](super::sts_profile::StsProfile::builtin_rates): both STS
+//! publish AssumeRole's), a limit configured for every API (`--rate ACTION=N`) and a limit
+//! configured for one key-pair cloud (`--rate ecs:ACTION=N`). Every limit that applies to a
+//! call is enforced, so the strictest one wins; `--no-builtin-rates` drops the documented ones.
+//! Each (API, action) pair has one sliding one-second window of the calls it admitted; a
+//! refused call does not count.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
+use super::api::Api;
 use super::profile::Cloud;
 use super::wire::ApiError;
 
-/// A configured limit: at most `per_second` calls of `action` per second, on one cloud or on
-/// every cloud.
+/// A configured limit: at most `per_second` calls of `action` per second, on one key-pair
+/// cloud or on every API (the two STS included).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RateLimit {
-    /// The cloud it applies to; `None` is every cloud.
+    /// The cloud it applies to; `None` is every API.
     pub cloud: Option<Cloud>,
     /// The action, e.g. `DescribeKeyPairs`.
     pub action: String,
@@ -38,9 +41,9 @@ impl RateLimit {
         }
     }
 
-    /// Whether this limit counts calls of `action` on `cloud`.
-    pub(crate) fn applies_to(&self, cloud: Cloud, action: &str) -> bool {
-        self.action == action && self.cloud.is_none_or(|c| c == cloud)
+    /// Whether this limit counts calls of `action` on `api`.
+    pub(crate) fn applies_to(&self, api: Api, action: &str) -> bool {
+        self.action == action && self.cloud.is_none_or(|c| Api::KeyPairs(c) == api)
     }
 }
 
@@ -101,30 +104,30 @@ impl fmt::Display for RateLimit {
     }
 }
 
-/// The per-second limit for `action` on `cloud`, if any: the strictest of the cloud's documented
+/// The per-second limit for `action` on `api`, if any: the strictest of the API's documented
 /// limit (only when `builtin`) and every configured limit that applies.
 pub(crate) fn limit_for(
-    cloud: Cloud,
+    api: impl Into<Api>,
     action: &str,
     builtin: bool,
     configured: &[RateLimit],
 ) -> Option<u32> {
-    let documented = builtin
-        .then(|| cloud.profile().builtin_rate(action))
-        .flatten();
+    let api = api.into();
+    let documented = builtin.then(|| api.builtin_rate(action)).flatten();
     configured
         .iter()
-        .filter(|r| r.applies_to(cloud, action))
+        .filter(|r| r.applies_to(api, action))
         .map(|r| r.per_second)
         .chain(documented)
         .min()
 }
 
-/// The answer to a call over its limit: the cloud's throttling code, HTTP 400 on Alibaba
-/// ("most often", per its documents) and, like every Tencent error, 200 on CVM.
-pub(crate) fn throttled(cloud: Cloud) -> ApiError {
-    let code = cloud.profile().codes.throttled;
-    if cloud.is_alibaba() {
+/// The answer to a call over its limit: the API's throttling code, HTTP 400 on Alibaba
+/// ("most often", per its documents) and, like every Tencent error, 200 on Tencent.
+pub(crate) fn throttled(api: impl Into<Api>) -> ApiError {
+    let api = api.into();
+    let code = api.throttled_code();
+    if api.is_alibaba() {
         ApiError::new(400, code, "Request was denied due to user flow control.")
     } else {
         ApiError::new(
@@ -135,15 +138,21 @@ pub(crate) fn throttled(cloud: Cloud) -> ApiError {
     }
 }
 
-/// One sliding one-second window of admitted calls per (cloud, action).
+/// One sliding one-second window of admitted calls per (API, action).
 #[derive(Debug, Default)]
-pub(crate) struct RateWindows(HashMap<(Cloud, String), VecDeque<Instant>>);
+pub(crate) struct RateWindows(HashMap<(Api, String), VecDeque<Instant>>);
 
 impl RateWindows {
-    /// Admits a call of `action` on `cloud` at `now` when fewer than `limit` calls were admitted
+    /// Admits a call of `action` on `api` at `now` when fewer than `limit` calls were admitted
     /// in the second before, and counts it; a refused call is not counted.
-    pub(crate) fn admit(&mut self, cloud: Cloud, action: &str, limit: u32, now: Instant) -> bool {
-        let window = self.0.entry((cloud, action.to_string())).or_default();
+    pub(crate) fn admit(
+        &mut self,
+        api: impl Into<Api>,
+        action: &str,
+        limit: u32,
+        now: Instant,
+    ) -> bool {
+        let window = self.0.entry((api.into(), action.to_string())).or_default();
         while window
             .front()
             .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
@@ -207,6 +216,25 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn both_sts_rate_assume_role_and_plain_limits_reach_them() {
+        use crate::emulator::api::Vendor;
+        let (alibaba, tencent) = (Api::Sts(Vendor::Alibaba), Api::Sts(Vendor::Tencent));
+        assert_eq!(limit_for(tencent, "AssumeRole", true, &[]), Some(600));
+        assert_eq!(limit_for(alibaba, "AssumeRole", true, &[]), Some(100));
+        assert_eq!(limit_for(tencent, "AssumeRole", false, &[]), None);
+        let plain = [rate("AssumeRole=3")];
+        assert_eq!(limit_for(alibaba, "AssumeRole", true, &plain), Some(3));
+        // A cloud-qualified limit is for that key-pair API only.
+        let qualified = [rate("cvm:AssumeRole=3")];
+        assert_eq!(
+            limit_for(tencent, "AssumeRole", true, &qualified),
+            Some(600)
+        );
+        assert_eq!(throttled(tencent).code, "RequestLimitExceeded");
+        assert_eq!(throttled(alibaba).status, 400);
     }
 
     #[test]

@@ -4,9 +4,16 @@
 //! once: ECS wraps lists (`KeyPairs.KeyPair[]`, `Results.Result[]`) and types the bind results
 //! as strings; ENS uses a flat `Results[]` with integers and booleans; CVM puts everything under
 //! `Response` with `KeyPairSet[]` / `InstanceSet[]` (names as in the official SDK models).
+//! AssumeRole answers in each STS's shape: Alibaba `AssumedRoleUser` and
+//! `Credentials{AccessKeyId, AccessKeySecret, SecurityToken, Expiration}`, Tencent
+//! `Credentials{Token, TmpSecretId, TmpSecretKey}` with `ExpiredTime` and `Expiration`.
 
 use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
 
+use crate::cloud::sign::Credentials;
+
+use super::api::Vendor;
 use super::profile::Cloud;
 use super::store::{Instance, KeyPair, Os, Status};
 
@@ -197,4 +204,59 @@ pub(crate) fn instance_list(
         })),
         Cloud::Cvm => obj(json!({ "TotalCount": total, "InstanceSet": items })),
     }
+}
+
+/// A role assumed: what AssumeRole answers about it.
+#[derive(Debug)]
+pub(crate) struct AssumedRole<'a> {
+    /// The role's ARN.
+    pub arn: &'a str,
+    /// The request's `RoleSessionName`.
+    pub session: &'a str,
+    /// The issued key, secret and token.
+    pub credentials: &'a Credentials,
+    /// When they expire.
+    pub expires_at: time::OffsetDateTime,
+}
+
+/// AssumeRole's answer, in `vendor`'s shape.
+pub(crate) fn assumed_role(vendor: Vendor, role: &AssumedRole<'_>) -> Map<String, Value> {
+    let c = role.credentials;
+    let token = c.security_token.as_deref().unwrap_or_default();
+    let expiration = timestamp(role.expires_at);
+    match vendor {
+        Vendor::Alibaba => obj(json!({
+            "AssumedRoleUser": {
+                "Arn": format!("{}/{}", role.arn, role.session),
+                "AssumedRoleId": format!("{}:{}", role_id(role.arn), role.session),
+            },
+            "Credentials": {
+                "AccessKeyId": c.access_key_id,
+                "AccessKeySecret": c.access_key_secret,
+                "SecurityToken": token,
+                "Expiration": expiration,
+            },
+        })),
+        Vendor::Tencent => obj(json!({
+            "Credentials": {
+                "Token": token,
+                "TmpSecretId": c.access_key_id,
+                "TmpSecretKey": c.access_key_secret,
+            },
+            "ExpiredTime": role.expires_at.unix_timestamp(),
+            "Expiration": expiration,
+        })),
+    }
+}
+
+/// A role's id as Alibaba shows it (17 digits, e.g. `34458433936495123`): the same for every
+/// session of one role, as a real role's id is, so derived from its ARN.
+fn role_id(arn: &str) -> String {
+    let digest = Sha256::digest(arn.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    format!(
+        "{:017}",
+        u64::from_be_bytes(first) % 100_000_000_000_000_000
+    )
 }

@@ -28,9 +28,9 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 
+use super::api::Api;
 use super::auth::Received;
 use super::faults::Effect;
-use super::profile::Cloud;
 use super::rates;
 use super::state::{CallRecord, Shared};
 use super::wire::{render_error, render_ok};
@@ -220,7 +220,7 @@ async fn api(
     respond(call.cloud, rendered.status, rendered.body)
 }
 
-fn respond(cloud: Cloud, status: u16, body: Value) -> Response {
+fn respond(cloud: Api, status: u16, body: Value) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     // The Tencent SDK only parses an exact `application/json`.
     let content_type = if cloud.is_alibaba() {

@@ -11,11 +11,12 @@ use std::time::Instant;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::api::Api;
 use super::auth::Authenticator;
 use super::faults::{Fault, Faults};
+use super::ops::sts::StsSettings;
 use super::ops::{self, OpsConfig};
 use super::persist;
-use super::profile::Cloud;
 use super::rates::{self, RateWindows};
 use super::store::Store;
 use super::wire::{ApiError, ApiRequest};
@@ -24,8 +25,8 @@ use super::EmulatorConfig;
 /// One entry of `GET /_emulator/calls`.
 #[derive(Debug, Clone, Serialize)]
 pub struct CallRecord {
-    /// `ecs`, `ens` or `cvm`.
-    pub cloud: Cloud,
+    /// `ecs`, `ens`, `cvm`, `alibaba-sts` or `tencent-sts`.
+    pub cloud: Api,
     /// Action name.
     pub action: String,
     /// Decoded operation parameters.
@@ -53,7 +54,7 @@ pub struct Inner {
 pub struct Shared {
     /// Configuration the emulator was started with.
     pub config: EmulatorConfig,
-    /// Signature checking.
+    /// Signature checking, and the keys it accepts.
     pub auth: Authenticator,
     inner: Mutex<Inner>,
 }
@@ -76,7 +77,7 @@ impl Shared {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Clears everything, rate windows included (admin reset).
+    /// Clears everything, rate windows and issued temporary keys included (admin reset).
     pub(crate) fn reset(&self) {
         self.restore(Store::default());
     }
@@ -103,18 +104,23 @@ impl Shared {
         }
     }
 
-    /// Runs one authenticated call against the store, persisting what it changed.
+    /// Runs one authenticated call: an STS call issues keys into the authenticator's key ring,
+    /// a key-pair call runs against the store, which is persisted when it changed.
     pub(super) fn apply(&self, call: &ApiRequest) -> Result<Map<String, Value>, ApiError> {
+        let now = time::OffsetDateTime::now_utc();
+        if let Api::Sts(vendor) = call.cloud {
+            let settings = StsSettings {
+                roles: &self.config.roles,
+                lifetime_cap: self.config.sts_lifetime,
+                keys: self.auth.keys(),
+            };
+            return ops::sts::handle(vendor.sts(), call, &settings, now);
+        }
         let mut inner = self.lock();
         let cfg = OpsConfig {
             ecs_bound_delete: self.config.ecs_bound_delete,
         };
-        let result = ops::handle(
-            &mut inner.store,
-            call,
-            &cfg,
-            time::OffsetDateTime::now_utc(),
-        );
+        let result = ops::handle(&mut inner.store, call, &cfg, now);
         // Describe* never changes anything; every other successful call may have.
         if result.is_ok() && !call.action.starts_with("Describe") {
             self.persist(&inner.store);
@@ -127,18 +133,18 @@ impl Shared {
         self.lock().faults.take(action)
     }
 
-    /// Whether a call of `action` on `cloud` arriving now is over its rate limit; an admitted
-    /// call is counted in the (cloud, action) sliding one-second window.
-    pub(super) fn over_rate(&self, cloud: Cloud, action: &str) -> bool {
+    /// Whether a call of `action` on `api` arriving now is over its rate limit; an admitted
+    /// call is counted in the (API, action) sliding one-second window.
+    pub(super) fn over_rate(&self, api: Api, action: &str) -> bool {
         let Some(limit) =
-            rates::limit_for(cloud, action, self.config.builtin_rates, &self.config.rates)
+            rates::limit_for(api, action, self.config.builtin_rates, &self.config.rates)
         else {
             return false;
         };
         !self
             .lock()
             .rate_windows
-            .admit(cloud, action, limit, Instant::now())
+            .admit(api, action, limit, Instant::now())
     }
 
     /// Appends a call to the log `GET /_emulator/calls` returns.

@@ -8,13 +8,13 @@
 
 use serde_json::{Map, Value};
 
-use super::profile::Cloud;
+use super::api::Api;
 
 /// One decoded, authenticated API call.
 #[derive(Debug, Clone)]
 pub(crate) struct ApiRequest {
-    /// Which cloud the call is for.
-    pub cloud: Cloud,
+    /// Which API the call is for: a key-pair cloud or a vendor's STS.
+    pub cloud: Api,
     /// Action name, e.g. `DeleteKeyPairs`.
     pub action: String,
     /// Region from `RegionId` / `X-TC-Region` (empty if none).
@@ -278,7 +278,7 @@ pub(crate) struct Rendered {
 
 /// Renders a success body: Alibaba adds `RequestId` at the top level, Tencent wraps
 /// everything in `Response`.
-pub(crate) fn render_ok(cloud: Cloud, mut body: Map<String, Value>, request_id: &str) -> Rendered {
+pub(crate) fn render_ok(cloud: Api, mut body: Map<String, Value>, request_id: &str) -> Rendered {
     body.insert("RequestId".into(), Value::String(request_id.to_string()));
     let body = if cloud.is_alibaba() {
         Value::Object(body)
@@ -289,13 +289,13 @@ pub(crate) fn render_ok(cloud: Cloud, mut body: Map<String, Value>, request_id: 
 }
 
 /// Renders an error in the cloud's envelope.
-pub(crate) fn render_error(cloud: Cloud, err: &ApiError, request_id: &str) -> Rendered {
+pub(crate) fn render_error(cloud: Api, err: &ApiError, request_id: &str) -> Rendered {
     if cloud.is_alibaba() {
         Rendered {
             status: err.status,
             body: serde_json::json!({
                 "RequestId": request_id,
-                "HostId": format!("{}.aliyuncs.com", cloud.as_str()),
+                "HostId": format!("{}.aliyuncs.com", cloud.product()),
                 "Code": err.code,
                 "Message": err.message,
                 "Recommend": format!("https://api.aliyun.com/troubleshoot?q={}", err.code),
@@ -317,6 +317,8 @@ pub(crate) fn render_error(cloud: Cloud, err: &ApiError, request_id: &str) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::emulator::api::Vendor;
+    use crate::emulator::profile::Cloud;
 
     fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
         items
@@ -403,13 +405,18 @@ mod tests {
     #[test]
     fn envelopes() {
         let e = ApiError::new(403, "X", "m");
-        let a = render_error(Cloud::Ecs, &e, "r");
+        let a = render_error(Cloud::Ecs.into(), &e, "r");
         assert_eq!(a.status, 403);
         assert_eq!(a.body["Code"], "X");
-        let t = render_error(Cloud::Cvm, &e, "r");
+        assert_eq!(a.body["HostId"], "ecs.aliyuncs.com");
+        let sts = render_error(Api::Sts(Vendor::Alibaba), &e, "r");
+        assert_eq!(sts.body["HostId"], "sts.aliyuncs.com");
+        let t = render_error(Cloud::Cvm.into(), &e, "r");
         assert_eq!(t.status, 200);
         assert_eq!(t.body["Response"]["Error"]["Code"], "X");
-        let ok = render_ok(Cloud::Cvm, Map::new(), "r");
+        let ts = render_error(Api::Sts(Vendor::Tencent), &e, "r");
+        assert_eq!(ts.body["Response"]["Error"]["Code"], "X");
+        let ok = render_ok(Cloud::Cvm.into(), Map::new(), "r");
         assert_eq!(ok.body["Response"]["RequestId"], "r");
     }
 }

@@ -6,14 +6,20 @@
 //! list of ids or one key; one key per attach or several), the profile names the shape and the
 //! operation follows it. One module per family: `key_pairs`, `bindings`, `instances`;
 //! `paging` is shared by the listings. Responses are built by [`super::render`].
+//!
+//! [`sts`] is the STS's AssumeRole, the one operation that is no key-pair call: it issues keys
+//! rather than changing the store, so it is run by [`super::state`] with the key ring and the
+//! configured roles instead of through [`handle`].
 
 mod bindings;
 mod instances;
 mod key_pairs;
 mod paging;
+pub(crate) mod sts;
 
 use serde_json::{Map, Value};
 
+use super::api::Api;
 pub(crate) use super::profile::BoundDelete;
 use super::profile::{Cloud, KeyId, KeyParam, Operation, Profile};
 use super::store::{Store, GLOBAL_REGION};
@@ -38,7 +44,11 @@ pub(crate) fn handle(
     cfg: &OpsConfig,
     now: time::OffsetDateTime,
 ) -> Result<Map<String, Value>, ApiError> {
-    let p = req.cloud.profile();
+    // STS calls are served by `sts`; one that reaches here has no key-pair action to run.
+    let Some(cloud) = req.cloud.key_pairs() else {
+        return Err(unknown_action(req.cloud, &req.action));
+    };
+    let p = cloud.profile();
     if p.regional_keys
         && req.region.is_empty()
         && !REGIONLESS_ACTIONS.contains(&req.action.as_str())
@@ -70,9 +80,9 @@ pub(crate) fn handle(
     }
 }
 
-/// The error for an action this cloud does not have.
-pub(crate) fn unknown_action(cloud: Cloud, action: &str) -> ApiError {
-    if cloud.is_alibaba() {
+/// The error for an action this API does not have.
+pub(crate) fn unknown_action(api: Api, action: &str) -> ApiError {
+    if api.is_alibaba() {
         ApiError::new(
             404,
             "InvalidAction.NotFound",
