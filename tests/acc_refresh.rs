@@ -382,6 +382,8 @@ fn churn_ahead(cloud: &Cloud, endpoint: &str, stop: &AtomicBool) -> usize {
             request_timeout: std::time::Duration::from_secs(10),
             max_retries: 8,
             retry_deadline: std::time::Duration::from_secs(40),
+            assume_role: None,
+            sts_endpoint: None,
         })
         .expect("client");
         let mut changes = 0;

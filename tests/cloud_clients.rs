@@ -40,6 +40,8 @@ fn client(emu: &RunningEmulator, kind: CloudKind) -> Arc<dyn KeyPairApi> {
         request_timeout: Duration::from_secs(5),
         max_retries: 6,
         retry_deadline: Duration::from_secs(30),
+        assume_role: None,
+        sts_endpoint: None,
     })
     .unwrap()
 }

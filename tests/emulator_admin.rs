@@ -460,6 +460,8 @@ async fn admin_api_refuses_non_loopback_clients_and_the_cloud_api_does_not() {
         request_timeout: Duration::from_secs(5),
         max_retries: 0,
         retry_deadline: Duration::from_secs(5),
+        assume_role: None,
+        sts_endpoint: None,
     })
     .unwrap();
     let created = api

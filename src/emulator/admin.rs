@@ -28,6 +28,7 @@ const SNAPSHOT_LIMIT: usize = 64 << 20;
 pub(super) fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/_emulator/calls", get(calls))
+        .route("/_emulator/credentials", get(issued_credentials))
         .route("/_emulator/reset", post(reset))
         .route("/_emulator/instances", post(instances))
         .route("/_emulator/state", get(state))
@@ -75,6 +76,10 @@ async fn unknown() -> Response {
 async fn calls(State(shared): State<Arc<Shared>>) -> Response {
     let calls = shared.lock().calls.clone();
     Json(calls).into_response()
+}
+
+async fn issued_credentials(State(shared): State<Arc<Shared>>) -> Response {
+    Json(shared.auth.keys().issued_keys()).into_response()
 }
 
 async fn reset(State(shared): State<Arc<Shared>>) -> Response {

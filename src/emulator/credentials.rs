@@ -121,6 +121,26 @@ impl KeyRing {
         creds
     }
 
+    /// Every issued key with its secret and token, for tests that check none reaches a log
+    /// (admin `GET /_emulator/credentials`, loopback only like the rest of the admin API).
+    pub(crate) fn issued_keys(&self) -> Vec<serde_json::Value> {
+        let mut all: Vec<_> = self
+            .issued()
+            .iter()
+            .map(|(id, k)| {
+                serde_json::json!({
+                    "access_key_id": id,
+                    "access_key_secret": k.secret,
+                    "security_token": k.token,
+                    "expires_at": k.expires_at,
+                    "vendor": format!("{:?}", k.vendor),
+                })
+            })
+            .collect();
+        all.sort_by_key(|k| k["expires_at"].as_i64());
+        all
+    }
+
     /// Forgets every issued key (admin reset).
     pub(crate) fn forget_issued(&self) {
         self.issued().clear();

@@ -267,14 +267,51 @@ pub async fn cvm_with(
     creds: &Credentials,
     timestamp: i64,
 ) -> Answer {
+    tc3_call(
+        emu,
+        ("cvm", "2017-03-12"),
+        action,
+        region,
+        body,
+        creds,
+        timestamp,
+    )
+    .await
+}
+
+/// A TC3-signed call to Tencent STS (2018-08-13) with the default credentials.
+pub async fn sts_tencent(emu: &impl Target, action: &str, body: Value) -> Answer {
+    let now = now().unix_timestamp();
+    tc3_call(
+        emu,
+        ("sts", "2018-08-13"),
+        action,
+        "ap-guangzhou",
+        body,
+        &creds(),
+        now,
+    )
+    .await
+}
+
+/// A TC3-signed call to one Tencent (service, version).
+pub async fn tc3_call(
+    emu: &impl Target,
+    (service, version): (&str, &str),
+    action: &str,
+    region: &str,
+    body: Value,
+    creds: &Credentials,
+    timestamp: i64,
+) -> Answer {
     let payload = body.to_string();
     let host = emu.addr().to_string();
     let headers = tc3::sign_request(
         &tc3::SignInput {
             host: &host,
-            service: "cvm",
+            service,
             action,
-            version: "2017-03-12",
+            version,
             region,
             timestamp,
             payload: payload.as_bytes(),

@@ -440,6 +440,15 @@ impl Emulator {
         }
     }
 
+    /// The temporary credentials the emulator's STS has issued, secrets included (for tests
+    /// that check they never reach a log).
+    pub fn issued_credentials(&self) -> Vec<Value> {
+        match self.admin("GET", "credentials", None) {
+            Value::Array(all) => all,
+            other => panic!("/_emulator/credentials is not an array: {other}"),
+        }
+    }
+
     /// The calls of one action (any cloud).
     pub fn calls_of(&self, action: &str) -> Vec<Value> {
         self.calls()
