@@ -7,6 +7,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
+use serde_json::Value;
 use support::clouds::ECS;
 use support::{Emulator, Tf, Workspace, ACCESS_KEY, REQUIRED_PROVIDERS, SECRET_KEY};
 
@@ -162,9 +163,20 @@ fn schema_lists_provider_attributes(tf: Tf) {
             "only cloud is required ({name}): {attrs}"
         );
     }
-    for name in ["access_key", "secret_key"] {
+    for name in ["access_key", "secret_key", "security_token"] {
         assert_eq!(attrs[name]["sensitive"], true, "{name} must be sensitive");
     }
+    let role = &provider["provider"]["block"]["block_types"]["assume_role"];
+    assert_eq!(role["nesting_mode"], "single", "{role}");
+    assert_eq!(role["max_items"], 1, "{role}");
+    assert_eq!(
+        role["block"]["attributes"]["role_arn"]["required"], true,
+        "{role}"
+    );
+    assert_eq!(
+        role["block"]["attributes"]["external_id"]["sensitive"], true,
+        "{role}"
+    );
     for name in ["max_delete_batch", "max_detach_batch", "max_retries"] {
         assert_eq!(attrs[name]["type"], "number", "{name}: {attrs}");
     }
@@ -187,4 +199,82 @@ fn schema_lists_provider_attributes_1_15_5() {
 #[test]
 fn schema_lists_provider_attributes_1_0_3() {
     schema_lists_provider_attributes(Tf::V1_0_3);
+}
+
+/// The names a doc page lists as bullets (`- \`name\` (Type, ...)`, several names allowed
+/// before the parenthesis).
+fn documented_names(page: &str) -> std::collections::BTreeSet<String> {
+    page.lines()
+        .filter_map(|l| l.strip_prefix("- `"))
+        .filter_map(|rest| rest.split_once(" (").map(|(names, _)| names))
+        .flat_map(|names| {
+            format!("`{names}")
+                .split(',')
+                .map(|n| n.trim().trim_matches('`').to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The attribute and block names of one schema block as `providers schema -json` shows it.
+fn schema_names(block: &Value) -> std::collections::BTreeSet<String> {
+    ["attributes", "block_types"]
+        .iter()
+        .filter_map(|k| block[k].as_object())
+        .flat_map(|m| m.keys().cloned())
+        .collect()
+}
+
+/// Every attribute and block Terraform sees is documented, and the docs list nothing the
+/// schema lacks: the docs' reference sections against `terraform providers schema -json`.
+#[test]
+fn docs_list_exactly_the_schema() {
+    let emu = Emulator::start();
+    let main_tf = format!(
+        "{REQUIRED_PROVIDERS}\n{}",
+        support::provider_block(&emu, ECS.name(), ECS.region, "")
+    );
+    let ws = Workspace::with_main(Tf::V1_15_5, &main_tf);
+    let schema = ws.providers_schema();
+    let provider = &schema["provider_schemas"][PROVIDER_ADDR];
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+    let pages = [
+        (&provider["provider"], "index.md"),
+        (
+            &provider["resource_schemas"]["sshkey_key_pair"],
+            "resources/key_pair.md",
+        ),
+        (
+            &provider["resource_schemas"]["sshkey_key_pair_attachment"],
+            "resources/key_pair_attachment.md",
+        ),
+        (
+            &provider["data_source_schemas"]["sshkey_key_pairs"],
+            "data-sources/key_pairs.md",
+        ),
+        (
+            &provider["list_resource_schemas"]["sshkey_key_pair"],
+            "list-resources/key_pair.md",
+        ),
+    ];
+    for (entry, page) in pages {
+        let block = &entry["block"];
+        assert!(block.is_object(), "{page}: no schema in {provider}");
+        let text = std::fs::read_to_string(docs.join(page)).expect("doc page");
+        let documented = documented_names(&text);
+        let actual = schema_names(block);
+        assert_eq!(
+            documented, actual,
+            "{page}: documented names (left) differ from the schema (right)"
+        );
+        // A nested block's own attributes are named where it is described.
+        for (name, nested) in block["block_types"].as_object().into_iter().flatten() {
+            for inner in schema_names(&nested["block"]) {
+                assert!(
+                    text.contains(&format!("`{inner}`")),
+                    "{page}: `{name}.{inner}` is not documented"
+                );
+            }
+        }
+    }
 }
