@@ -203,7 +203,12 @@ pub fn verify(req: &RequestParts<'_>, auth: &Authorization, secret: &str) -> Res
     if constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
         Ok(())
     } else {
-        tracing::debug!(canonical = %canonical, "ACS3 signature mismatch");
+        // The canonical form holds every signed header, the security token among them.
+        let shown = match req.header("x-acs-security-token").map(str::trim) {
+            Some(token) if !token.is_empty() => canonical.replace(token, "<redacted>"),
+            _ => canonical,
+        };
+        tracing::debug!(canonical = %shown, "ACS3 signature mismatch");
         Err(SignError::SignatureMismatch)
     }
 }
