@@ -579,6 +579,7 @@ impl KeyPairApi for AlibabaClient {
                     .filter(|i| i.key_ids.contains(&name))
                     .collect())
             }
+            InstanceQuery::All => self.all_instances(Vec::new()).await,
         }
     }
 

@@ -361,6 +361,8 @@ pub enum InstanceQuery {
     Ids(Vec<String>),
     /// Instances bound to this key id.
     BoundTo(String),
+    /// Every instance in the region (one paged listing).
+    All,
 }
 
 /// Options of an attach or detach call.

@@ -273,7 +273,7 @@ impl KeyPairApi for TencentClient {
 
     async fn create_key_pair(&self, spec: &KeySpec) -> Result<KeyPair, CloudError> {
         let project = spec.project_id.unwrap_or(0);
-        let (action, body) = match &spec.public_key {
+        let (action, mut body) = match &spec.public_key {
             Some(pk) => (
                 "ImportKeyPair",
                 json!({"KeyName": spec.name, "ProjectId": project, "PublicKey": pk}),
@@ -283,6 +283,14 @@ impl KeyPairApi for TencentClient {
                 json!({"KeyName": spec.name, "ProjectId": project}),
             ),
         };
+        if !spec.tags.is_empty() {
+            let tags: Vec<Value> = spec
+                .tags
+                .iter()
+                .map(|(k, v)| json!({"Key": k, "Value": v}))
+                .collect();
+            body["TagSpecification"] = json!([{"ResourceType": "keypair", "Tags": tags}]);
+        }
         // Ownership of a key found after a lost answer is judged against this time.
         let sent_at = time::OffsetDateTime::now_utc();
         let Attempted {
@@ -462,6 +470,12 @@ impl KeyPairApi for TencentClient {
                     .filter(|i| i.key_ids.contains(key_id))
                     .collect())
             }
+            InstanceQuery::All => Ok(self
+                .paged("DescribeInstances", json!({}), "InstanceSet")
+                .await?
+                .iter()
+                .map(Self::instance_from)
+                .collect()),
         }
     }
 

@@ -290,6 +290,19 @@ pub struct ParamNames {
     pub project_id: Option<&'static str>,
     /// The DescribeInstances filter by key pair name, where there is one (ECS).
     pub instances_by_key_name: Option<&'static str>,
+    /// How create and import carry tags: Alibaba `Tag.N.Key`/`Tag.N.Value` (objects under
+    /// `Tag`), CVM `TagSpecification.N.Tags.N.Key`/`.Value` (objects under the first
+    /// specification's `Tags`).
+    pub tags: TagParams,
+}
+
+/// Where a create's tags are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagParams {
+    /// Objects `{Key, Value}` under this parameter.
+    Flat(&'static str),
+    /// `{ResourceType, Tags: [{Key, Value}]}` objects under this parameter.
+    Specification(&'static str),
 }
 
 /// HTTP statuses of refusals: ECS tells "not found" (404) from "not allowed" (403); ENS and
@@ -366,6 +379,7 @@ const ALIBABA_PARAMS: ParamNames = ParamNames {
     public_key: "PublicKeyBody",
     project_id: None,
     instances_by_key_name: None,
+    tags: TagParams::Flat("Tag"),
 };
 
 /// 2-128 characters, starting with a letter, letters digits `:` `_` `-`, not `http://` or
@@ -389,6 +403,7 @@ pub(crate) static ECS: Profile = Profile {
     actions: &with_reboot(ALIBABA_KEY_PAIR_ACTIONS),
     params: ParamNames {
         instances_by_key_name: Some("KeyPairName"),
+        tags: TagParams::Flat("Tag"),
         ..ALIBABA_PARAMS
     },
     regional_keys: true,
@@ -524,6 +539,7 @@ pub(crate) static CVM: Profile = Profile {
         public_key: "PublicKey",
         project_id: Some("ProjectId"),
         instances_by_key_name: None,
+        tags: TagParams::Specification("TagSpecification"),
     },
     regional_keys: true,
     key_id: KeyId::Generated(CVM_KEY_ID),

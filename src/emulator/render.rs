@@ -84,7 +84,7 @@ pub(crate) fn key_item(key: &KeyPair, bound_instances: &[String]) -> Value {
             "PublicKey": key.public_key,
             "AssociatedInstanceIds": bound_instances,
             "CreatedTime": key.creation_time,
-            "Tags": [],
+            "Tags": key.tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect::<Vec<_>>(),
         }),
     }
 }

@@ -4,7 +4,9 @@ use serde_json::{Map, Value};
 
 use super::{paging, Ctx};
 use crate::emulator::keys;
-use crate::emulator::profile::{BoundDelete, KeyId, KeyQuery, KeysToDelete, NameViolation};
+use crate::emulator::profile::{
+    BoundDelete, KeyId, KeyQuery, KeysToDelete, NameViolation, TagParams,
+};
 use crate::emulator::render;
 use crate::emulator::store::{KeyPair, Store};
 use crate::emulator::wire::ApiError;
@@ -54,8 +56,21 @@ pub(super) fn create(
             }
         },
     };
-    let tags = params
-        .objects("Tag")
+    let tag_objects = match p.params.tags {
+        TagParams::Flat(name) => params.objects(name),
+        TagParams::Specification(name) => params
+            .objects(name)
+            .iter()
+            .flat_map(|spec| match spec.get("Tags") {
+                Some(Value::Array(tags)) => tags
+                    .iter()
+                    .filter_map(|t| t.as_object().cloned())
+                    .collect::<Vec<_>>(),
+                _ => Vec::new(),
+            })
+            .collect(),
+    };
+    let tags = tag_objects
         .iter()
         .filter_map(|t| {
             let k = t.get("Key")?.as_str()?.to_string();
