@@ -45,21 +45,51 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 pub enum Tf {
     V1_15_5,
     V1_0_3,
+    /// The machine image's own Terraform (`/usr/local/bin/terraform`), for one smoke run when it
+    /// is there: see [`Tf::image`]. No test requires it.
+    V1_11_4,
 }
 
 pub const ALL_VERSIONS: [Tf; 2] = [Tf::V1_15_5, Tf::V1_0_3];
+
+/// Where the machine image keeps its Terraform.
+const IMAGE_TERRAFORM: &str = "/usr/local/bin/terraform";
 
 impl Tf {
     pub fn version(self) -> &'static str {
         match self {
             Tf::V1_15_5 => "1.15.5",
             Tf::V1_0_3 => "1.0.3",
+            Tf::V1_11_4 => "1.11.4",
+        }
+    }
+
+    /// The image's Terraform 1.11.4 when this machine has it, else `None` (with the reason, for
+    /// the test to print): a test may use it, never require it.
+    pub fn image() -> Result<Tf, String> {
+        let path = Path::new(IMAGE_TERRAFORM);
+        if !path.is_file() {
+            return Err(format!("{IMAGE_TERRAFORM} is not there"));
+        }
+        let out = Command::new(path)
+            .arg("version")
+            .env("CHECKPOINT_DISABLE", "1")
+            .output()
+            .map_err(|e| format!("{IMAGE_TERRAFORM} does not run: {e}"))?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        if text.lines().next() == Some("Terraform v1.11.4") {
+            Ok(Tf::V1_11_4)
+        } else {
+            Err(format!("{IMAGE_TERRAFORM} is not 1.11.4: {text}"))
         }
     }
 
     /// `$SSHKEY_TOOLS_DIR/bin/terraform-X.Y.Z` (default `<crate>/.tools`); panics with the fix
     /// when it is not installed.
     pub fn path(self) -> PathBuf {
+        if self == Tf::V1_11_4 {
+            return PathBuf::from(IMAGE_TERRAFORM);
+        }
         let tools = std::env::var_os("SSHKEY_TOOLS_DIR")
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
