@@ -18,14 +18,7 @@ fn config(emu: &Emulator, c: &Cloud, ids: &[String], extra: &str) -> String {
 }
 
 fn seed(emu: &Emulator, c: &Cloud, n: usize, windows: &[usize]) -> Vec<String> {
-    let ids = c.instance_ids(n);
-    let instances: Vec<Value> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| json!({"id": id, "os": if windows.contains(&i) { "windows" } else { "linux" }, "status": c.bind_status()}))
-        .collect();
-    emu.instances(json!({"cloud": c.name(), "region": c.region, "instances": instances}));
-    ids
+    emu.seed_instances(c, n, windows)
 }
 
 /// Instance-id list sizes of each call of `action`.
@@ -46,17 +39,7 @@ fn call_sizes(emu: &Emulator, action: &str) -> Vec<usize> {
 /// The instances the emulator shows holding a key pair: what the cloud did, not what
 /// Terraform's state claims.
 fn bound_in_cloud(emu: &Emulator, c: &Cloud) -> Vec<String> {
-    let state = emu.state();
-    let mut ids: Vec<String> = state[c.name()][c.region]["instances"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .filter(|i| i["keys"].as_array().is_some_and(|k| !k.is_empty()))
-        .filter_map(|i| i["id"].as_str().map(String::from))
-        .collect();
-    ids.sort();
-    ids
+    emu.bound_instances(c)
 }
 
 fn state_instances(ws: &Workspace) -> Vec<String> {

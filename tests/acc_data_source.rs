@@ -14,13 +14,7 @@ use support::{provider_block, Emulator, Tf, Workspace, REQUIRED_PROVIDERS};
 const PUBLIC_KEY_MD5: &str = "5d:fd:4b:bb:6f:13:66:17:fd:be:26:e3:99:8d:6b:b7";
 
 fn seed(emu: &Emulator, c: &Cloud, n: usize) -> Vec<String> {
-    let ids = c.instance_ids(n);
-    let instances: Vec<Value> = ids
-        .iter()
-        .map(|id| json!({"id": id, "os": "linux", "status": c.bind_status()}))
-        .collect();
-    emu.instances(json!({"cloud": c.name(), "region": c.region, "instances": instances}));
-    ids
+    emu.seed_instances(c, n, &[])
 }
 
 /// Three imported keys (two tagged `env = prod`), one attached to two instances, and data

@@ -10,7 +10,7 @@
 
 mod support;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use support::bench::PUBLIC_KEY;
 use support::clouds::{Cloud, ALL};
 use support::{Emulator, Tf, Workspace, ACCESS_KEY, REQUIRED_PROVIDERS, SECRET_KEY};
@@ -30,16 +30,6 @@ fn provider(emu: &Emulator, c: &Cloud) -> String {
         c.region,
         emu.endpoint()
     )
-}
-
-fn seed(emu: &Emulator, c: &Cloud, n: usize) -> Vec<String> {
-    let ids = c.instance_ids(n);
-    let instances: Vec<Value> = ids
-        .iter()
-        .map(|id| json!({"id": id, "os": "linux", "status": c.bind_status()}))
-        .collect();
-    emu.instances(json!({"cloud": c.name(), "region": c.region, "instances": instances}));
-    ids
 }
 
 fn main_tf(emu: &Emulator, c: &Cloud, adopted_id: &str, instances: &[String]) -> String {
@@ -114,19 +104,6 @@ fn key_names_in_cloud(emu: &Emulator, c: &Cloud) -> Vec<String> {
     names
 }
 
-fn bound_in_cloud(emu: &Emulator, c: &Cloud) -> Vec<String> {
-    let mut ids: Vec<String> = emu.state()[c.name()][c.region]["instances"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .filter(|i| i["keys"].as_array().is_some_and(|k| !k.is_empty()))
-        .filter_map(|i| i["id"].as_str().map(String::from))
-        .collect();
-    ids.sort();
-    ids
-}
-
 fn assert_plan_empty(ws: &Workspace, what: &str) {
     let plan = ws.plan(&["-detailed-exitcode"]);
     assert_eq!(
@@ -138,7 +115,7 @@ fn assert_plan_empty(ws: &Workspace, what: &str) {
 
 fn smoke(tf: Tf, c: &Cloud) {
     let emu = Emulator::start();
-    let ids = seed(&emu, c, 3);
+    let ids = emu.seed_instances(c, 3, &[]);
 
     // A key another workspace made: the one the main workspace adopts with an `import` block.
     let outside = Workspace::with_main(
@@ -168,7 +145,7 @@ fn smoke(tf: Tf, c: &Cloud) {
         "{}",
         c.name()
     );
-    assert_eq!(bound_in_cloud(&emu, c), ids[..2].to_vec(), "{}", c.name());
+    assert_eq!(emu.bound_instances(c), ids[..2].to_vec(), "{}", c.name());
     assert_plan_empty(&ws, &format!("{} after apply with import", c.name()));
     let listed = ws.run(&["output", "-json", "listed"]);
     listed.assert_success();
@@ -193,7 +170,7 @@ fn smoke(tf: Tf, c: &Cloud) {
         c.name()
     );
     assert!(emu.calls_of(c.detach).is_empty(), "{}", c.name());
-    assert_eq!(bound_in_cloud(&emu, c), ids, "{}", c.name());
+    assert_eq!(emu.bound_instances(c), ids, "{}", c.name());
     assert_plan_empty(&ws, &format!("{} after the attachment update", c.name()));
 
     ws.destroy(&[]).assert_success();
@@ -203,12 +180,7 @@ fn smoke(tf: Tf, c: &Cloud) {
         "{}",
         c.name()
     );
-    assert_eq!(
-        bound_in_cloud(&emu, c),
-        Vec::<String>::new(),
-        "{}",
-        c.name()
-    );
+    assert_eq!(emu.bound_instances(c), Vec::<String>::new(), "{}", c.name());
     if c.name() != "ens" {
         assert!(
             !emu.calls_of("AssumeRole").is_empty(),

@@ -131,3 +131,42 @@ impl Cloud {
         }
     }
 }
+
+impl super::Emulator {
+    /// Seeds `n` instances of cloud `c` in its test region, in the state binds need (ENS:
+    /// stopped); those at the positions in `windows` run Windows. Their ids, in order.
+    pub fn seed_instances(&self, c: &Cloud, n: usize, windows: &[usize]) -> Vec<String> {
+        let ids = c.instance_ids(n);
+        let instances: Vec<serde_json::Value> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                let os = if windows.contains(&i) {
+                    "windows"
+                } else {
+                    "linux"
+                };
+                serde_json::json!({"id": id, "os": os, "status": c.bind_status()})
+            })
+            .collect();
+        self.instances(
+            serde_json::json!({"cloud": c.name(), "region": c.region, "instances": instances}),
+        );
+        ids
+    }
+
+    /// The instances of cloud `c` that the emulator says hold a key, sorted: what the cloud
+    /// holds, not what Terraform's state says.
+    pub fn bound_instances(&self, c: &Cloud) -> Vec<String> {
+        let mut ids: Vec<String> = self.state()[c.name()][c.region]["instances"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .filter(|i| i["keys"].as_array().is_some_and(|k| !k.is_empty()))
+            .filter_map(|i| i["id"].as_str().map(String::from))
+            .collect();
+        ids.sort();
+        ids
+    }
+}
