@@ -75,6 +75,30 @@ async fn create_import_describe() {
     assert_eq!(list.body["PageSize"], 10);
     let first = &list.body["KeyPairs"]["KeyPair"][0];
     assert_eq!(first["KeyPairName"], "key-a");
+    assert!(
+        first.get("PublicKey").is_none(),
+        "the public key is listed only on request: {first}"
+    );
+    let with_keys = ecs(
+        &emu,
+        "DescribeKeyPairs",
+        &[("RegionId", R), ("IncludePublicKey", "true")],
+    )
+    .await;
+    assert_eq!(
+        with_keys.body["KeyPairs"]["KeyPair"][1]["PublicKey"],
+        public.as_str()
+    );
+    let bad_flag = ecs(
+        &emu,
+        "DescribeKeyPairs",
+        &[("RegionId", R), ("IncludePublicKey", "yes")],
+    )
+    .await;
+    assert_eq!(
+        (bad_flag.status, bad_flag.code()),
+        (400, Some("InvalidParameter"))
+    );
     assert!(first["CreationTime"].as_str().unwrap().ends_with('Z'));
     assert!(first["Tags"]["Tag"].is_array());
     assert!(first.get("ResourceGroupId").is_some());

@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::error::classify;
 use super::fields::{self, items};
 use super::idempotent;
-use super::rules::ReadAhead;
+use super::rules::{PublicKeyListed, ReadAhead};
 use super::sign::{self, acs3, encode};
 use super::sts::Session;
 use super::transport::{host_header, Attempted, HttpRequest, Transport};
@@ -160,6 +160,14 @@ impl AlibabaClient {
         Ok(out)
     }
 
+    /// Listings carry public keys where the API reports them only on request (ECS), so
+    /// refresh sees a key replaced outside Terraform and import records the key.
+    fn ask_for_public_keys(&self, params: &mut Params) {
+        if let PublicKeyListed::OnRequest(param) = self.kind.limits().public_key_listed {
+            params.push(p(param, "true"));
+        }
+    }
+
     fn key_from(&self, v: &Value) -> KeyPair {
         let name = fields::string(v, "KeyPairName").unwrap_or_default();
         let id = if self.dialect.has_key_id {
@@ -182,7 +190,7 @@ impl AlibabaClient {
             fingerprint: fields::string(v, "KeyPairFingerPrint").unwrap_or_default(),
             created_at: fields::non_empty(v, "CreationTime"),
             private_key: fields::non_empty(v, "PrivateKeyBody"),
-            public_key: fields::non_empty(v, "PublicKeyBody"),
+            public_key: fields::non_empty(v, "PublicKey"),
             tags,
             resource_group_id: fields::non_empty(v, "ResourceGroupId"),
             project_id: None,
@@ -449,6 +457,7 @@ impl KeyPairApi for AlibabaClient {
             }
             _ => {}
         }
+        self.ask_for_public_keys(&mut params);
         let page = self.kind.limits().describe_page;
         let list = self
             .paged("DescribeKeyPairs", params, page, "KeyPairs", "KeyPair")
@@ -482,6 +491,7 @@ impl KeyPairApi for AlibabaClient {
             }
             params.push(p("KeyPairName", pattern.clone()));
         }
+        self.ask_for_public_keys(&mut params);
         let (got, total) = self
             .page(
                 "DescribeKeyPairs",

@@ -25,6 +25,9 @@ pub struct Limits {
     pub read_ahead: ReadAhead,
     /// How DescribeInstances names the key pair an instance holds.
     pub instance_key: InstanceKey,
+    /// Whether a listing reports public keys: where it never does (ENS), import and refresh
+    /// recognise a key by its fingerprint instead.
+    pub public_key_listed: PublicKeyListed,
     /// What an import takes, in words, and the prefix of a key id when it is not the name.
     pub key_id_shape: (&'static str, Option<&'static str>),
     /// Whether a key can be bound to a running instance: ECS yes (it takes effect at the next
@@ -132,6 +135,17 @@ pub enum ReadAhead {
     Never,
 }
 
+/// When DescribeKeyPairs reports a key pair's public key (as `PublicKey`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublicKeyListed {
+    /// Never (ENS).
+    Never,
+    /// When the request sets this parameter to `true` (ECS `IncludePublicKey`).
+    OnRequest(&'static str),
+    /// Always (CVM).
+    Always,
+}
+
 /// Whether attach and detach take running instances.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BindRunning {
@@ -175,6 +189,7 @@ pub(crate) static ECS_LIMITS: Limits = Limits {
     instance_batch: 100,
     read_ahead: ReadAhead::NamePattern,
     instance_key: InstanceKey::Name,
+    public_key_listed: PublicKeyListed::OnRequest("IncludePublicKey"),
     bind_running: BindRunning::Yes,
     key_id_shape: ("the key pair name", None),
     // ECS throttles per account and API with quotas shown only in the account's console.
@@ -189,6 +204,7 @@ pub(crate) static ENS_LIMITS: Limits = Limits {
     instance_batch: 100,
     read_ahead: ReadAhead::Never,
     instance_key: InstanceKey::Name,
+    public_key_listed: PublicKeyListed::Never,
     bind_running: BindRunning::No,
     key_id_shape: ("the key pair id (ssh-...)", Some("ssh-")),
     rates: &[],
@@ -203,6 +219,7 @@ pub(crate) static CVM_LIMITS: Limits = Limits {
     instance_batch: 100,
     read_ahead: ReadAhead::Unfiltered,
     instance_key: InstanceKey::Id,
+    public_key_listed: PublicKeyListed::Always,
     bind_running: BindRunning::WithForceStop,
     key_id_shape: ("the key id (skey-...)", Some("skey-")),
     rates: &[

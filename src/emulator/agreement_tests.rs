@@ -269,3 +269,18 @@ fn instance_id_rules_where_the_emulator_checks_them() {
         }
     }
 }
+
+#[test]
+fn listings_report_public_keys_alike() {
+    use crate::cloud::rules::PublicKeyListed;
+    use crate::emulator::profile::PublicKeyListing;
+    for (kind, p) in clouds() {
+        let agree = match (kind.limits().public_key_listed, p.listed_public_key) {
+            (PublicKeyListed::Never, PublicKeyListing::Never)
+            | (PublicKeyListed::Always, PublicKeyListing::Always) => true,
+            (PublicKeyListed::OnRequest(a), PublicKeyListing::OnRequest(b)) => a == b,
+            _ => false,
+        };
+        assert!(agree, "{kind:?}: when DescribeKeyPairs lists public keys");
+    }
+}

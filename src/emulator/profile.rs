@@ -127,6 +127,8 @@ pub struct Profile {
     pub windows_fail_the_call: bool,
     /// Name validation.
     pub name_rule: NameRule,
+    /// When DescribeKeyPairs lists a key pair's public key.
+    pub listed_public_key: PublicKeyListing,
     /// How the private half of a generated key comes back.
     pub private_key: PrivateKeyFormat,
     /// How list parameters are encoded.
@@ -296,6 +298,18 @@ pub struct ParamNames {
     pub tags: TagParams,
 }
 
+/// When DescribeKeyPairs carries a key pair's public key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublicKeyListing {
+    /// Never (ENS: its answers have no public key field).
+    Never,
+    /// Only when this boolean request parameter is `true` (ECS `IncludePublicKey`), as the
+    /// `PublicKey` field.
+    OnRequest(&'static str),
+    /// Always, as `PublicKey` (CVM).
+    Always,
+}
+
 /// Where a create's tags are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TagParams {
@@ -433,6 +447,7 @@ pub(crate) static ECS: Profile = Profile {
         chinese: true,
         ..ALIBABA_NAMES
     },
+    listed_public_key: PublicKeyListing::OnRequest("IncludePublicKey"),
     private_key: PrivateKeyFormat::RsaPem,
     lists: ListEncoding::JsonString,
     builtin_rates: &[],
@@ -488,6 +503,7 @@ pub(crate) static ENS: Profile = Profile {
     running: RunningInstances::Refuse,
     windows_fail_the_call: false,
     name_rule: ALIBABA_NAMES,
+    listed_public_key: PublicKeyListing::Never,
     private_key: PrivateKeyFormat::Pkcs8Pem,
     lists: ListEncoding::JsonString,
     builtin_rates: &[],
@@ -573,6 +589,7 @@ pub(crate) static CVM: Profile = Profile {
         refused_prefixes: &[],
         empty_is_own_violation: true,
     },
+    listed_public_key: PublicKeyListing::Always,
     private_key: PrivateKeyFormat::OpenSsh,
     lists: ListEncoding::Array,
     // The "Frequency Limit" table of the CVM API: every API has one.

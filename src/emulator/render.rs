@@ -51,7 +51,7 @@ pub(crate) fn created(
         }
         Cloud::Cvm if imported => obj(json!({ "KeyId": key.id })),
         Cloud::Cvm => {
-            let mut item = key_item(key, &[]);
+            let mut item = key_item(key, &[], true);
             if let (Value::Object(m), Some(pem)) = (&mut item, private_pem) {
                 m.insert("PrivateKey".into(), json!(pem));
             }
@@ -60,16 +60,23 @@ pub(crate) fn created(
     }
 }
 
-/// One key pair as DescribeKeyPairs lists it.
-pub(crate) fn key_item(key: &KeyPair, bound_instances: &[String]) -> Value {
+/// One key pair as DescribeKeyPairs lists it; `public_key` says whether the request asked for
+/// the public key where the cloud lists it only on request (ECS).
+pub(crate) fn key_item(key: &KeyPair, bound_instances: &[String], public_key: bool) -> Value {
     match key.cloud {
-        Cloud::Ecs => json!({
-            "KeyPairName": key.name,
-            "KeyPairFingerPrint": key.fingerprint,
-            "CreationTime": key.creation_time,
-            "ResourceGroupId": key.resource_group_id,
-            "Tags": { "Tag": key.tags.iter().map(|(k, v)| json!({"TagKey": k, "TagValue": v})).collect::<Vec<_>>() },
-        }),
+        Cloud::Ecs => {
+            let mut item = json!({
+                "KeyPairName": key.name,
+                "KeyPairFingerPrint": key.fingerprint,
+                "CreationTime": key.creation_time,
+                "ResourceGroupId": key.resource_group_id,
+                "Tags": { "Tag": key.tags.iter().map(|(k, v)| json!({"TagKey": k, "TagValue": v})).collect::<Vec<_>>() },
+            });
+            if let (Value::Object(m), true) = (&mut item, public_key) {
+                m.insert("PublicKey".into(), json!(key.public_key));
+            }
+            item
+        }
         Cloud::Ens => json!({
             "KeyPairName": key.name,
             "KeyPairId": key.id,

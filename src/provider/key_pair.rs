@@ -52,8 +52,8 @@ pub fn schema() -> Schema {
                 Attribute::required("name", Type::String).force_new().describe(
                     "Key pair name. ECS: 2-128 characters, starting with a letter or a Chinese character; letters, Chinese characters, digits, `:`, `_`, `-`; not `http://` or `https://`. ENS: the same without Chinese characters. CVM: 1-25 letters, digits or `_`.",
                 ),
-                Attribute::optional("public_key", Type::String).describe(
-                    "OpenSSH public key to import (ssh-rsa, ssh-ed25519, ecdsa-sha2-nistp256/384/521). Comments and whitespace are not a change. Leave unset to let the cloud create the key.",
+                Attribute::optional_computed("public_key", Type::String).describe(
+                    "OpenSSH public key to import (ssh-rsa, ssh-ed25519, ecdsa-sha2-nistp256/384/521). Comments and whitespace are not a change. Leave unset to let the cloud create the key; then, and after an import, it holds the key the cloud reports (null on ENS, which reports none). Removing it keeps the key: use `-replace` for a new one.",
                 ),
                 Attribute::computed("private_key", Type::String).sensitive().describe(
                     "PEM private key of a key pair created by the cloud (null for imported keys). The cloud returns it only once.",
@@ -158,11 +158,31 @@ impl KeyPairModel {
         ])
     }
 
+    /// The state of a key pair adopted by `terraform import` or listed by the list resource:
+    /// everything the cloud reports, so a configuration that states the same key, tags, group
+    /// and project plans no change. The public key is stored as our comparison reads it (type
+    /// and body); the default project (0) and an empty tag set read as unset, as a
+    /// configuration that omits them says.
+    pub(crate) fn imported(kp: &KeyPair) -> KeyPairModel {
+        KeyPairModel {
+            public_key: kp
+                .public_key
+                .as_deref()
+                .and_then(|k| parse_public_key(k).ok())
+                .map(|k| k.canonical()),
+            tags: (!kp.tags.is_empty()).then(|| kp.tags.clone()),
+            resource_group_id: kp.resource_group_id.clone(),
+            project_id: kp.project_id.filter(|p| *p != 0).map(Number::Int),
+            ..KeyPairModel::from_cloud(kp, &KeyPairModel::default())
+        }
+    }
+
     /// The state of a key pair the cloud reported, keeping what the user configured (the
     /// cloud reports a private key only when it creates one).
     pub(crate) fn from_cloud(kp: &KeyPair, configured: &KeyPairModel) -> KeyPairModel {
         KeyPairModel {
             name: Some(kp.name.clone()),
+            public_key: configured.public_key.clone().or(kp.public_key.clone()),
             private_key: kp.private_key.clone().or(configured.private_key.clone()),
             key_id: Some(kp.id.clone()),
             fingerprint: Some(kp.fingerprint.clone()),
@@ -239,20 +259,30 @@ impl Resource for KeyPairResource {
             return;
         }
         // Public keys compare by type and body: a comment or whitespace edit is an in-place
-        // update of state only, a different key is a new key pair.
-        let prior_key = text(&plan.prior, "public_key");
+        // update of state only, a different key is a new key pair. Where state holds no public
+        // key (ENS lists none, so an imported ENS key has none), the fingerprint decides.
+        // Removing `public_key` keeps the key (the attribute is computed then).
+        let prior = KeyPairModel::from_value(&plan.prior);
         let planned_unknown = plan
             .config
             .attr("public_key")
             .is_some_and(Value::is_unknown);
         let different = planned_unknown
-            || match (&prior_key, &configured_key) {
+            || match (&prior.public_key, &configured_key) {
                 (Some(a), Some(b)) => !same_public_key(a, b),
-                (None, None) => false,
-                _ => true,
+                (None, Some(b)) => !matches_fingerprint(b, prior.fingerprint.as_deref()),
+                (_, None) => false,
             };
         if different {
             require_replace(&self.schema, plan, "public_key");
+        } else if let (Some(kept), Some(_)) = (&prior.public_key, &configured_key) {
+            // The same key in another spelling is no change at all: state keeps its spelling
+            // (Terraform accepts the prior value for a configured one), so an imported key,
+            // stored as the cloud reports it, plans nothing against a configuration with a
+            // comment.
+            if let Some(slot) = plan.planned.attr_mut("public_key") {
+                *slot = Value::string(kept);
+            }
         }
         if plan.is_replace() && configured_key.is_some() {
             if let Some(slot) = plan.planned.attr_mut("private_key") {
@@ -334,13 +364,7 @@ impl Resource for KeyPairResource {
         match ctx.reads.read(id, name).await {
             ReadOutcome::Found(kp) => {
                 let mut fresh = KeyPairModel::from_cloud(&kp, &state);
-                // A cloud that reports the public key reveals drift; one that differs only in
-                // comment or whitespace is the same key.
-                if let (Some(cloud_key), Some(ours)) = (&kp.public_key, &fresh.public_key) {
-                    if !same_public_key(ours, cloud_key) {
-                        fresh.public_key = Some(cloud_key.clone());
-                    }
-                }
+                fresh.public_key = refreshed_public_key(&kp, state.public_key);
                 Outcome::Exists(fresh.to_value())
             }
             ReadOutcome::Gone => Outcome::Gone,
@@ -422,7 +446,7 @@ impl Resource for KeyPairResource {
         {
             Ok(found) => match found.into_iter().find(|k| k.id == id) {
                 Some(kp) => vec![Imported {
-                    state: KeyPairModel::from_cloud(&kp, &KeyPairModel::default()).to_value(),
+                    state: KeyPairModel::imported(&kp).to_value(),
                 }],
                 None => {
                     diags.error(
@@ -443,6 +467,29 @@ impl Resource for KeyPairResource {
     }
 }
 
+/// The public key state should hold after a refresh. A reported key that differs from ours in
+/// more than comment or whitespace is drift, and a reported key fills an empty one; ours stays
+/// otherwise, in the user's spelling. Where the cloud reports none (ENS), a fingerprint that no
+/// longer matches ours means the key was replaced: state drops it, so the plan compares the
+/// configuration against the cloud's fingerprint and replaces the key.
+fn refreshed_public_key(kp: &KeyPair, ours: Option<String>) -> Option<String> {
+    match (&kp.public_key, ours) {
+        (Some(cloud), Some(ours)) if same_public_key(&ours, cloud) => Some(ours),
+        (Some(cloud), _) => Some(cloud.clone()),
+        (None, Some(ours)) if !matches_fingerprint(&ours, Some(&kp.fingerprint)) => None,
+        (None, ours) => ours,
+    }
+}
+
+/// Whether `public_key` has the md5 fingerprint the cloud reports (ECS and ENS form: colon
+/// separated hex). An unknown or empty fingerprint matches nothing.
+fn matches_fingerprint(public_key: &str, fingerprint: Option<&str>) -> bool {
+    match (parse_public_key(public_key), fingerprint) {
+        (Ok(key), Some(fp)) if !fp.is_empty() => key.md5_fingerprint().eq_ignore_ascii_case(fp),
+        _ => false,
+    }
+}
+
 /// Fills in what a create answer leaves out (ECS and ENS report no creation time, a CVM import
 /// only the id), so every computed attribute is final when apply returns and the next refresh
 /// changes nothing. The lookup goes through the reader, which batches it with its neighbours.
@@ -452,6 +499,10 @@ async fn complete_from_cloud(ctx: &Ctx, kp: &mut KeyPair, diags: &mut Diagnostic
             kp.created_at = found.created_at;
             if kp.fingerprint.is_empty() {
                 kp.fingerprint = found.fingerprint;
+            }
+            // ECS answers a create without the public key; its listing has it.
+            if kp.public_key.is_none() {
+                kp.public_key = found.public_key;
             }
         }
         ReadOutcome::Gone => diags.attribute_warning(
@@ -581,6 +632,76 @@ mod tests {
             Encoded::encode(&v, &ty).expect("the model's value fits the schema");
             assert_eq!(KeyPairModel::from_value(&v), m, "one conversion each way");
         }
+    }
+
+    // Fingerprints computed outside the project (Python: MD5 of the key blob).
+    const KEY_A: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHt7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7";
+    const KEY_A_MD5: &str = "5d:fd:4b:bb:6f:13:66:17:fd:be:26:e3:99:8d:6b:b7";
+    const KEY_B: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpa";
+    const KEY_B_MD5: &str = "50:ca:4d:9e:ab:65:16:06:f2:65:5b:68:bc:5b:79:81";
+
+    fn listed(public_key: Option<&str>, fingerprint: &str) -> KeyPair {
+        KeyPair {
+            name: "k".into(),
+            id: "k".into(),
+            fingerprint: fingerprint.into(),
+            public_key: public_key.map(String::from),
+            ..KeyPair::default()
+        }
+    }
+
+    #[test]
+    fn fingerprints_match_only_their_key() {
+        assert!(matches_fingerprint(KEY_A, Some(KEY_A_MD5)));
+        assert!(matches_fingerprint(
+            &format!("{KEY_A} me@host"),
+            Some(&KEY_A_MD5.to_uppercase())
+        ));
+        assert!(!matches_fingerprint(KEY_A, Some(KEY_B_MD5)));
+        assert!(!matches_fingerprint(KEY_A, Some("")));
+        assert!(!matches_fingerprint(KEY_A, None));
+        assert!(!matches_fingerprint("not a key", Some(KEY_A_MD5)));
+    }
+
+    #[test]
+    fn refresh_keeps_the_users_spelling_and_sees_a_new_key() {
+        let ours = format!("{KEY_A} me@host");
+        let same = refreshed_public_key(&listed(Some(KEY_A), KEY_A_MD5), Some(ours.clone()));
+        assert_eq!(same.as_deref(), Some(ours.as_str()));
+        let replaced = refreshed_public_key(&listed(Some(KEY_B), KEY_B_MD5), Some(ours.clone()));
+        assert_eq!(replaced.as_deref(), Some(KEY_B));
+        let filled = refreshed_public_key(&listed(Some(KEY_A), KEY_A_MD5), None);
+        assert_eq!(filled.as_deref(), Some(KEY_A));
+        // ENS lists no public key: the fingerprint decides.
+        let kept = refreshed_public_key(&listed(None, KEY_A_MD5), Some(ours.clone()));
+        assert_eq!(kept.as_deref(), Some(ours.as_str()));
+        assert_eq!(
+            refreshed_public_key(&listed(None, KEY_B_MD5), Some(ours)),
+            None
+        );
+    }
+
+    #[test]
+    fn imported_state_is_what_the_cloud_reports() {
+        let kp = KeyPair {
+            public_key: Some(format!("  {KEY_A}  cloud-comment ")),
+            tags: BTreeMap::from([("team".into(), "web".into())]),
+            project_id: Some(0),
+            ..listed(None, KEY_A_MD5)
+        };
+        let m = KeyPairModel::imported(&kp);
+        assert_eq!(m.public_key.as_deref(), Some(KEY_A));
+        assert_eq!(m.tags, Some(kp.tags.clone()));
+        assert_eq!(m.project_id, None, "the default project reads as unset");
+        let bare = KeyPairModel::imported(&KeyPair {
+            tags: BTreeMap::new(),
+            project_id: Some(7),
+            ..kp
+        });
+        assert_eq!(bare.tags, None, "no tags read as unset");
+        assert_eq!(bare.project_id, Some(Number::Int(7)));
     }
 
     #[test]

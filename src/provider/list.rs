@@ -75,7 +75,7 @@ impl ListResource for KeyPairList {
                         .collect(),
                 ),
                 display_name: kp.name.clone(),
-                state: Some(KeyPairModel::from_cloud(&kp, &KeyPairModel::default()).to_value()),
+                state: Some(KeyPairModel::imported(&kp).to_value()),
             })
             .collect()
     }

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use super::{paging, Ctx};
 use crate::emulator::keys;
 use crate::emulator::profile::{
-    BoundDelete, KeyId, KeyQuery, KeysToDelete, NameViolation, TagParams,
+    BoundDelete, KeyId, KeyQuery, KeysToDelete, NameViolation, PublicKeyListing, TagParams,
 };
 use crate::emulator::render;
 use crate::emulator::store::{KeyPair, Store};
@@ -123,12 +123,13 @@ pub(super) fn describe(ctx: &Ctx<'_>, store: &Store) -> Result<Map<String, Value
         KeyQuery::Parameters => filter_by_parameters(ctx, &mut matched),
         KeyQuery::IdsOrFilters => filter_by_ids_or_filters(ctx, &mut matched)?,
     }
+    let public_key = lists_public_key(ctx)?;
     let total = matched.len();
     let items: Vec<Value> = matched
         .into_iter()
         .skip(page.skip)
         .take(page.take)
-        .map(|k| render::key_item(k, &store.bound_instances(k)))
+        .map(|k| render::key_item(k, &store.bound_instances(k), public_key))
         .collect();
     Ok(render::key_list(
         ctx.cloud(),
@@ -137,6 +138,22 @@ pub(super) fn describe(ctx: &Ctx<'_>, store: &Store) -> Result<Map<String, Value
         page.start,
         page.size,
     ))
+}
+
+/// Whether this listing carries public keys: always, never, or (ECS) when asked.
+fn lists_public_key(ctx: &Ctx<'_>) -> Result<bool, ApiError> {
+    match ctx.p.listed_public_key {
+        PublicKeyListing::Never => Ok(false),
+        PublicKeyListing::Always => Ok(true),
+        PublicKeyListing::OnRequest(param) => match ctx.req.params.str(param).as_deref() {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(other) => Err(ApiError::invalid(
+                "InvalidParameter",
+                format!("The specified parameter {param} ({other:?}) is not valid: it takes true or false."),
+            )),
+        },
+    }
 }
 
 fn filter_by_parameters(ctx: &Ctx<'_>, matched: &mut Vec<&KeyPair>) {
