@@ -12,7 +12,8 @@ use crate::batch::bind::{bind_chunk, BindOp};
 use crate::batch::ReadOutcome;
 use crate::cloud::idempotent;
 use crate::cloud::public_key::{parse_public_key, same_public_key};
-use crate::cloud::{BindOptions, CloudKind, InstanceQuery, KeyPair, KeyQuery, KeySpec};
+use crate::cloud::rules::BindRunning;
+use crate::cloud::{BindOptions, CloudKind, InstanceQuery, KeyPair, KeyQuery, KeySpec, Refusal};
 use crate::provider::diag::{attr, Diagnostics};
 use crate::provider::engine::require_replace;
 use crate::provider::resource::{text, Identity, Imported, Outcome, Plan, Private, Resource};
@@ -65,6 +66,9 @@ pub fn schema() -> Schema {
                 Attribute::optional_computed("detach_on_destroy", Type::Bool).describe(
                     "Detach the key from every instance before deleting it (default false). Without it a bound key fails to delete on ECS and CVM, and the error names the instances.",
                 ),
+                Attribute::optional_computed("force_stop", Type::Bool).describe(
+                    "CVM only, with `detach_on_destroy`: let the cloud stop running instances to take the key from them (and, when the key is replaced, to give them the new one); ForceStop, default false. Without it a running CVM instance keeps the key and the delete fails naming it.",
+                ),
                 Attribute::optional("tags", string_map).force_new().describe("Tags (ECS and CVM)."),
                 Attribute::optional("resource_group_id", Type::String).force_new().describe("Resource group (ECS only)."),
                 Attribute::optional("project_id", Type::Number).force_new().describe("Project id (CVM only)."),
@@ -96,6 +100,7 @@ pub(crate) struct KeyPairModel {
     pub fingerprint: Option<String>,
     pub created_at: Option<String>,
     pub detach_on_destroy: bool,
+    pub force_stop: bool,
     pub tags: Option<BTreeMap<String, String>>,
     pub resource_group_id: Option<String>,
     pub project_id: Option<Number>,
@@ -115,6 +120,7 @@ impl KeyPairModel {
             fingerprint: text(v, "fingerprint"),
             created_at: text(v, "created_at"),
             detach_on_destroy: v.attr("detach_on_destroy").and_then(Value::as_bool) == Some(true),
+            force_stop: v.attr("force_stop").and_then(Value::as_bool) == Some(true),
             tags: match v.attr("tags") {
                 Some(Value::Map(m)) => Some(
                     m.iter()
@@ -140,6 +146,7 @@ impl KeyPairModel {
             ("fingerprint", opt_string(&self.fingerprint)),
             ("created_at", opt_string(&self.created_at)),
             ("detach_on_destroy", Value::Bool(self.detach_on_destroy)),
+            ("force_stop", Value::Bool(self.force_stop)),
             (
                 "tags",
                 self.tags.as_ref().map_or(Value::Null, |t| {
@@ -226,6 +233,24 @@ impl Resource for KeyPairResource {
                 );
             }
         }
+        if config.attr("force_stop").and_then(Value::as_bool) == Some(true) {
+            if kind.limits().bind_running != BindRunning::WithForceStop {
+                diags.attribute_error(
+                    attr("force_stop"),
+                    format!("`force_stop` is not supported on {kind}"),
+                    format!("`force_stop` works on CVM only, the one cloud that stops instances itself (ForceStop); {kind} {}.", match kind.limits().bind_running {
+                        BindRunning::Yes => "detaches keys from running instances as they are",
+                        _ => "takes keys only from stopped instances: stop them first",
+                    }),
+                );
+            } else if config.attr("detach_on_destroy").and_then(Value::as_bool) != Some(true) {
+                diags.attribute_error(
+                    attr("force_stop"),
+                    "`force_stop` needs `detach_on_destroy`",
+                    "`force_stop` says how `detach_on_destroy` takes the key from running instances; without `detach_on_destroy = true` it would do nothing. Set both, or remove `force_stop`.",
+                );
+            }
+        }
         for optional in ["tags", "resource_group_id", "project_id"] {
             if is_set(config, optional) && !supports(kind, optional) {
                 diags.attribute_error(
@@ -243,9 +268,11 @@ impl Resource for KeyPairResource {
         }
         let kind = ctx.config.cloud;
         self.validate_for_cloud(kind, &plan.config, diags);
-        if !is_set(&plan.config, "detach_on_destroy") {
-            if let Some(slot) = plan.planned.attr_mut("detach_on_destroy") {
-                *slot = Value::Bool(false);
+        for flag in ["detach_on_destroy", "force_stop"] {
+            if !is_set(&plan.config, flag) {
+                if let Some(slot) = plan.planned.attr_mut(flag) {
+                    *slot = Value::Bool(false);
+                }
             }
         }
         let configured_key = text(&plan.config, "public_key");
@@ -335,7 +362,7 @@ impl Resource for KeyPairResource {
                 if kp.created_at.is_none() {
                     complete_from_cloud(ctx, &mut kp, diags).await;
                 }
-                rebind_holders(ctx, &kp, diags).await;
+                rebind_holders(ctx, &kp, planned.force_stop, diags).await;
                 Outcome::Exists(KeyPairModel::from_cloud(&kp, &planned).to_value())
             }
             // The provider cannot see `create_before_destroy` at plan time, so the hint comes
@@ -400,7 +427,7 @@ impl Resource for KeyPairResource {
         };
         let mut detached = Vec::new();
         if prior.detach_on_destroy {
-            match detach_everywhere(ctx, &id, diags).await {
+            match detach_everywhere(ctx, &id, prior.force_stop, diags).await {
                 Some(instances) => detached = instances,
                 None => return Outcome::Failed,
             }
@@ -521,12 +548,12 @@ async fn complete_from_cloud(ctx: &Ctx, kp: &mut KeyPair, diags: &mut Diagnostic
 /// A key replaced under the same name (a new `public_key`, `-replace`) is deleted, then created,
 /// in the same apply: the instances `detach_on_destroy` took it from get the new key, so an
 /// attachment that names the key follows it and no instance is left without one.
-async fn rebind_holders(ctx: &Ctx, kp: &KeyPair, diags: &mut Diagnostics) {
+async fn rebind_holders(ctx: &Ctx, kp: &KeyPair, force_stop: bool, diags: &mut Diagnostics) {
     let holders = ctx.take_holders(&kp.name);
     if holders.is_empty() {
         return;
     }
-    let opts = BindOptions { force_stop: false };
+    let opts = BindOptions { force_stop };
     let mut failed = Vec::new();
     for chunk in holders.chunks(ctx.config.max_detach_batch.max(1)) {
         for o in bind_chunk(&*ctx.api, BindOp::Attach, &kp.id, chunk, &opts).await {
@@ -556,14 +583,24 @@ async fn rebind_holders(ctx: &Ctx, kp: &KeyPair, diags: &mut Diagnostics) {
 async fn detach_everywhere(
     ctx: &Ctx,
     key_id: &str,
+    force_stop: bool,
     diags: &mut Diagnostics,
 ) -> Option<Vec<String>> {
-    let bound = match ctx
+    let kind = ctx.config.cloud;
+    let (bound, running): (Vec<String>, Vec<String>) = match ctx
         .api
         .describe_instances(&InstanceQuery::BoundTo(key_id.to_string()))
         .await
     {
-        Ok(list) => list.into_iter().map(|i| i.id).collect::<Vec<_>>(),
+        Ok(list) => {
+            // Instances a detach without ForceStop cannot take the key from, for the hint.
+            let running = list
+                .iter()
+                .filter(|i| i.refusal(kind, false) == Some(Refusal::Running { force_stop: true }))
+                .map(|i| i.id.clone())
+                .collect();
+            (list.into_iter().map(|i| i.id).collect(), running)
+        }
         Err(e) => {
             diags.error(
                 "Cannot list the instances holding the key pair",
@@ -580,7 +617,7 @@ async fn detach_everywhere(
         .detach(
             key_id.to_string(),
             bound.clone(),
-            BindOptions { force_stop: false },
+            BindOptions { force_stop },
         )
         .await
     {
@@ -589,9 +626,15 @@ async fn detach_everywhere(
             for o in outcomes {
                 if let Err(e) = o.result {
                     ok = false;
-                    diags.error(
+                    let hint = if !force_stop && running.contains(&o.instance_id) {
+                        format!("\n\nThe instance is running and {kind} takes keys only from stopped instances: set `force_stop = true` on the key pair to let the cloud stop it, or stop it first.")
+                    } else {
+                        String::new()
+                    };
+                    diags.attribute_error(
+                        attr("detach_on_destroy"),
                         format!("Cannot detach key pair from instance {}", o.instance_id),
-                        e.to_string(),
+                        format!("{e}{hint}"),
                     );
                 }
             }
@@ -618,6 +661,7 @@ mod tests {
             fingerprint: Some("aa:bb".into()),
             created_at: Some("2026-12-03T00:00:00Z".into()),
             detach_on_destroy: true,
+            force_stop: true,
             tags: Some(BTreeMap::from([("team".into(), "a".into())])),
             resource_group_id: None,
             project_id: Some(Number::Int(7)),
