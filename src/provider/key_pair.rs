@@ -50,8 +50,11 @@ pub fn schema() -> Schema {
         Block::new(
             "An SSH key pair. Created by the cloud (the private key is returned once, in `private_key`) or imported from `public_key`. Deletes are batched across resources.",
             vec![
-                Attribute::required("name", Type::String).force_new().describe(
-                    "Key pair name. ECS: 2-128 characters, starting with a letter or a Chinese character; letters, Chinese characters, digits, `:`, `_`, `-`; not `http://` or `https://`. ENS: the same without Chinese characters. CVM: 1-25 letters, digits or `_`.",
+                Attribute::optional_computed("name", Type::String).force_new().describe(
+                    "Key pair name (this or `name_prefix`). ECS: 2-128 characters, starting with a letter or a Chinese character; letters, Chinese characters, digits, `:`, `_`, `-`; not `http://` or `https://`. ENS: the same without Chinese characters. CVM: 1-25 letters, digits or `_`.",
+                ),
+                Attribute::optional("name_prefix", Type::String).force_new().describe(
+                    "Instead of `name`: the key pair is named this prefix and 8 generated characters (a lower-case letter, then letters and digits), unique in the cloud, so a replacement can be created before the old key pair is deleted (`create_before_destroy`). The whole name follows the cloud's rule: on CVM the prefix has at most 17 characters.",
                 ),
                 Attribute::optional_computed("public_key", Type::String).describe(
                     "OpenSSH public key to import (ssh-rsa, ssh-ed25519, ecdsa-sha2-nistp256/384/521). Comments and whitespace are not a change. Leave unset to let the cloud create the key; then, and after an import, it holds the key the cloud reports (null on ENS, which reports none). Removing it keeps the key: use `-replace` for a new one.",
@@ -94,6 +97,7 @@ fn is_set(v: &Value, name: &str) -> bool {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct KeyPairModel {
     pub name: Option<String>,
+    pub name_prefix: Option<String>,
     pub public_key: Option<String>,
     pub private_key: Option<String>,
     pub key_id: Option<String>,
@@ -114,6 +118,7 @@ impl KeyPairModel {
     pub(crate) fn from_value(v: &Value) -> KeyPairModel {
         KeyPairModel {
             name: text(v, "name"),
+            name_prefix: text(v, "name_prefix"),
             public_key: text(v, "public_key"),
             private_key: text(v, "private_key"),
             key_id: text(v, "key_id"),
@@ -140,6 +145,7 @@ impl KeyPairModel {
     pub(crate) fn to_value(&self) -> Value {
         Value::object([
             ("name", opt_string(&self.name)),
+            ("name_prefix", opt_string(&self.name_prefix)),
             ("public_key", opt_string(&self.public_key)),
             ("private_key", opt_string(&self.private_key)),
             ("key_id", opt_string(&self.key_id)),
@@ -212,6 +218,19 @@ impl Resource for KeyPairResource {
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        match (is_set(config, "name"), is_set(config, "name_prefix")) {
+            (true, true) => diags.attribute_error(
+                attr("name_prefix"),
+                "Conflicting key pair names",
+                "`name` and `name_prefix` are exclusive: set `name` for a fixed name, or `name_prefix` for a generated one.",
+            ),
+            (false, false) => diags.attribute_error(
+                attr("name"),
+                "Missing key pair name",
+                "Set `name`, or `name_prefix` for a generated unique name.",
+            ),
+            _ => {}
+        }
         if let Some(key) = text(config, "public_key") {
             if let Err(why) = parse_public_key(&key) {
                 diags.attribute_error(
@@ -230,6 +249,17 @@ impl Resource for KeyPairResource {
                     attr("name"),
                     "Invalid key pair name",
                     format!("`name` {name:?} breaks the {kind} rule: {rule}"),
+                );
+            }
+        }
+        if let Some(prefix) = text(config, "name_prefix") {
+            if let Err(rule) =
+                kind.validate_key_name(&format!("{prefix}{}", "a".repeat(SUFFIX_LEN)))
+            {
+                diags.attribute_error(
+                    attr("name_prefix"),
+                    "Invalid key pair name prefix",
+                    format!("`name_prefix` {prefix:?} cannot make a valid {kind} name: the name is the prefix and {SUFFIX_LEN} generated characters, and it breaks the {kind} rule: {rule}"),
                 );
             }
         }
@@ -326,8 +356,15 @@ impl Resource for KeyPairResource {
         diags: &mut Diagnostics,
     ) -> Outcome {
         let planned = KeyPairModel::from_value(planned);
-        let spec = KeySpec {
-            name: planned.name.clone().unwrap_or_default(),
+        let generated = planned
+            .name
+            .is_none()
+            .then(|| planned.name_prefix.clone().unwrap_or_default());
+        let mut spec = KeySpec {
+            name: match &generated {
+                Some(prefix) => generated_name(prefix),
+                None => planned.name.clone().unwrap_or_default(),
+            },
             public_key: planned
                 .public_key
                 .clone()
@@ -339,7 +376,20 @@ impl Resource for KeyPairResource {
                 .clone()
                 .and_then(|n| Value::Number(n).as_i64()),
         };
-        let outcome = ctx.api.create_key_pair(&spec).await;
+        let mut outcome = ctx.api.create_key_pair(&spec).await;
+        // A generated name someone else holds is drawn again, not an error.
+        if let Some(prefix) = &generated {
+            for _ in 1..NAME_DRAWS {
+                match &outcome {
+                    Err(e) if idempotent::is_duplicate(e) => {
+                        tracing::info!(name = %spec.name, "generated key pair name taken; drawing another");
+                        spec.name = generated_name(prefix);
+                        outcome = ctx.api.create_key_pair(&spec).await;
+                    }
+                    _ => break,
+                }
+            }
+        }
         if let Ok(kp) = &outcome {
             ctx.reads.forget(&kp.id);
         }
@@ -371,7 +421,7 @@ impl Resource for KeyPairResource {
                 diags.attribute_error(
                     attr("name"),
                     "Key pair name already taken",
-                    format!("{e}. A key pair named {:?} already exists. If this create replaces a key pair of the same name with `lifecycle {{ create_before_destroy = true }}`, the old key pair still holds the name until it is deleted, after this create: leave create_before_destroy off for this resource, or change `name`.", spec.name),
+                    format!("{e}. A key pair named {:?} already exists. If this create replaces a key pair of the same name with `lifecycle {{ create_before_destroy = true }}`, the old key pair still holds the name until it is deleted, after this create: use `name_prefix` instead of `name` (each key pair then gets its own generated name), leave create_before_destroy off for this resource, or change `name`.", spec.name),
                 );
                 Outcome::Gone
             }
@@ -492,6 +542,25 @@ impl Resource for KeyPairResource {
             }
         }
     }
+}
+
+/// Characters a generated name adds to `name_prefix`.
+const SUFFIX_LEN: usize = 8;
+/// Names drawn for one create before a taken name is an error.
+const NAME_DRAWS: usize = 3;
+
+/// `prefix` and [`SUFFIX_LEN`] random characters: a lower-case letter (so a name with an empty
+/// prefix still starts with one, as ECS and ENS require), then lower-case letters and digits,
+/// which every cloud's rule allows. 26 * 36^7 names make a collision a curiosity.
+fn generated_name(prefix: &str) -> String {
+    const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyz";
+    const ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut name = String::from(prefix);
+    name.push(LETTERS[rand::random_range(0..LETTERS.len())] as char);
+    for _ in 1..SUFFIX_LEN {
+        name.push(ALNUM[rand::random_range(0..ALNUM.len())] as char);
+    }
+    name
 }
 
 /// The public key state should hold after a refresh. A reported key that differs from ours in
@@ -655,6 +724,7 @@ mod tests {
     fn full() -> KeyPairModel {
         KeyPairModel {
             name: Some("web".into()),
+            name_prefix: Some("we".into()),
             public_key: Some("ssh-ed25519 AAAA c".into()),
             private_key: None,
             key_id: Some("skey-abcd1234".into()),
@@ -746,6 +816,19 @@ mod tests {
         });
         assert_eq!(bare.tags, None, "no tags read as unset");
         assert_eq!(bare.project_id, Some(Number::Int(7)));
+    }
+
+    #[test]
+    fn generated_names_follow_every_clouds_rule() {
+        for kind in CloudKind::ALL {
+            for prefix in ["", "web_", "k"] {
+                let a = generated_name(prefix);
+                assert!(a.starts_with(prefix));
+                assert_eq!(a.chars().count(), prefix.len() + SUFFIX_LEN);
+                assert!(kind.validate_key_name(&a).is_ok(), "{kind}: {a}");
+                assert_ne!(a, generated_name(prefix), "drawn afresh");
+            }
+        }
     }
 
     #[test]
