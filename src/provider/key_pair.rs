@@ -40,6 +40,69 @@ impl KeyPairResource {
             identity: Identity::key_id("Cloud id of the key pair (the name on ECS)."),
         }
     }
+
+    /// Public keys compare by type and body: a comment or whitespace edit is an in-place
+    /// update of state only, a different key is a new key pair.
+    fn plan_public_key(&self, plan: &mut Plan) {
+        let configured_key = text(&plan.config, "public_key");
+        if plan.is_create() {
+            if configured_key.is_some() {
+                // Imported keys have no private half to report.
+                if let Some(slot) = plan.planned.attr_mut("private_key") {
+                    *slot = Value::Null;
+                }
+            }
+            return;
+        }
+        let prior_key = text(&plan.prior, "public_key");
+        let planned_unknown = plan
+            .config
+            .attr("public_key")
+            .is_some_and(Value::is_unknown);
+        let different = planned_unknown
+            || match (&prior_key, &configured_key) {
+                (Some(a), Some(b)) => !same_public_key(a, b),
+                (None, None) => false,
+                _ => true,
+            };
+        if different {
+            require_replace(&self.schema, plan, "public_key");
+        }
+        if plan.is_replace() && configured_key.is_some() {
+            if let Some(slot) = plan.planned.attr_mut("private_key") {
+                *slot = Value::Null;
+            }
+        }
+    }
+}
+
+/// `tags_all` is the provider's defaults merged with the configured tags, known as soon as
+/// both are; attributes the cloud does not have are null rather than "known after apply".
+fn plan_cloud_attributes(kind: CloudKind, defaults: &BTreeMap<String, String>, plan: &mut Plan) {
+    let configured = plan.config.attr("tags");
+    let tags_all = match configured {
+        Some(v) if v.is_unknown() => Value::unknown(),
+        Some(Value::Map(m)) if m.values().any(Value::is_unknown) => Value::unknown(),
+        _ => {
+            let own = string_map(&plan.config, "tags");
+            let all = if supports(kind, "tags") {
+                merged_tags(defaults, own.as_ref())
+            } else {
+                BTreeMap::new()
+            };
+            map_value(&Some(all))
+        }
+    };
+    if let Some(slot) = plan.planned.attr_mut("tags_all") {
+        *slot = tags_all;
+    }
+    for attribute in ["resource_group_id", "project_id"] {
+        if !supports(kind, attribute) {
+            if let Some(slot) = plan.planned.attr_mut(attribute) {
+                *slot = Value::Null;
+            }
+        }
+    }
 }
 
 pub fn schema() -> Schema {
@@ -65,20 +128,26 @@ pub fn schema() -> Schema {
                 Attribute::optional_computed("detach_on_destroy", Type::Bool).describe(
                     "Detach the key from every instance before deleting it (default false). Without it a bound key fails to delete on ECS and CVM, and the error names the instances.",
                 ),
-                Attribute::optional("tags", string_map).force_new().describe("Tags (ECS and CVM)."),
-                Attribute::optional("resource_group_id", Type::String).force_new().describe("Resource group (ECS only)."),
-                Attribute::optional("project_id", Type::Number).force_new().describe("Project id (CVM only)."),
+                Attribute::optional("tags", string_map.clone()).describe(
+                    "Tags of this key pair (ECS and CVM), changed in place. Merged over the provider's `default_tags` (these win) into `tags_all`.",
+                ),
+                Attribute::computed("tags_all", string_map).describe(
+                    "Every tag of the key pair: the provider's `default_tags` merged with `tags`. This is what is sent to the cloud and compared with it on refresh.",
+                ),
+                Attribute::optional_computed("resource_group_id", Type::String).describe(
+                    "Resource group (ECS only), moved in place. Unset: the account's default group, as the cloud reports it.",
+                ),
+                Attribute::optional_computed("project_id", Type::Number).force_new().describe(
+                    "Project id (CVM only; default project 0). CVM cannot move a key pair between projects, so a change replaces the key pair.",
+                ),
             ],
         ),
     )
 }
 
-/// Which optional attributes each cloud supports: data, not branches in three places.
+/// Which optional attributes each cloud supports: data in the clouds' table.
 fn supports(kind: CloudKind, attribute: &str) -> bool {
-    matches!(
-        (kind, attribute),
-        (CloudKind::Ecs, "tags" | "resource_group_id") | (CloudKind::Cvm, "tags" | "project_id")
-    )
+    kind.limits().key_attributes.contains(&attribute)
 }
 
 fn is_set(v: &Value, name: &str) -> bool {
@@ -97,8 +166,65 @@ pub(crate) struct KeyPairModel {
     pub created_at: Option<String>,
     pub detach_on_destroy: bool,
     pub tags: Option<BTreeMap<String, String>>,
+    pub tags_all: Option<BTreeMap<String, String>>,
     pub resource_group_id: Option<String>,
     pub project_id: Option<Number>,
+}
+
+fn string_map(v: &Value, name: &str) -> Option<BTreeMap<String, String>> {
+    match v.attr(name) {
+        Some(Value::Map(m)) => Some(
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+fn map_value(m: &Option<BTreeMap<String, String>>) -> Value {
+    m.as_ref().map_or(Value::Null, |t| {
+        Value::Map(
+            t.iter()
+                .map(|(k, v)| (k.clone(), Value::string(v)))
+                .collect(),
+        )
+    })
+}
+
+/// The tags a key pair gets: the provider's defaults, overridden by its own.
+pub(crate) fn merged_tags(
+    defaults: &BTreeMap<String, String>,
+    own: Option<&BTreeMap<String, String>>,
+) -> BTreeMap<String, String> {
+    let mut all = defaults.clone();
+    all.extend(
+        own.into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
+    all
+}
+
+/// The resource's own `tags` out of every tag the cloud reports: a tag that only repeats a
+/// default (same key and value) belongs to `default_tags`, unless the resource's prior tags
+/// name its key. Null prior tags stay null when nothing is left, so an untagged key pair
+/// whose config has no `tags` shows no diff.
+pub(crate) fn own_tags(
+    cloud: &BTreeMap<String, String>,
+    defaults: &BTreeMap<String, String>,
+    prior: Option<&BTreeMap<String, String>>,
+) -> Option<BTreeMap<String, String>> {
+    let own: BTreeMap<String, String> = cloud
+        .iter()
+        .filter(|(k, v)| prior.is_some_and(|p| p.contains_key(*k)) || defaults.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if own.is_empty() && prior.is_none() {
+        None
+    } else {
+        Some(own)
+    }
 }
 
 fn opt_string(v: &Option<String>) -> Value {
@@ -115,14 +241,8 @@ impl KeyPairModel {
             fingerprint: text(v, "fingerprint"),
             created_at: text(v, "created_at"),
             detach_on_destroy: v.attr("detach_on_destroy").and_then(Value::as_bool) == Some(true),
-            tags: match v.attr("tags") {
-                Some(Value::Map(m)) => Some(
-                    m.iter()
-                        .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
-                        .collect(),
-                ),
-                _ => None,
-            },
+            tags: string_map(v, "tags"),
+            tags_all: string_map(v, "tags_all"),
             resource_group_id: text(v, "resource_group_id"),
             project_id: match v.attr("project_id") {
                 Some(Value::Number(n)) => Some(n.clone()),
@@ -140,16 +260,8 @@ impl KeyPairModel {
             ("fingerprint", opt_string(&self.fingerprint)),
             ("created_at", opt_string(&self.created_at)),
             ("detach_on_destroy", Value::Bool(self.detach_on_destroy)),
-            (
-                "tags",
-                self.tags.as_ref().map_or(Value::Null, |t| {
-                    Value::Map(
-                        t.iter()
-                            .map(|(k, v)| (k.clone(), Value::string(v)))
-                            .collect(),
-                    )
-                }),
-            ),
+            ("tags", map_value(&self.tags)),
+            ("tags_all", map_value(&self.tags_all)),
             ("resource_group_id", opt_string(&self.resource_group_id)),
             (
                 "project_id",
@@ -159,7 +271,9 @@ impl KeyPairModel {
     }
 
     /// The state of a key pair the cloud reported, keeping what the user configured (the
-    /// cloud reports a private key only when it creates one).
+    /// cloud reports a private key only when it creates one). Every tag, the resource group
+    /// and the project are the cloud's, where it reports them; `tags` (the resource's own
+    /// share of them) is the caller's to split off ([`own_tags`]).
     pub(crate) fn from_cloud(kp: &KeyPair, configured: &KeyPairModel) -> KeyPairModel {
         KeyPairModel {
             name: Some(kp.name.clone()),
@@ -167,6 +281,15 @@ impl KeyPairModel {
             key_id: Some(kp.id.clone()),
             fingerprint: Some(kp.fingerprint.clone()),
             created_at: kp.created_at.clone(),
+            tags_all: Some(kp.tags.clone()),
+            resource_group_id: kp
+                .resource_group_id
+                .clone()
+                .or(configured.resource_group_id.clone()),
+            project_id: kp
+                .project_id
+                .map(Number::Int)
+                .or(configured.project_id.clone()),
             ..configured.clone()
         }
     }
@@ -228,37 +351,8 @@ impl Resource for KeyPairResource {
                 *slot = Value::Bool(false);
             }
         }
-        let configured_key = text(&plan.config, "public_key");
-        if plan.is_create() {
-            if configured_key.is_some() {
-                // Imported keys have no private half to report.
-                if let Some(slot) = plan.planned.attr_mut("private_key") {
-                    *slot = Value::Null;
-                }
-            }
-            return;
-        }
-        // Public keys compare by type and body: a comment or whitespace edit is an in-place
-        // update of state only, a different key is a new key pair.
-        let prior_key = text(&plan.prior, "public_key");
-        let planned_unknown = plan
-            .config
-            .attr("public_key")
-            .is_some_and(Value::is_unknown);
-        let different = planned_unknown
-            || match (&prior_key, &configured_key) {
-                (Some(a), Some(b)) => !same_public_key(a, b),
-                (None, None) => false,
-                _ => true,
-            };
-        if different {
-            require_replace(&self.schema, plan, "public_key");
-        }
-        if plan.is_replace() && configured_key.is_some() {
-            if let Some(slot) = plan.planned.attr_mut("private_key") {
-                *slot = Value::Null;
-            }
-        }
+        self.plan_public_key(plan);
+        plan_cloud_attributes(kind, &ctx.config.default_tags, plan);
     }
 
     async fn create(
@@ -275,7 +369,14 @@ impl Resource for KeyPairResource {
                 .public_key
                 .clone()
                 .map(|k| parse_public_key(&k).map(|p| p.canonical()).unwrap_or(k)),
-            tags: planned.tags.clone().unwrap_or_default(),
+            // Everything the key pair is to carry: the provider's defaults and its own tags.
+            tags: planned.tags_all.clone().unwrap_or_else(|| {
+                if supports(ctx.config.cloud, "tags") {
+                    merged_tags(&ctx.config.default_tags, planned.tags.as_ref())
+                } else {
+                    BTreeMap::new()
+                }
+            }),
             resource_group_id: planned.resource_group_id.clone(),
             project_id: planned
                 .project_id
@@ -334,6 +435,9 @@ impl Resource for KeyPairResource {
         match ctx.reads.read(id, name).await {
             ReadOutcome::Found(kp) => {
                 let mut fresh = KeyPairModel::from_cloud(&kp, &state);
+                // Tags changed outside Terraform show as drift of the resource's own `tags`
+                // (and of `tags_all`), not as a silent change of the defaults' share.
+                fresh.tags = own_tags(&kp.tags, &ctx.config.default_tags, state.tags.as_ref());
                 // A cloud that reports the public key reveals drift; one that differs only in
                 // comment or whitespace is the same key.
                 if let (Some(cloud_key), Some(ours)) = (&kp.public_key, &fresh.public_key) {
@@ -353,13 +457,56 @@ impl Resource for KeyPairResource {
 
     async fn update(
         &self,
-        _ctx: &Ctx,
-        _prior: &Value,
+        ctx: &Ctx,
+        prior: &Value,
         planned: &Value,
-        _diags: &mut Diagnostics,
+        diags: &mut Diagnostics,
     ) -> Outcome {
-        // Only attributes without a cloud-side effect change in place (detach_on_destroy, the
-        // comment of public_key); everything else forces a replacement.
+        // In place: the tags and the resource group in the cloud, and what has no cloud-side
+        // effect (detach_on_destroy, the comment of public_key). Everything else forces a
+        // replacement.
+        let (before, after) = (
+            KeyPairModel::from_value(prior),
+            KeyPairModel::from_value(planned),
+        );
+        let Some(id) = before.key_id.clone() else {
+            return Outcome::Exists(planned.clone());
+        };
+        let kind = ctx.config.cloud;
+        if supports(kind, "tags") {
+            // What the cloud holds as of the last refresh; older states have no `tags_all`.
+            let held = before.tags_all.or(before.tags).unwrap_or_default();
+            let wanted = after
+                .tags_all
+                .unwrap_or_else(|| merged_tags(&ctx.config.default_tags, after.tags.as_ref()));
+            let (set, remove) = tag_changes(&held, &wanted);
+            if !set.is_empty() || !remove.is_empty() {
+                ctx.reads.forget(&id);
+                if let Err(e) = ctx.api.tag_key_pair(&id, &set, &remove).await {
+                    diags.attribute_error(
+                        attr("tags"),
+                        "Cannot change the key pair's tags",
+                        e.to_string(),
+                    );
+                    return Outcome::Failed;
+                }
+                tracing::info!(key = %id, set = set.len(), removed = remove.len(), "key pair tags changed in place");
+            }
+        }
+        if let Some(group) = after.resource_group_id.as_ref().filter(|g| {
+            supports(kind, "resource_group_id") && before.resource_group_id.as_ref() != Some(*g)
+        }) {
+            ctx.reads.forget(&id);
+            if let Err(e) = ctx.api.join_resource_group(&id, group).await {
+                diags.attribute_error(
+                    attr("resource_group_id"),
+                    "Cannot move the key pair to another resource group",
+                    e.to_string(),
+                );
+                return Outcome::Failed;
+            }
+            tracing::info!(key = %id, group = %group, "key pair moved to another resource group");
+        }
         Outcome::Exists(planned.clone())
     }
 
@@ -453,6 +600,10 @@ async fn complete_from_cloud(ctx: &Ctx, kp: &mut KeyPair, diags: &mut Diagnostic
             if kp.fingerprint.is_empty() {
                 kp.fingerprint = found.fingerprint;
             }
+            // A key pair created without a resource group is in the account's default one,
+            // which only a lookup reports.
+            kp.resource_group_id = kp.resource_group_id.take().or(found.resource_group_id);
+            kp.project_id = kp.project_id.or(found.project_id);
         }
         ReadOutcome::Gone => diags.attribute_warning(
             attr("created_at"),
@@ -465,6 +616,25 @@ async fn complete_from_cloud(ctx: &Ctx, kp: &mut KeyPair, diags: &mut Diagnostic
             format!("Key pair {:?} was created, but reading its creation time failed ({e}); `created_at` stays empty until the next refresh.", kp.name),
         ),
     }
+}
+
+/// What to send to turn the tags `held` into `wanted`: tags to add or overwrite, keys to
+/// remove.
+fn tag_changes(
+    held: &BTreeMap<String, String>,
+    wanted: &BTreeMap<String, String>,
+) -> (BTreeMap<String, String>, Vec<String>) {
+    let set = wanted
+        .iter()
+        .filter(|(k, v)| held.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let remove = held
+        .keys()
+        .filter(|k| !wanted.contains_key(*k))
+        .cloned()
+        .collect();
+    (set, remove)
 }
 
 /// A key replaced under the same name (a new `public_key`, `-replace`) is deleted, then created,
@@ -568,6 +738,10 @@ mod tests {
             created_at: Some("2026-12-03T00:00:00Z".into()),
             detach_on_destroy: true,
             tags: Some(BTreeMap::from([("team".into(), "a".into())])),
+            tags_all: Some(BTreeMap::from([
+                ("team".into(), "a".into()),
+                ("env".into(), "prod".into()),
+            ])),
             resource_group_id: None,
             project_id: Some(Number::Int(7)),
         }
@@ -591,5 +765,86 @@ mod tests {
         let m = KeyPairModel::from_value(&v);
         assert_eq!(m.private_key, None);
         assert!(!m.detach_on_destroy);
+    }
+
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn resource_tags_win_over_defaults() {
+        let defaults = map(&[("env", "prod"), ("team", "core")]);
+        let own = map(&[("team", "web")]);
+        assert_eq!(
+            merged_tags(&defaults, Some(&own)),
+            map(&[("env", "prod"), ("team", "web")])
+        );
+        assert_eq!(merged_tags(&defaults, None), defaults);
+    }
+
+    #[test]
+    fn own_tags_leave_the_defaults_share_out() {
+        let defaults = map(&[("env", "prod")]);
+        let cloud = map(&[("env", "prod"), ("team", "web")]);
+        let prior = map(&[("team", "web")]);
+        assert_eq!(
+            own_tags(&cloud, &defaults, Some(&prior)),
+            Some(map(&[("team", "web")]))
+        );
+        // A default changed outside Terraform is the resource's drift, not the default's.
+        let drifted = map(&[("env", "dev")]);
+        assert_eq!(
+            own_tags(&drifted, &defaults, None),
+            Some(map(&[("env", "dev")]))
+        );
+        // A key the resource names itself stays its own, even with the default's value.
+        let named = map(&[("env", "prod")]);
+        assert_eq!(
+            own_tags(&cloud, &defaults, Some(&named)),
+            Some(map(&[("env", "prod"), ("team", "web")]))
+        );
+    }
+
+    #[test]
+    fn null_tags_and_an_empty_cloud_map_are_no_diff() {
+        let none = BTreeMap::new();
+        assert_eq!(own_tags(&none, &none, None), None, "null stays null");
+        assert_eq!(
+            own_tags(&none, &none, Some(&none)),
+            Some(none.clone()),
+            "an empty map stays empty"
+        );
+        let defaults = map(&[("env", "prod")]);
+        assert_eq!(own_tags(&defaults, &defaults, None), None);
+    }
+
+    #[test]
+    fn tag_changes_set_what_differs_and_remove_what_is_gone() {
+        let held = map(&[("a", "1"), ("b", "2"), ("c", "3")]);
+        let wanted = map(&[("a", "1"), ("b", "20"), ("d", "4")]);
+        let (set, remove) = tag_changes(&held, &wanted);
+        assert_eq!(set, map(&[("b", "20"), ("d", "4")]));
+        assert_eq!(remove, vec!["c".to_string()]);
+        assert_eq!(tag_changes(&held, &held), (BTreeMap::new(), Vec::new()));
+    }
+
+    #[test]
+    fn tags_resource_group_and_project_follow_the_clouds_table() {
+        assert!(supports(CloudKind::Ecs, "tags") && supports(CloudKind::Ecs, "resource_group_id"));
+        assert!(supports(CloudKind::Cvm, "tags") && supports(CloudKind::Cvm, "project_id"));
+        assert!(!supports(CloudKind::Cvm, "resource_group_id"));
+        assert!(!supports(CloudKind::Ens, "tags"));
+        let s = schema();
+        let find = |n: &str| s.block.attributes.iter().find(|a| a.name == n).cloned();
+        assert!(
+            !find("tags").is_some_and(|a| a.force_new),
+            "tags change in place"
+        );
+        assert!(!find("resource_group_id").is_some_and(|a| a.force_new));
+        assert!(find("project_id").is_some_and(|a| a.force_new && a.is_computed()));
+        assert!(find("tags_all").is_some_and(|a| a.is_computed()));
     }
 }
