@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::error::classify;
 use super::fields::{self, items};
 use super::idempotent;
-use super::rules::{PublicKeyListed, ReadAhead};
+use super::rules::{PublicKeyListed, ReadAhead, TagVia};
 use super::sign::{self, acs3, encode};
 use super::sts::Session;
 use super::transport::{host_header, Attempted, HttpRequest, Transport};
@@ -607,5 +607,63 @@ impl KeyPairApi for AlibabaClient {
             .await
             .result
             .map(|_| ())
+    }
+
+    async fn tag_key_pair(
+        &self,
+        key_id: &str,
+        set: &BTreeMap<String, String>,
+        remove: &[String],
+    ) -> Result<(), CloudError> {
+        let Some(tagging) = self.kind.limits().tagging else {
+            return Err(super::unsupported(self.kind, "TagResources", "tags"));
+        };
+        let TagVia::KeyPairApi { resource_type } = tagging.via else {
+            return Err(super::unsupported(
+                self.kind,
+                "TagResources",
+                "tags in this API",
+            ));
+        };
+        let target = || vec![p("ResourceType", resource_type), p("ResourceId.1", key_id)];
+        let set: Vec<(&String, &String)> = set.iter().collect();
+        for chunk in set.chunks(tagging.tags_per_call.max(1)) {
+            let mut params = target();
+            for (i, (k, v)) in chunk.iter().enumerate() {
+                params.push(p(&format!("Tag.{}.Key", i + 1), k.as_str()));
+                params.push(p(&format!("Tag.{}.Value", i + 1), v.as_str()));
+            }
+            self.rpc(tagging.tag_action, params).await.result?;
+        }
+        for chunk in remove.chunks(tagging.tags_per_call.max(1)) {
+            let mut params = target();
+            for (i, k) in chunk.iter().enumerate() {
+                params.push(p(&format!("TagKey.{}", i + 1), k.as_str()));
+            }
+            self.rpc(tagging.untag_action, params).await.result?;
+        }
+        Ok(())
+    }
+
+    async fn join_resource_group(&self, key_id: &str, group: &str) -> Result<(), CloudError> {
+        let (Some(action), Some(tagging)) = (
+            self.kind.limits().join_resource_group,
+            self.kind.limits().tagging,
+        ) else {
+            return Err(super::unsupported(
+                self.kind,
+                "JoinResourceGroup",
+                "resource groups",
+            ));
+        };
+        let TagVia::KeyPairApi { resource_type } = tagging.via else {
+            return Err(super::unsupported(self.kind, action, "resource groups"));
+        };
+        let params = vec![
+            p("ResourceType", resource_type),
+            p("ResourceId", key_id),
+            p("ResourceGroupId", group),
+        ];
+        self.rpc(action, params).await.result.map(|_| ())
     }
 }

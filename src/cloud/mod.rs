@@ -415,6 +415,38 @@ pub trait KeyPairApi: Send + Sync + 'static {
     async fn describe_instances(&self, q: &InstanceQuery) -> Result<Vec<Instance>, CloudError>;
     /// Reboots an instance so a binding change takes effect (ECS only).
     async fn reboot_instance(&self, id: &str) -> Result<(), CloudError>;
+    /// Changes the tags of key pair `key_id` in place: adds or overwrites `set`, removes the
+    /// keys in `remove`, in as many calls as the cloud's per-call limit needs
+    /// (`limits().tagging`). Clouds without tags refuse.
+    async fn tag_key_pair(
+        &self,
+        key_id: &str,
+        set: &BTreeMap<String, String>,
+        remove: &[String],
+    ) -> Result<(), CloudError> {
+        let _ = (key_id, set, remove);
+        Err(unsupported(self.kind(), "TagResources", "tags"))
+    }
+    /// Moves key pair `key_id` to resource group `group` (`limits().join_resource_group`).
+    async fn join_resource_group(&self, key_id: &str, group: &str) -> Result<(), CloudError> {
+        let _ = (key_id, group);
+        Err(unsupported(
+            self.kind(),
+            "JoinResourceGroup",
+            "resource groups",
+        ))
+    }
+}
+
+/// The error of a call a cloud does not have.
+pub(crate) fn unsupported(kind: CloudKind, action: &str, what: &str) -> CloudError {
+    CloudError::local(
+        kind,
+        action,
+        ErrorKind::InvalidInput,
+        "Unsupported",
+        format!("{kind} key pairs have no {what}"),
+    )
 }
 
 /// Builds the client for `cfg.kind`.

@@ -38,7 +38,96 @@ pub struct Limits {
     pub rates: &'static [(&'static str, u32)],
     /// The security token service that issues this cloud's temporary credentials.
     pub sts: &'static Sts,
+    /// The optional `sshkey_key_pair` attributes this cloud has (`tags`, `resource_group_id`,
+    /// `project_id`); setting another is refused at plan time.
+    pub key_attributes: &'static [&'static str],
+    /// How tags of an existing key pair are changed in place; `None` where key pairs have no
+    /// tags (ENS).
+    pub tagging: Option<&'static Tagging>,
+    /// The action that moves a key pair to another resource group, where there is one (ECS
+    /// JoinResourceGroup). Without one `resource_group_id` forces a replacement.
+    pub join_resource_group: Option<&'static str>,
 }
+
+/// How a cloud changes the tags of an existing key pair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tagging {
+    /// Adds or overwrites tags.
+    pub tag_action: &'static str,
+    /// Removes tags by key.
+    pub untag_action: &'static str,
+    /// Most tags (or tag keys) one call takes: ECS `Tag.N` 1..20, Tencent `Tags.N` 0..9.
+    pub tags_per_call: usize,
+    /// Which API the calls go to.
+    pub via: TagVia,
+}
+
+/// Where tag edits are sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TagVia {
+    /// The key-pair API itself, naming the key pair by `ResourceId.N` and `ResourceType`.
+    KeyPairApi {
+        /// `ResourceType` of key pairs (`keypair`).
+        resource_type: &'static str,
+    },
+    /// A tag service of its own (Tencent's Tag API), naming resources by six-segment names.
+    Service(&'static TagService),
+}
+
+/// A vendor's tag service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagService {
+    /// Service name in the credential scope (TC3).
+    pub service: &'static str,
+    /// API version.
+    pub version: &'static str,
+    /// The public endpoint.
+    pub default_endpoint: &'static str,
+    /// A key pair's resource name, `{region}` and `{id}` filled in. The account segment is
+    /// left empty (`uin/`), which the service reads as the caller's own account: a key pair's
+    /// owner uin is not known to the provider (the official tencentcloud provider does the
+    /// same).
+    pub key_pair_resource: &'static str,
+    /// Documented requests per second, per action.
+    pub rates: &'static [(&'static str, u32)],
+}
+
+impl TagService {
+    /// The six-segment resource name of key pair `id` in `region`.
+    pub fn resource_name(&self, region: &str, id: &str) -> String {
+        self.key_pair_resource
+            .replace("{region}", region)
+            .replace("{id}", id)
+    }
+}
+
+/// ECS 2014-05-26 TagResources / UntagResources: `Tag.N` and `TagKey.N` with N in 1..20; ECS
+/// publishes no per-second limits.
+pub(crate) static ECS_TAGGING: Tagging = Tagging {
+    tag_action: "TagResources",
+    untag_action: "UntagResources",
+    tags_per_call: 20,
+    via: TagVia::KeyPairApi {
+        resource_type: "keypair",
+    },
+};
+
+/// Tencent Cloud Tag API 2018-08-13 (`tag.tencentcloudapi.com`): TagResources and
+/// UnTagResources, `Tags.N` / `TagKeys.N` with N in 0..9, 20 requests per second each.
+pub(crate) static TENCENT_TAG_SERVICE: TagService = TagService {
+    service: "tag",
+    version: "2018-08-13",
+    default_endpoint: "https://tag.tencentcloudapi.com/",
+    key_pair_resource: "qcs::cvm:{region}:uin/:keypair/{id}",
+    rates: &[("TagResources", 20), ("UnTagResources", 20)],
+};
+
+pub(crate) static CVM_TAGGING: Tagging = Tagging {
+    tag_action: "TagResources",
+    untag_action: "UnTagResources",
+    tags_per_call: 10,
+    via: TagVia::Service(&TENCENT_TAG_SERVICE),
+};
 
 /// Facts of a security token service: how to reach AssumeRole and what it accepts, so the
 /// provider block is checked at plan time with the rules the service applies.
@@ -195,6 +284,9 @@ pub(crate) static ECS_LIMITS: Limits = Limits {
     // ECS throttles per account and API with quotas shown only in the account's console.
     rates: &[],
     sts: &ALIBABA_STS,
+    key_attributes: &["tags", "resource_group_id"],
+    tagging: Some(&ECS_TAGGING),
+    join_resource_group: Some("JoinResourceGroup"),
 };
 pub(crate) static ENS_LIMITS: Limits = Limits {
     delete_batch: 1,
@@ -209,6 +301,9 @@ pub(crate) static ENS_LIMITS: Limits = Limits {
     key_id_shape: ("the key pair id (ssh-...)", Some("ssh-")),
     rates: &[],
     sts: &ALIBABA_STS,
+    key_attributes: &[],
+    tagging: None,
+    join_resource_group: None,
 };
 /// CVM's "Frequency Limit" page documents a per-second limit for every API.
 pub(crate) static CVM_LIMITS: Limits = Limits {
@@ -232,6 +327,11 @@ pub(crate) static CVM_LIMITS: Limits = Limits {
         ("DescribeInstances", 40),
     ],
     sts: &TENCENT_STS,
+    // CVM has no call that moves a key pair between projects (ModifyKeyPairAttribute changes
+    // only the name and description), so `project_id` forces a replacement.
+    key_attributes: &["tags", "project_id"],
+    tagging: Some(&CVM_TAGGING),
+    join_resource_group: None,
 };
 
 /// A key pair name rule, described as data so errors can quote it.
@@ -528,5 +628,27 @@ mod tests {
         assert_eq!(cvm.read_batch(), 100);
         assert_eq!(CloudKind::Ecs.limits().read_batch(), 50);
         assert_eq!(CloudKind::Ens.limits().read_batch(), 50);
+    }
+
+    #[test]
+    fn tagging_per_cloud() {
+        assert!(CloudKind::Ens.limits().tagging.is_none());
+        assert_eq!(
+            CloudKind::Ecs.limits().tagging.map(|t| t.tags_per_call),
+            Some(20)
+        );
+        let cvm = CloudKind::Cvm.limits().tagging.expect("CVM tags key pairs");
+        let TagVia::Service(service) = &cvm.via else {
+            panic!("CVM tags through the Tag API");
+        };
+        assert_eq!(
+            service.resource_name("ap-guangzhou", "skey-abcd1234"),
+            "qcs::cvm:ap-guangzhou:uin/:keypair/skey-abcd1234"
+        );
+        assert_eq!(
+            CloudKind::Ecs.limits().join_resource_group,
+            Some("JoinResourceGroup")
+        );
+        assert_eq!(CloudKind::Cvm.limits().join_resource_group, None);
     }
 }

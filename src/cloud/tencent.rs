@@ -4,6 +4,7 @@
 //! (Dis)AssociateInstancesKeyPairs are all-or-nothing and report no per-instance result, so a
 //! success means every instance succeeded and a failure fails them all.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -12,6 +13,7 @@ use serde_json::{json, Value};
 use super::error::classify;
 use super::fields::{self, items};
 use super::idempotent;
+use super::rules::{self, TagService, TagVia, Tagging};
 use super::sign::{self, tc3};
 use super::sts::Session;
 use super::transport::{host_header, Attempted, HttpRequest, Transport};
@@ -28,6 +30,24 @@ const DEFAULT_ENDPOINT: &str = "https://cvm.tencentcloudapi.com/";
 #[derive(Debug)]
 pub(crate) struct TencentClient {
     rpc: TencentRpc,
+    /// Tencent's Tag API, where CVM key pairs are tagged after creation.
+    tags: TencentRpc,
+    region: String,
+}
+
+/// CVM's tagging facts: the Tag API (a service of its own) and its per-call limit.
+fn tagging() -> (&'static Tagging, &'static TagService) {
+    match CloudKind::Cvm.limits().tagging {
+        Some(
+            t @ Tagging {
+                via: TagVia::Service(service),
+                ..
+            },
+        ) => (t, service),
+        // The table is static: a CVM row without its tag service is a bug caught by the
+        // rules' unit tests, not a runtime condition.
+        _ => (&rules::CVM_TAGGING, &rules::TENCENT_TAG_SERVICE),
+    }
 }
 
 /// One Tencent Cloud API (service and version) at one endpoint: JSON POST bodies signed with
@@ -44,7 +64,18 @@ pub(crate) struct TencentRpc {
 impl TencentClient {
     pub fn new(cfg: ClientConfig, session: Arc<Session>) -> Result<Self, CloudError> {
         let endpoint = super::resolve_endpoint(&cfg, DEFAULT_ENDPOINT)?;
+        // A configured endpoint (the emulator) serves the Tag API too, as it serves STS.
+        let (_, service) = tagging();
+        let tag_endpoint = super::resolve_endpoint(&cfg, service.default_endpoint)?;
         Ok(Self {
+            tags: TencentRpc::new(
+                &cfg,
+                service.service,
+                service.version,
+                tag_endpoint,
+                service.rates,
+                session.clone(),
+            )?,
             rpc: TencentRpc::new(
                 &cfg,
                 SERVICE,
@@ -53,7 +84,29 @@ impl TencentClient {
                 CloudKind::Cvm.limits().rates,
                 session,
             )?,
+            region: cfg.region.clone(),
         })
+    }
+
+    /// One Tag API call on one resource. The service answers success with `FailedResources`
+    /// listing what it could not change; a failed resource is this call's error.
+    async fn tag_call(&self, action: &str, body: Value) -> Result<(), CloudError> {
+        let v = self.tags.call(action, body).await.result?;
+        match items(&v, "FailedResources", "").first() {
+            None => Ok(()),
+            Some(f) => {
+                let code = fields::non_empty(f, "Code").unwrap_or_else(|| "FailedResource".into());
+                Err(CloudError {
+                    cloud: CloudKind::Cvm,
+                    action: action.to_string(),
+                    kind: classify(&code, None),
+                    message: fields::string(f, "Message").unwrap_or_default(),
+                    code,
+                    request_id: fields::non_empty(&v, "RequestId"),
+                    http_status: Some(200),
+                })
+            }
+        }
     }
 
     async fn rpc(&self, action: &str, body: Value) -> Attempted<Value> {
@@ -487,5 +540,29 @@ impl KeyPairApi for TencentClient {
             "Unsupported",
             "CVM binding changes take effect through ForceStop; reboot is not used",
         ))
+    }
+
+    async fn tag_key_pair(
+        &self,
+        key_id: &str,
+        set: &BTreeMap<String, String>,
+        remove: &[String],
+    ) -> Result<(), CloudError> {
+        let (tagging, service) = tagging();
+        let resource = service.resource_name(&self.region, key_id);
+        let per_call = tagging.tags_per_call.max(1);
+        let set: Vec<Value> = set
+            .iter()
+            .map(|(k, v)| json!({"TagKey": k, "TagValue": v}))
+            .collect();
+        for chunk in set.chunks(per_call) {
+            let body = json!({"ResourceList": [resource], "Tags": chunk});
+            self.tag_call(tagging.tag_action, body).await?;
+        }
+        for chunk in remove.chunks(per_call) {
+            let body = json!({"ResourceList": [resource], "TagKeys": chunk});
+            self.tag_call(tagging.untag_action, body).await?;
+        }
+        Ok(())
     }
 }

@@ -215,6 +215,9 @@ async fn state(State(shared): State<Arc<Shared>>) -> Response {
                 "fingerprint": key.fingerprint,
                 "public_key": key.public_key,
                 "creation_time": key.creation_time,
+                "tags": key.tags.iter().cloned().collect::<BTreeMap<String, String>>(),
+                "resource_group_id": key.resource_group_id,
+                "project_id": key.project_id,
                 "bound_instances": store.bound_instances(key),
             }),
         );

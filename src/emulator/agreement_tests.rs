@@ -284,3 +284,65 @@ fn listings_report_public_keys_alike() {
         assert!(agree, "{kind:?}: when DescribeKeyPairs lists public keys");
     }
 }
+
+#[test]
+fn tagging_calls_limits_and_rates() {
+    use crate::cloud::rules::TagVia;
+    use crate::emulator::tag_profile::{
+        TagProfile, ECS_TAGS, TENCENT_TAGS, TENCENT_TAG_PRODUCT, TENCENT_TAG_VERSION,
+    };
+    let emulated = |cloud: Cloud| -> Option<&'static TagProfile> {
+        match cloud {
+            Cloud::Ecs => Some(&ECS_TAGS),
+            Cloud::Ens => None,
+            Cloud::Cvm => Some(&TENCENT_TAGS),
+        }
+    };
+    for (kind, p) in clouds() {
+        let limits = kind.limits();
+        let (ours, theirs) = match (limits.tagging, emulated(p.cloud)) {
+            (None, None) => continue,
+            (Some(a), Some(b)) => (a, b),
+            (a, b) => panic!(
+                "{kind:?}: provider tags {}, emulator {}",
+                a.is_some(),
+                b.is_some()
+            ),
+        };
+        assert_eq!(ours.tag_action, theirs.tag_action, "{kind:?}");
+        assert_eq!(ours.untag_action, theirs.untag_action, "{kind:?}");
+        assert_eq!(
+            ours.tags_per_call, theirs.tags_max,
+            "{kind:?} tags per call"
+        );
+        match &ours.via {
+            TagVia::KeyPairApi { .. } => {
+                // Tagged in the key-pair API itself: the emulated API has the actions.
+                assert!(p.operation(ours.tag_action).is_some(), "{kind:?}");
+                assert!(p.operation(ours.untag_action).is_some(), "{kind:?}");
+                assert!(theirs.builtin_rates.is_empty() && limits.rates.is_empty());
+            }
+            TagVia::Service(service) => {
+                assert_eq!(service.service, TENCENT_TAG_PRODUCT);
+                assert_eq!(service.version, TENCENT_TAG_VERSION);
+                for (action, rate) in service.rates.iter().chain(theirs.builtin_rates) {
+                    let provider = service.rates.iter().find(|(a, _)| a == action);
+                    assert_eq!(
+                        provider.map(|(_, n)| *n),
+                        theirs.builtin_rate(action),
+                        "{kind:?} {action} ({rate}/s on one side)"
+                    );
+                }
+                assert!(
+                    p.operation(ours.tag_action).is_none(),
+                    "{kind:?} tags elsewhere"
+                );
+            }
+        }
+        assert_eq!(
+            limits.join_resource_group.is_some(),
+            p.operation("JoinResourceGroup").is_some(),
+            "{kind:?} JoinResourceGroup"
+        );
+    }
+}

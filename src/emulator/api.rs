@@ -11,6 +11,7 @@ use serde::{Serialize, Serializer};
 
 use super::profile::Cloud;
 use super::sts_profile::StsProfile;
+use super::tag_profile::{TENCENT_TAGS, TENCENT_TAG_PRODUCT, TENCENT_TAG_VERSION};
 
 /// Whose wire conventions a request follows: signatures, envelopes, error statuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -31,13 +32,16 @@ impl Vendor {
     }
 }
 
-/// One of the five APIs the emulator serves on its one port.
+/// One of the six APIs the emulator serves on its one port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Api {
     /// A key-pair API: ECS, ENS or CVM.
     KeyPairs(Cloud),
     /// A vendor's Security Token Service (AssumeRole).
     Sts(Vendor),
+    /// Tencent Cloud's Tag API (2018-08-13), which tags CVM key pairs. ECS tags through its
+    /// own API, so this is Tencent's only.
+    TencentTag,
 }
 
 impl From<Cloud> for Api {
@@ -47,12 +51,14 @@ impl From<Cloud> for Api {
 }
 
 impl Api {
-    /// The name in the call log and in logs: `ecs`, `ens`, `cvm`, `alibaba-sts`, `tencent-sts`.
+    /// The name in the call log and in logs: `ecs`, `ens`, `cvm`, `alibaba-sts`,
+    /// `tencent-sts`, `tencent-tag`.
     pub fn as_str(self) -> &'static str {
         match self {
             Api::KeyPairs(cloud) => cloud.as_str(),
             Api::Sts(Vendor::Alibaba) => "alibaba-sts",
             Api::Sts(Vendor::Tencent) => "tencent-sts",
+            Api::TencentTag => "tencent-tag",
         }
     }
 
@@ -61,6 +67,7 @@ impl Api {
         match self {
             Api::KeyPairs(cloud) => cloud.vendor(),
             Api::Sts(vendor) => vendor,
+            Api::TencentTag => Vendor::Tencent,
         }
     }
 
@@ -75,6 +82,7 @@ impl Api {
         match self {
             Api::KeyPairs(cloud) => cloud.as_str(),
             Api::Sts(vendor) => vendor.sts().product,
+            Api::TencentTag => TENCENT_TAG_PRODUCT,
         }
     }
 
@@ -83,6 +91,7 @@ impl Api {
         match self {
             Api::KeyPairs(cloud) => cloud.profile().version,
             Api::Sts(vendor) => vendor.sts().version,
+            Api::TencentTag => TENCENT_TAG_VERSION,
         }
     }
 
@@ -90,7 +99,7 @@ impl Api {
     pub(crate) fn key_pairs(self) -> Option<Cloud> {
         match self {
             Api::KeyPairs(cloud) => Some(cloud),
-            Api::Sts(_) => None,
+            Api::Sts(_) | Api::TencentTag => None,
         }
     }
 
@@ -99,6 +108,7 @@ impl Api {
         match self {
             Api::KeyPairs(cloud) => cloud.profile().builtin_rate(action),
             Api::Sts(vendor) => vendor.sts().builtin_rate(action),
+            Api::TencentTag => TENCENT_TAGS.builtin_rate(action),
         }
     }
 
@@ -107,6 +117,7 @@ impl Api {
         match self {
             Api::KeyPairs(cloud) => cloud.profile().codes.throttled,
             Api::Sts(vendor) => vendor.sts().codes.throttled,
+            Api::TencentTag => TENCENT_TAGS.codes.throttled,
         }
     }
 
@@ -118,11 +129,15 @@ impl Api {
         Cloud::alibaba_by_version(version).map(Api::KeyPairs)
     }
 
-    /// The Tencent API a TC3 credential scope names: STS for its product code, CVM otherwise
-    /// (the emulator never checked CVM's scope, and clients that sign `cvm` keep working).
+    /// The Tencent API a TC3 credential scope names: STS and Tag for their product codes, CVM
+    /// otherwise (the emulator never checked CVM's scope, and clients that sign `cvm` keep
+    /// working). The real hosts differ (`sts.`, `tag.`, `cvm.tencentcloudapi.com`); on the
+    /// emulator's one port the signed scope is what tells them apart.
     pub(crate) fn tencent_by_service(service: &str) -> Api {
         if service == Vendor::Tencent.sts().product {
             Api::Sts(Vendor::Tencent)
+        } else if service == TENCENT_TAG_PRODUCT {
+            Api::TencentTag
         } else {
             Api::KeyPairs(Cloud::Cvm)
         }
@@ -153,6 +168,9 @@ mod tests {
         assert_eq!(Api::alibaba_by_version("2018-08-13"), None);
         assert_eq!(Api::tencent_by_service("sts"), Api::Sts(Vendor::Tencent));
         assert_eq!(Api::tencent_by_service("cvm"), Api::KeyPairs(Cloud::Cvm));
+        assert_eq!(Api::tencent_by_service("tag"), Api::TencentTag);
+        assert_eq!(Api::TencentTag.version(), "2018-08-13");
+        assert!(!Api::TencentTag.is_alibaba());
     }
 
     #[test]
@@ -186,6 +204,8 @@ mod tests {
             Some(100)
         );
         assert_eq!(Api::KeyPairs(Cloud::Cvm).builtin_rate("AssumeRole"), None);
+        assert_eq!(Api::TencentTag.builtin_rate("TagResources"), Some(20));
+        assert_eq!(Api::KeyPairs(Cloud::Cvm).builtin_rate("TagResources"), None);
         assert_eq!(
             Api::KeyPairs(Cloud::Cvm).builtin_rate("DeleteKeyPairs"),
             Some(10)

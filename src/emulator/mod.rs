@@ -1,7 +1,8 @@
 //! An emulator of the Alibaba Cloud ECS (2014-05-26), Alibaba Cloud ENS (2017-11-10) and Tencent
 //! Cloud CVM (2017-03-12) key-pair APIs: real wire formats, real signatures, the seeds' semantics.
 //! Beside them, on the same port, each vendor's STS AssumeRole (Alibaba 2015-04-01, Tencent
-//! 2018-08-13), whose temporary credentials every API then accepts with their token.
+//! 2018-08-13), whose temporary credentials every API then accepts with their token, and
+//! Tencent's Tag API (2018-08-13), through which CVM key pairs are tagged.
 //!
 //! It is the provider's acceptance-test backend and the demo's default endpoint, so it must be
 //! indistinguishable from the clouds for the calls we make - including to the official SDKs.
@@ -35,7 +36,8 @@
 //!   parameterized by [`profile`]; and AssumeRole, written once for the two STS, parameterized
 //!   by [`sts_profile`].
 //! - [`profile`]: the per-cloud differences as data, with [`names`] (name rules) and [`ids`]
-//!   (id shapes); [`sts_profile`]: the same for the two STS and their credentials.
+//!   (id shapes); [`sts_profile`]: the same for the two STS and their credentials;
+//!   [`tag_profile`]: ECS's tagging calls and Tencent's Tag API, which tags CVM key pairs.
 //! - [`roles`]: the roles AssumeRole lets callers assume (`--role`).
 //! - [`wire`]: decoded requests, parameter access, error and success envelopes.
 //! - [`render`]: response bodies in each cloud's real shape.
@@ -69,6 +71,7 @@ pub mod server;
 pub mod state;
 pub mod store;
 pub mod sts_profile;
+pub mod tag_profile;
 pub mod wire;
 
 use std::net::SocketAddr;

@@ -142,6 +142,10 @@ pub struct Profile {
     pub codes: Codes,
     /// The message of a missing key pair, `{}` standing for what the request named.
     pub key_not_found_message: &'static str,
+    /// The account's default resource group, which a key pair created without
+    /// `ResourceGroupId` joins and DescribeKeyPairs then reports (ECS); `None` where key pairs
+    /// have no resource group.
+    pub default_resource_group: Option<&'static str>,
 }
 
 /// What an action does, whatever the cloud calls it.
@@ -163,6 +167,12 @@ pub enum Operation {
     DescribeInstances,
     /// Reboot an instance (ECS), which is when a binding change takes effect there.
     RebootInstance,
+    /// Add or overwrite tags of key pairs in the key-pair API itself (ECS TagResources).
+    TagResources,
+    /// Remove tags of key pairs by key (ECS UntagResources).
+    UntagResources,
+    /// Move a key pair to another resource group (ECS JoinResourceGroup).
+    JoinResourceGroup,
 }
 
 /// The direction of a binding change.
@@ -373,8 +383,10 @@ const ALIBABA_KEY_PAIR_ACTIONS: [(&str, Operation); 7] = [
     ("DescribeInstances", Operation::DescribeInstances),
 ];
 
-const fn with_reboot(actions: [(&'static str, Operation); 7]) -> [(&'static str, Operation); 8] {
-    let [a, b, c, d, e, f, g] = actions;
+/// ECS: the shared actions, RebootInstance, and the tagging and resource group calls (ENS has
+/// none of these for key pairs).
+const ECS_ACTIONS: [(&str, Operation); 11] = {
+    let [a, b, c, d, e, f, g] = ALIBABA_KEY_PAIR_ACTIONS;
     [
         a,
         b,
@@ -384,8 +396,11 @@ const fn with_reboot(actions: [(&'static str, Operation); 7]) -> [(&'static str,
         f,
         g,
         ("RebootInstance", Operation::RebootInstance),
+        ("TagResources", Operation::TagResources),
+        ("UntagResources", Operation::UntagResources),
+        ("JoinResourceGroup", Operation::JoinResourceGroup),
     ]
-}
+};
 
 const ALIBABA_PARAMS: ParamNames = ParamNames {
     region: "RegionId",
@@ -414,7 +429,7 @@ const ALIBABA_NOT_FOUND: &str = "The specified key pair {} does not exist.";
 pub(crate) static ECS: Profile = Profile {
     cloud: Cloud::Ecs,
     version: "2014-05-26",
-    actions: &with_reboot(ALIBABA_KEY_PAIR_ACTIONS),
+    actions: &ECS_ACTIONS,
     params: ParamNames {
         instances_by_key_name: Some("KeyPairName"),
         tags: TagParams::Flat("Tag"),
@@ -472,7 +487,11 @@ pub(crate) static ECS: Profile = Profile {
         page_size: "InvalidParameter.PageSize",
     },
     key_not_found_message: ALIBABA_NOT_FOUND,
+    default_resource_group: Some(ECS_DEFAULT_RESOURCE_GROUP),
 };
+
+/// The emulated account's default resource group (Alibaba's ids are `rg-` + 15 characters).
+pub const ECS_DEFAULT_RESOURCE_GROUP: &str = "rg-acfmdefault0000";
 
 /// ENS 2017-11-10.
 pub(crate) static ENS: Profile = Profile {
@@ -528,6 +547,7 @@ pub(crate) static ENS: Profile = Profile {
         page_size: "InvalidParameter.PageSize",
     },
     key_not_found_message: ALIBABA_NOT_FOUND,
+    default_resource_group: None,
 };
 
 /// CVM 2017-03-12.
@@ -623,6 +643,7 @@ pub(crate) static CVM: Profile = Profile {
         page_size: "InvalidParameterValue.LimitExceeded",
     },
     key_not_found_message: "The key pair id {} does not exist.",
+    default_resource_group: None,
 };
 
 const CVM_KEY_ID: IdShape = IdShape {
@@ -713,6 +734,13 @@ mod tests {
             Some(Operation::RebootInstance)
         );
         assert_eq!(ENS.operation("RebootInstance"), None);
+        assert_eq!(ECS.operation("TagResources"), Some(Operation::TagResources));
+        assert_eq!(ENS.operation("TagResources"), None);
+        assert_eq!(
+            CVM.operation("TagResources"),
+            None,
+            "CVM tags through the Tag API"
+        );
         assert_eq!(
             ENS.operation("DetachKeyPair"),
             Some(Operation::BindOneKey(Binding::Detach))

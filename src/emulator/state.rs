@@ -120,7 +120,12 @@ impl Shared {
         let cfg = OpsConfig {
             ecs_bound_delete: self.config.ecs_bound_delete,
         };
-        let result = ops::handle(&mut inner.store, call, &cfg, now);
+        // Tencent's Tag API is another service, but what it changes are CVM key pairs.
+        let result = if call.cloud == Api::TencentTag {
+            ops::tags::tencent(&mut inner.store, call)
+        } else {
+            ops::handle(&mut inner.store, call, &cfg, now)
+        };
         // Describe* never changes anything; every other successful call may have.
         if result.is_ok() && !call.action.starts_with("Describe") {
             self.persist(&inner.store);

@@ -2,6 +2,7 @@
 //! [`ProviderConfig`]. Limits are checked against the chosen cloud here, so a bad batch size is an
 //! error at `terraform plan`, pointing at the attribute, instead of a failed API call at apply.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::cloud::{AssumeRole, CloudKind, Credentials};
@@ -67,8 +68,32 @@ pub fn schema() -> Schema {
                 ),
             ],
         )
-        .with_block("assume_role", assume_role_block()),
+        .with_block("assume_role", assume_role_block())
+        .with_block("default_tags", default_tags_block()),
     )
+}
+
+fn default_tags_block() -> Block {
+    Block::new(
+        "Tags every `sshkey_key_pair` of this provider gets (ecs and cvm). A resource's own `tags` win over these; the merged map is the resource's `tags_all`.",
+        vec![Attribute::optional("tags", Type::Map(Box::new(Type::String)))
+            .describe("The tags, e.g. `{ team = \"platform\" }`.")],
+    )
+}
+
+/// The tags of the `default_tags` block, when known: an absent block or a null map is none.
+pub(crate) fn default_tags(config: &Value) -> Option<BTreeMap<String, String>> {
+    match config.attr("default_tags") {
+        None | Some(Value::Null) => Some(BTreeMap::new()),
+        Some(block) => match block.attr("tags") {
+            None | Some(Value::Null) => Some(BTreeMap::new()),
+            Some(Value::Map(m)) => m
+                .iter()
+                .map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                .collect(),
+            Some(_) => None,
+        },
+    }
 }
 
 fn assume_role_block() -> Block {
@@ -106,6 +131,8 @@ pub(crate) struct ProviderConfig {
     pub batch_window: Duration,
     pub request_timeout: Duration,
     pub max_retries: u32,
+    /// `default_tags.tags`: merged under every key pair's own tags.
+    pub default_tags: BTreeMap<String, String>,
 }
 
 /// Checks what can be checked from the configuration alone (ValidateProviderConfig). Unknown
@@ -139,7 +166,24 @@ pub(crate) fn validate(config: &Value, diags: &mut Diagnostics) {
     if let Some(kind) = cloud {
         check_batches(config, kind, diags);
         credentials::validate_assume_role(config, kind, diags);
+        check_default_tags(config, kind, diags);
     }
+}
+
+/// Default tags on a cloud whose key pairs have none would be silently dropped: refuse them
+/// at plan time, naming the attribute, as `tags` on the resource is refused.
+fn check_default_tags(config: &Value, kind: CloudKind, diags: &mut Diagnostics) {
+    if kind.limits().tagging.is_some() {
+        return;
+    }
+    if default_tags(config).is_some_and(|t| t.is_empty()) {
+        return;
+    }
+    diags.attribute_error(
+        credentials::nested("default_tags", "tags"),
+        "Attribute not supported by this cloud",
+        format!("`default_tags.tags` is not supported on {kind}: its key pairs have no tags; remove the `default_tags` block."),
+    );
 }
 
 /// Builds the configuration for ConfigureProvider, reading environment fallbacks through `env`
@@ -184,6 +228,13 @@ pub(crate) fn build(
                 format!("`{name}` depends on a value that is only known after apply; the provider needs it to plan. Use a literal, a variable or a data source."),
             );
         }
+    }
+    if default_tags(config).is_none() {
+        diags.attribute_error(
+            credentials::nested("default_tags", "tags"),
+            "Provider attribute not known until apply",
+            "`default_tags.tags` depends on a value that is only known after apply; the provider needs it to plan every key pair's `tags_all`.",
+        );
     }
     if let Some(Value::Object(role)) = config.attr("assume_role") {
         for (name, _) in role.iter().filter(|(_, v)| v.is_unknown()) {
@@ -244,6 +295,7 @@ pub(crate) fn build(
             .and_then(Value::as_i64)
             .map(|n| n as u32)
             .unwrap_or(DEFAULT_MAX_RETRIES),
+        default_tags: default_tags(config).unwrap_or_default(),
     })
 }
 

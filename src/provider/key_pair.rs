@@ -41,6 +41,80 @@ impl KeyPairResource {
             identity: Identity::key_id("Cloud id of the key pair (the name on ECS)."),
         }
     }
+
+    /// Plans `public_key` (and with it `private_key`): what a change of key replaces.
+    fn plan_public_key(&self, plan: &mut Plan) {
+        let configured_key = text(&plan.config, "public_key");
+        if plan.is_create() {
+            if configured_key.is_some() {
+                // Imported keys have no private half to report.
+                if let Some(slot) = plan.planned.attr_mut("private_key") {
+                    *slot = Value::Null;
+                }
+            }
+            return;
+        }
+        // Public keys compare by type and body: a comment or whitespace edit is an in-place
+        // update of state only, a different key is a new key pair. Where state holds no public
+        // key (ENS lists none, so an imported ENS key has none), the fingerprint decides.
+        // Removing `public_key` keeps the key (the attribute is computed then).
+        let prior = KeyPairModel::from_value(&plan.prior);
+        let planned_unknown = plan
+            .config
+            .attr("public_key")
+            .is_some_and(Value::is_unknown);
+        let different = planned_unknown
+            || match (&prior.public_key, &configured_key) {
+                (Some(a), Some(b)) => !same_public_key(a, b),
+                (None, Some(b)) => !matches_fingerprint(b, prior.fingerprint.as_deref()),
+                (_, None) => false,
+            };
+        if different {
+            require_replace(&self.schema, plan, "public_key");
+        } else if let (Some(kept), Some(_)) = (&prior.public_key, &configured_key) {
+            // The same key in another spelling is no change at all: state keeps its spelling
+            // (Terraform accepts the prior value for a configured one), so an imported key,
+            // stored as the cloud reports it, plans nothing against a configuration with a
+            // comment.
+            if let Some(slot) = plan.planned.attr_mut("public_key") {
+                *slot = Value::string(kept);
+            }
+        }
+        if plan.is_replace() && configured_key.is_some() {
+            if let Some(slot) = plan.planned.attr_mut("private_key") {
+                *slot = Value::Null;
+            }
+        }
+    }
+}
+
+/// `tags_all` is the provider's defaults merged with the configured tags, known as soon as
+/// both are; attributes the cloud does not have are null rather than "known after apply".
+fn plan_cloud_attributes(kind: CloudKind, defaults: &BTreeMap<String, String>, plan: &mut Plan) {
+    let configured = plan.config.attr("tags");
+    let tags_all = match configured {
+        Some(v) if v.is_unknown() => Value::unknown(),
+        Some(Value::Map(m)) if m.values().any(Value::is_unknown) => Value::unknown(),
+        _ => {
+            let own = string_map(&plan.config, "tags");
+            let all = if supports(kind, "tags") {
+                merged_tags(defaults, own.as_ref())
+            } else {
+                BTreeMap::new()
+            };
+            map_value(&Some(all))
+        }
+    };
+    if let Some(slot) = plan.planned.attr_mut("tags_all") {
+        *slot = tags_all;
+    }
+    for attribute in ["resource_group_id", "project_id"] {
+        if !supports(kind, attribute) {
+            if let Some(slot) = plan.planned.attr_mut(attribute) {
+                *slot = Value::Null;
+            }
+        }
+    }
 }
 
 pub fn schema() -> Schema {
@@ -72,20 +146,26 @@ pub fn schema() -> Schema {
                 Attribute::optional_computed("force_stop", Type::Bool).describe(
                     "CVM only, with `detach_on_destroy`: let the cloud stop running instances to take the key from them (and, when the key is replaced, to give them the new one); ForceStop, default false. Without it a running CVM instance keeps the key and the delete fails naming it.",
                 ),
-                Attribute::optional("tags", string_map).force_new().describe("Tags (ECS and CVM)."),
-                Attribute::optional("resource_group_id", Type::String).force_new().describe("Resource group (ECS only)."),
-                Attribute::optional("project_id", Type::Number).force_new().describe("Project id (CVM only)."),
+                Attribute::optional("tags", string_map.clone()).describe(
+                    "Tags of this key pair (ECS and CVM), changed in place. Merged over the provider's `default_tags` (these win) into `tags_all`.",
+                ),
+                Attribute::computed("tags_all", string_map).describe(
+                    "Every tag of the key pair: the provider's `default_tags` merged with `tags`. This is what is sent to the cloud and compared with it on refresh.",
+                ),
+                Attribute::optional_computed("resource_group_id", Type::String).describe(
+                    "Resource group (ECS only), moved in place. Unset: the account's default group, as the cloud reports it.",
+                ),
+                Attribute::optional_computed("project_id", Type::Number).force_new().describe(
+                    "Project id (CVM only; default project 0). CVM cannot move a key pair between projects, so a change replaces the key pair.",
+                ),
             ],
         ),
     )
 }
 
-/// Which optional attributes each cloud supports: data, not branches in three places.
+/// Which optional attributes each cloud supports: data in the clouds' table.
 fn supports(kind: CloudKind, attribute: &str) -> bool {
-    matches!(
-        (kind, attribute),
-        (CloudKind::Ecs, "tags" | "resource_group_id") | (CloudKind::Cvm, "tags" | "project_id")
-    )
+    kind.limits().key_attributes.contains(&attribute)
 }
 
 fn is_set(v: &Value, name: &str) -> bool {
@@ -106,8 +186,65 @@ pub(crate) struct KeyPairModel {
     pub detach_on_destroy: bool,
     pub force_stop: bool,
     pub tags: Option<BTreeMap<String, String>>,
+    pub tags_all: Option<BTreeMap<String, String>>,
     pub resource_group_id: Option<String>,
     pub project_id: Option<Number>,
+}
+
+fn string_map(v: &Value, name: &str) -> Option<BTreeMap<String, String>> {
+    match v.attr(name) {
+        Some(Value::Map(m)) => Some(
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+fn map_value(m: &Option<BTreeMap<String, String>>) -> Value {
+    m.as_ref().map_or(Value::Null, |t| {
+        Value::Map(
+            t.iter()
+                .map(|(k, v)| (k.clone(), Value::string(v)))
+                .collect(),
+        )
+    })
+}
+
+/// The tags a key pair gets: the provider's defaults, overridden by its own.
+pub(crate) fn merged_tags(
+    defaults: &BTreeMap<String, String>,
+    own: Option<&BTreeMap<String, String>>,
+) -> BTreeMap<String, String> {
+    let mut all = defaults.clone();
+    all.extend(
+        own.into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
+    all
+}
+
+/// The resource's own `tags` out of every tag the cloud reports: a tag that only repeats a
+/// default (same key and value) belongs to `default_tags`, unless the resource's prior tags
+/// name its key. Null prior tags stay null when nothing is left, so an untagged key pair
+/// whose config has no `tags` shows no diff.
+pub(crate) fn own_tags(
+    cloud: &BTreeMap<String, String>,
+    defaults: &BTreeMap<String, String>,
+    prior: Option<&BTreeMap<String, String>>,
+) -> Option<BTreeMap<String, String>> {
+    let own: BTreeMap<String, String> = cloud
+        .iter()
+        .filter(|(k, v)| prior.is_some_and(|p| p.contains_key(*k)) || defaults.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if own.is_empty() && prior.is_none() {
+        None
+    } else {
+        Some(own)
+    }
 }
 
 fn opt_string(v: &Option<String>) -> Value {
@@ -126,14 +263,8 @@ impl KeyPairModel {
             created_at: text(v, "created_at"),
             detach_on_destroy: v.attr("detach_on_destroy").and_then(Value::as_bool) == Some(true),
             force_stop: v.attr("force_stop").and_then(Value::as_bool) == Some(true),
-            tags: match v.attr("tags") {
-                Some(Value::Map(m)) => Some(
-                    m.iter()
-                        .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
-                        .collect(),
-                ),
-                _ => None,
-            },
+            tags: string_map(v, "tags"),
+            tags_all: string_map(v, "tags_all"),
             resource_group_id: text(v, "resource_group_id"),
             project_id: match v.attr("project_id") {
                 Some(Value::Number(n)) => Some(n.clone()),
@@ -153,16 +284,8 @@ impl KeyPairModel {
             ("created_at", opt_string(&self.created_at)),
             ("detach_on_destroy", Value::Bool(self.detach_on_destroy)),
             ("force_stop", Value::Bool(self.force_stop)),
-            (
-                "tags",
-                self.tags.as_ref().map_or(Value::Null, |t| {
-                    Value::Map(
-                        t.iter()
-                            .map(|(k, v)| (k.clone(), Value::string(v)))
-                            .collect(),
-                    )
-                }),
-            ),
+            ("tags", map_value(&self.tags)),
+            ("tags_all", map_value(&self.tags_all)),
             ("resource_group_id", opt_string(&self.resource_group_id)),
             (
                 "project_id",
@@ -174,24 +297,23 @@ impl KeyPairModel {
     /// The state of a key pair adopted by `terraform import` or listed by the list resource:
     /// everything the cloud reports, so a configuration that states the same key, tags, group
     /// and project plans no change. The public key is stored as our comparison reads it (type
-    /// and body); the default project (0) and an empty tag set read as unset, as a
-    /// configuration that omits them says.
-    pub(crate) fn imported(kp: &KeyPair) -> KeyPairModel {
+    /// and body); tags that only repeat the provider's `default_tags` are the defaults' share.
+    pub(crate) fn imported(kp: &KeyPair, defaults: &BTreeMap<String, String>) -> KeyPairModel {
         KeyPairModel {
             public_key: kp
                 .public_key
                 .as_deref()
                 .and_then(|k| parse_public_key(k).ok())
                 .map(|k| k.canonical()),
-            tags: (!kp.tags.is_empty()).then(|| kp.tags.clone()),
-            resource_group_id: kp.resource_group_id.clone(),
-            project_id: kp.project_id.filter(|p| *p != 0).map(Number::Int),
+            tags: own_tags(&kp.tags, defaults, None),
             ..KeyPairModel::from_cloud(kp, &KeyPairModel::default())
         }
     }
 
     /// The state of a key pair the cloud reported, keeping what the user configured (the
-    /// cloud reports a private key only when it creates one).
+    /// cloud reports a private key only when it creates one). Every tag, the resource group
+    /// and the project are the cloud's, where it reports them; `tags` (the resource's own
+    /// share of them) is the caller's to split off ([`own_tags`]).
     pub(crate) fn from_cloud(kp: &KeyPair, configured: &KeyPairModel) -> KeyPairModel {
         KeyPairModel {
             name: Some(kp.name.clone()),
@@ -200,6 +322,15 @@ impl KeyPairModel {
             key_id: Some(kp.id.clone()),
             fingerprint: Some(kp.fingerprint.clone()),
             created_at: kp.created_at.clone(),
+            tags_all: Some(kp.tags.clone()),
+            resource_group_id: kp
+                .resource_group_id
+                .clone()
+                .or(configured.resource_group_id.clone()),
+            project_id: kp
+                .project_id
+                .map(Number::Int)
+                .or(configured.project_id.clone()),
             ..configured.clone()
         }
     }
@@ -305,47 +436,8 @@ impl Resource for KeyPairResource {
                 }
             }
         }
-        let configured_key = text(&plan.config, "public_key");
-        if plan.is_create() {
-            if configured_key.is_some() {
-                // Imported keys have no private half to report.
-                if let Some(slot) = plan.planned.attr_mut("private_key") {
-                    *slot = Value::Null;
-                }
-            }
-            return;
-        }
-        // Public keys compare by type and body: a comment or whitespace edit is an in-place
-        // update of state only, a different key is a new key pair. Where state holds no public
-        // key (ENS lists none, so an imported ENS key has none), the fingerprint decides.
-        // Removing `public_key` keeps the key (the attribute is computed then).
-        let prior = KeyPairModel::from_value(&plan.prior);
-        let planned_unknown = plan
-            .config
-            .attr("public_key")
-            .is_some_and(Value::is_unknown);
-        let different = planned_unknown
-            || match (&prior.public_key, &configured_key) {
-                (Some(a), Some(b)) => !same_public_key(a, b),
-                (None, Some(b)) => !matches_fingerprint(b, prior.fingerprint.as_deref()),
-                (_, None) => false,
-            };
-        if different {
-            require_replace(&self.schema, plan, "public_key");
-        } else if let (Some(kept), Some(_)) = (&prior.public_key, &configured_key) {
-            // The same key in another spelling is no change at all: state keeps its spelling
-            // (Terraform accepts the prior value for a configured one), so an imported key,
-            // stored as the cloud reports it, plans nothing against a configuration with a
-            // comment.
-            if let Some(slot) = plan.planned.attr_mut("public_key") {
-                *slot = Value::string(kept);
-            }
-        }
-        if plan.is_replace() && configured_key.is_some() {
-            if let Some(slot) = plan.planned.attr_mut("private_key") {
-                *slot = Value::Null;
-            }
-        }
+        self.plan_public_key(plan);
+        plan_cloud_attributes(kind, &ctx.config.default_tags, plan);
     }
 
     async fn create(
@@ -369,7 +461,14 @@ impl Resource for KeyPairResource {
                 .public_key
                 .clone()
                 .map(|k| parse_public_key(&k).map(|p| p.canonical()).unwrap_or(k)),
-            tags: planned.tags.clone().unwrap_or_default(),
+            // Everything the key pair is to carry: the provider's defaults and its own tags.
+            tags: planned.tags_all.clone().unwrap_or_else(|| {
+                if supports(ctx.config.cloud, "tags") {
+                    merged_tags(&ctx.config.default_tags, planned.tags.as_ref())
+                } else {
+                    BTreeMap::new()
+                }
+            }),
             resource_group_id: planned.resource_group_id.clone(),
             project_id: planned
                 .project_id
@@ -441,6 +540,9 @@ impl Resource for KeyPairResource {
         match ctx.reads.read(id, name).await {
             ReadOutcome::Found(kp) => {
                 let mut fresh = KeyPairModel::from_cloud(&kp, &state);
+                // Tags changed outside Terraform show as drift of the resource's own `tags`
+                // (and of `tags_all`), not as a silent change of the defaults' share.
+                fresh.tags = own_tags(&kp.tags, &ctx.config.default_tags, state.tags.as_ref());
                 fresh.public_key = refreshed_public_key(&kp, state.public_key);
                 Outcome::Exists(fresh.to_value())
             }
@@ -454,13 +556,56 @@ impl Resource for KeyPairResource {
 
     async fn update(
         &self,
-        _ctx: &Ctx,
-        _prior: &Value,
+        ctx: &Ctx,
+        prior: &Value,
         planned: &Value,
-        _diags: &mut Diagnostics,
+        diags: &mut Diagnostics,
     ) -> Outcome {
-        // Only attributes without a cloud-side effect change in place (detach_on_destroy, the
-        // comment of public_key); everything else forces a replacement.
+        // In place: the tags and the resource group in the cloud, and what has no cloud-side
+        // effect (detach_on_destroy, the comment of public_key). Everything else forces a
+        // replacement.
+        let (before, after) = (
+            KeyPairModel::from_value(prior),
+            KeyPairModel::from_value(planned),
+        );
+        let Some(id) = before.key_id.clone() else {
+            return Outcome::Exists(planned.clone());
+        };
+        let kind = ctx.config.cloud;
+        if supports(kind, "tags") {
+            // What the cloud holds as of the last refresh; older states have no `tags_all`.
+            let held = before.tags_all.or(before.tags).unwrap_or_default();
+            let wanted = after
+                .tags_all
+                .unwrap_or_else(|| merged_tags(&ctx.config.default_tags, after.tags.as_ref()));
+            let (set, remove) = tag_changes(&held, &wanted);
+            if !set.is_empty() || !remove.is_empty() {
+                ctx.reads.forget(&id);
+                if let Err(e) = ctx.api.tag_key_pair(&id, &set, &remove).await {
+                    diags.attribute_error(
+                        attr("tags"),
+                        "Cannot change the key pair's tags",
+                        e.to_string(),
+                    );
+                    return Outcome::Failed;
+                }
+                tracing::info!(key = %id, set = set.len(), removed = remove.len(), "key pair tags changed in place");
+            }
+        }
+        if let Some(group) = after.resource_group_id.as_ref().filter(|g| {
+            supports(kind, "resource_group_id") && before.resource_group_id.as_ref() != Some(*g)
+        }) {
+            ctx.reads.forget(&id);
+            if let Err(e) = ctx.api.join_resource_group(&id, group).await {
+                diags.attribute_error(
+                    attr("resource_group_id"),
+                    "Cannot move the key pair to another resource group",
+                    e.to_string(),
+                );
+                return Outcome::Failed;
+            }
+            tracing::info!(key = %id, group = %group, "key pair moved to another resource group");
+        }
         Outcome::Exists(planned.clone())
     }
 
@@ -523,7 +668,7 @@ impl Resource for KeyPairResource {
         {
             Ok(found) => match found.into_iter().find(|k| k.id == id) {
                 Some(kp) => vec![Imported {
-                    state: KeyPairModel::imported(&kp).to_value(),
+                    state: KeyPairModel::imported(&kp, &ctx.config.default_tags).to_value(),
                 }],
                 None => {
                     diags.error(
@@ -600,6 +745,10 @@ async fn complete_from_cloud(ctx: &Ctx, kp: &mut KeyPair, diags: &mut Diagnostic
             if kp.public_key.is_none() {
                 kp.public_key = found.public_key;
             }
+            // A key pair created without a resource group is in the account's default one,
+            // which only a lookup reports.
+            kp.resource_group_id = kp.resource_group_id.take().or(found.resource_group_id);
+            kp.project_id = kp.project_id.or(found.project_id);
         }
         ReadOutcome::Gone => diags.attribute_warning(
             attr("created_at"),
@@ -612,6 +761,25 @@ async fn complete_from_cloud(ctx: &Ctx, kp: &mut KeyPair, diags: &mut Diagnostic
             format!("Key pair {:?} was created, but reading its creation time failed ({e}); `created_at` stays empty until the next refresh.", kp.name),
         ),
     }
+}
+
+/// What to send to turn the tags `held` into `wanted`: tags to add or overwrite, keys to
+/// remove.
+fn tag_changes(
+    held: &BTreeMap<String, String>,
+    wanted: &BTreeMap<String, String>,
+) -> (BTreeMap<String, String>, Vec<String>) {
+    let set = wanted
+        .iter()
+        .filter(|(k, v)| held.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let remove = held
+        .keys()
+        .filter(|k| !wanted.contains_key(*k))
+        .cloned()
+        .collect();
+    (set, remove)
 }
 
 /// A key replaced under the same name (a new `public_key`, `-replace`) is deleted, then created,
@@ -733,6 +901,10 @@ mod tests {
             detach_on_destroy: true,
             force_stop: true,
             tags: Some(BTreeMap::from([("team".into(), "a".into())])),
+            tags_all: Some(BTreeMap::from([
+                ("team".into(), "a".into()),
+                ("env".into(), "prod".into()),
+            ])),
             resource_group_id: None,
             project_id: Some(Number::Int(7)),
         }
@@ -801,34 +973,28 @@ mod tests {
     fn imported_state_is_what_the_cloud_reports() {
         let kp = KeyPair {
             public_key: Some(format!("  {KEY_A}  cloud-comment ")),
-            tags: BTreeMap::from([("team".into(), "web".into())]),
-            project_id: Some(0),
+            tags: BTreeMap::from([("team".into(), "web".into()), ("env".into(), "prod".into())]),
+            project_id: Some(7),
             ..listed(None, KEY_A_MD5)
         };
-        let m = KeyPairModel::imported(&kp);
+        let defaults = BTreeMap::from([("env".to_string(), "prod".to_string())]);
+        let m = KeyPairModel::imported(&kp, &defaults);
         assert_eq!(m.public_key.as_deref(), Some(KEY_A));
-        assert_eq!(m.tags, Some(kp.tags.clone()));
-        assert_eq!(m.project_id, None, "the default project reads as unset");
-        let bare = KeyPairModel::imported(&KeyPair {
-            tags: BTreeMap::new(),
-            project_id: Some(7),
-            ..kp
-        });
+        assert_eq!(
+            m.tags,
+            Some(BTreeMap::from([("team".into(), "web".into())])),
+            "the defaults' share is left out"
+        );
+        assert_eq!(m.tags_all, Some(kp.tags.clone()));
+        assert_eq!(m.project_id, Some(Number::Int(7)));
+        let bare = KeyPairModel::imported(
+            &KeyPair {
+                tags: BTreeMap::new(),
+                ..kp
+            },
+            &BTreeMap::new(),
+        );
         assert_eq!(bare.tags, None, "no tags read as unset");
-        assert_eq!(bare.project_id, Some(Number::Int(7)));
-    }
-
-    #[test]
-    fn generated_names_follow_every_clouds_rule() {
-        for kind in CloudKind::ALL {
-            for prefix in ["", "web_", "k"] {
-                let a = generated_name(prefix);
-                assert!(a.starts_with(prefix));
-                assert_eq!(a.chars().count(), prefix.len() + SUFFIX_LEN);
-                assert!(kind.validate_key_name(&a).is_ok(), "{kind}: {a}");
-                assert_ne!(a, generated_name(prefix), "drawn afresh");
-            }
-        }
     }
 
     #[test]
@@ -839,5 +1005,86 @@ mod tests {
         let m = KeyPairModel::from_value(&v);
         assert_eq!(m.private_key, None);
         assert!(!m.detach_on_destroy);
+    }
+
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn resource_tags_win_over_defaults() {
+        let defaults = map(&[("env", "prod"), ("team", "core")]);
+        let own = map(&[("team", "web")]);
+        assert_eq!(
+            merged_tags(&defaults, Some(&own)),
+            map(&[("env", "prod"), ("team", "web")])
+        );
+        assert_eq!(merged_tags(&defaults, None), defaults);
+    }
+
+    #[test]
+    fn own_tags_leave_the_defaults_share_out() {
+        let defaults = map(&[("env", "prod")]);
+        let cloud = map(&[("env", "prod"), ("team", "web")]);
+        let prior = map(&[("team", "web")]);
+        assert_eq!(
+            own_tags(&cloud, &defaults, Some(&prior)),
+            Some(map(&[("team", "web")]))
+        );
+        // A default changed outside Terraform is the resource's drift, not the default's.
+        let drifted = map(&[("env", "dev")]);
+        assert_eq!(
+            own_tags(&drifted, &defaults, None),
+            Some(map(&[("env", "dev")]))
+        );
+        // A key the resource names itself stays its own, even with the default's value.
+        let named = map(&[("env", "prod")]);
+        assert_eq!(
+            own_tags(&cloud, &defaults, Some(&named)),
+            Some(map(&[("env", "prod"), ("team", "web")]))
+        );
+    }
+
+    #[test]
+    fn null_tags_and_an_empty_cloud_map_are_no_diff() {
+        let none = BTreeMap::new();
+        assert_eq!(own_tags(&none, &none, None), None, "null stays null");
+        assert_eq!(
+            own_tags(&none, &none, Some(&none)),
+            Some(none.clone()),
+            "an empty map stays empty"
+        );
+        let defaults = map(&[("env", "prod")]);
+        assert_eq!(own_tags(&defaults, &defaults, None), None);
+    }
+
+    #[test]
+    fn tag_changes_set_what_differs_and_remove_what_is_gone() {
+        let held = map(&[("a", "1"), ("b", "2"), ("c", "3")]);
+        let wanted = map(&[("a", "1"), ("b", "20"), ("d", "4")]);
+        let (set, remove) = tag_changes(&held, &wanted);
+        assert_eq!(set, map(&[("b", "20"), ("d", "4")]));
+        assert_eq!(remove, vec!["c".to_string()]);
+        assert_eq!(tag_changes(&held, &held), (BTreeMap::new(), Vec::new()));
+    }
+
+    #[test]
+    fn tags_resource_group_and_project_follow_the_clouds_table() {
+        assert!(supports(CloudKind::Ecs, "tags") && supports(CloudKind::Ecs, "resource_group_id"));
+        assert!(supports(CloudKind::Cvm, "tags") && supports(CloudKind::Cvm, "project_id"));
+        assert!(!supports(CloudKind::Cvm, "resource_group_id"));
+        assert!(!supports(CloudKind::Ens, "tags"));
+        let s = schema();
+        let find = |n: &str| s.block.attributes.iter().find(|a| a.name == n).cloned();
+        assert!(
+            !find("tags").is_some_and(|a| a.force_new),
+            "tags change in place"
+        );
+        assert!(!find("resource_group_id").is_some_and(|a| a.force_new));
+        assert!(find("project_id").is_some_and(|a| a.force_new && a.is_computed()));
+        assert!(find("tags_all").is_some_and(|a| a.is_computed()));
     }
 }

@@ -75,7 +75,7 @@ impl ListResource for KeyPairList {
                         .collect(),
                 ),
                 display_name: kp.name.clone(),
-                state: Some(KeyPairModel::imported(&kp).to_value()),
+                state: Some(KeyPairModel::imported(&kp, &ctx.config.default_tags).to_value()),
             })
             .collect()
     }

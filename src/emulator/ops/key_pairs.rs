@@ -90,7 +90,10 @@ pub(super) fn create(
         fingerprint,
         public_key: public,
         creation_time: render::timestamp(now),
-        resource_group_id: params.str("ResourceGroupId").unwrap_or_default(),
+        resource_group_id: params
+            .str("ResourceGroupId")
+            .or_else(|| p.default_resource_group.map(String::from))
+            .unwrap_or_default(),
         tags,
         project_id,
         description: String::new(),

@@ -7,6 +7,9 @@
 //! operation follows it. One module per family: `key_pairs`, `bindings`, `instances`;
 //! `paging` is shared by the listings. Responses are built by [`super::render`].
 //!
+//! `tags` holds ECS's tagging and resource group calls and [`tags::tencent`], Tencent's Tag
+//! API, which changes CVM key pairs from another service.
+//!
 //! [`sts`] is the STS's AssumeRole, the one operation that is no key-pair call: it issues keys
 //! rather than changing the store, so it is run by [`super::state`] with the key ring and the
 //! configured roles instead of through [`handle`].
@@ -16,6 +19,7 @@ mod instances;
 mod key_pairs;
 mod paging;
 pub(crate) mod sts;
+pub(crate) mod tags;
 
 use serde_json::{Map, Value};
 
@@ -77,6 +81,9 @@ pub(crate) fn handle(
         Operation::BindKeys(binding) => bindings::many_keys(&ctx, store, binding),
         Operation::DescribeInstances => instances::describe(&ctx, store),
         Operation::RebootInstance => instances::reboot(&ctx, store),
+        Operation::TagResources => tags::ecs_tag(&ctx, store),
+        Operation::UntagResources => tags::ecs_untag(&ctx, store),
+        Operation::JoinResourceGroup => tags::join_resource_group(&ctx, store),
     }
 }
 
