@@ -538,3 +538,47 @@ fn private_key_is_sensitive_on_terraform_1_15_5() {
 fn private_key_is_sensitive_on_terraform_1_0_3() {
     private_key_is_sensitive(Tf::V1_0_3);
 }
+
+/// CVM keeps a key pair a custom image uses and answers success. The destroy fails for that key
+/// alone, saying an image keeps it (no instance holds it) and what to do; its neighbour in the
+/// same DeleteKeyPairs call is deleted; once the image is gone the next destroy deletes it.
+#[test]
+fn cvm_key_kept_for_a_custom_image_fails_alone_saying_why() {
+    let emu = Emulator::start();
+    let body = "resource \"sshkey_key_pair\" \"k\" {\n  for_each = toset([\"img_key\", \"free_key\"])\n  name     = each.key\n}\n";
+    let ws = Workspace::with_main(Tf::V1_15_5, &keys_config(&emu, "cvm", body));
+    ws.apply(&[]).assert_success();
+    let set_images = |images: Value| {
+        let mut snapshot = emu.snapshot();
+        if let Some(keys) = snapshot["keys"].as_array_mut() {
+            for k in keys.iter_mut().filter(|k| k["name"] == "img_key") {
+                k["images"] = images.clone();
+            }
+        }
+        emu.restore(&snapshot);
+    };
+    set_images(json!(["img-8xk2m4pq"]));
+    let failed = ws.destroy(&[]);
+    failed.assert_failure();
+    let text = failed.combined();
+    assert!(
+        text.contains("img_key") && text.contains("custom image"),
+        "{failed}"
+    );
+    let left: Vec<String> = emulator_keys(&emu, "cvm")
+        .iter()
+        .filter_map(|k| k["name"].as_str().map(String::from))
+        .collect();
+    assert_eq!(
+        left,
+        vec!["img_key".to_string()],
+        "the neighbour was deleted"
+    );
+    assert_eq!(
+        ws.state_list(),
+        vec!["sshkey_key_pair.k[\"img_key\"]".to_string()]
+    );
+    set_images(json!([]));
+    ws.destroy(&[]).assert_success();
+    assert!(emulator_keys(&emu, "cvm").is_empty());
+}

@@ -48,6 +48,17 @@ pub enum DeleteError {
         /// The cloud's error.
         source: Box<CloudError>,
     },
+    /// The cloud answered success and kept the key pair, which no instance holds: CVM keeps key
+    /// pairs that custom images use, and no API lists the images of a key.
+    #[error("key pair {key_name:?} ({key_id}) was kept by {cloud}: no instance holds it, so a custom image made from an instance that held it uses it ({cloud} keeps key pairs that instances or images use, and answers success). {cloud}'s API does not list the images of a key pair: find them in the console's custom images (or DescribeImages, by creation time), delete them or stop relying on them, then delete the key pair again")]
+    KeptForImages {
+        /// Key name.
+        key_name: String,
+        /// Key id.
+        key_id: String,
+        /// The cloud.
+        cloud: CloudKind,
+    },
     /// The provider is stopping; the delete was never sent.
     #[error("deleting key pair {key_name:?} was cancelled because the provider is stopping; it was not deleted")]
     Cancelled {
@@ -212,7 +223,19 @@ impl DeleteExec {
             let bound = holders.get(id).cloned().unwrap_or_default();
             let cloud_said_bound =
                 matches!(&call_err, Some(e) if e.kind == ErrorKind::BoundToInstance);
-            if !bound.is_empty() || (call_err.is_none() && silently_keeps_bound(kind)) {
+            // The key reports its instances itself (CVM), so an empty list is known, not a
+            // failed lookup: what keeps it then is an image.
+            let known_unbound = bound.is_empty() && present.get(id).is_some_and(Option::is_some);
+            if call_err.is_none() && silently_keeps_bound(kind) && known_unbound {
+                verdicts.insert(
+                    id.clone(),
+                    Err(DeleteError::KeptForImages {
+                        key_name: name_of(names, id),
+                        key_id: id.clone(),
+                        cloud: kind,
+                    }),
+                );
+            } else if !bound.is_empty() || (call_err.is_none() && silently_keeps_bound(kind)) {
                 verdicts.insert(
                     id.clone(),
                     Err(DeleteError::StillBound {

@@ -40,6 +40,10 @@ pub struct KeyPair {
     /// CVM description.
     #[serde(default)]
     pub description: String,
+    /// Custom images made from instances holding this key (CVM keeps such keys on delete).
+    /// Set through a snapshot (`POST /_emulator/snapshot`): the emulator has no image API.
+    #[serde(default)]
+    pub images: Vec<String>,
 }
 
 impl KeyPair {
@@ -196,6 +200,7 @@ mod tests {
             tags: vec![],
             project_id: 0,
             description: String::new(),
+            images: vec![],
         }
     }
 

@@ -97,6 +97,7 @@ pub(super) fn create(
         tags,
         project_id,
         description: String::new(),
+        images: Vec::new(),
     };
     let body = render::created(&key, private.as_deref(), public_key.is_some());
     tracing::info!(cloud = cloud.as_str(), key = %key.name, id = %key.id, "key pair created");
@@ -269,6 +270,12 @@ pub(super) fn delete(
         .copied()
         .filter(|&i| !store.bound_instances(&store.keys[i]).is_empty())
         .collect();
+    // "A key pair used by an instance or image cannot be deleted" (CVM), with a success answer.
+    let in_use: Vec<usize> = targets
+        .iter()
+        .copied()
+        .filter(|&i| bound.contains(&i) || !store.keys[i].images.is_empty())
+        .collect();
     let remove: Vec<usize> = match policy {
         BoundDelete::Reject if !bound.is_empty() => {
             let names: Vec<&str> = bound.iter().map(|&i| store.keys[i].name.as_str()).collect();
@@ -278,7 +285,10 @@ pub(super) fn delete(
             ));
         }
         BoundDelete::Reject | BoundDelete::Allow => targets,
-        BoundDelete::KeepSilently => targets.into_iter().filter(|i| !bound.contains(i)).collect(),
+        BoundDelete::KeepSilently => targets
+            .into_iter()
+            .filter(|i| !in_use.contains(i))
+            .collect(),
     };
     let mut index = 0;
     store.keys.retain(|_| {

@@ -320,6 +320,7 @@ mod tests {
             tags: vec![("a".into(), "1".into())],
             project_id: 0,
             description: String::new(),
+            images: vec![],
         }
     }
 
