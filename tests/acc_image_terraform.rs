@@ -6,7 +6,8 @@
 //! Per cloud: credentials through `assume_role` (ECS, CVM), a generated and an imported key
 //! (tags where the cloud has them), an attachment, the data source, an `import` block adopting a
 //! key another workspace made; every attribute in an output so the plan after each step must be
-//! empty; an in-place attachment update; destroy, with the emulator checked after each step.
+//! empty; an in-place attachment update; a `name_prefix` key; tags edited in place (ECS, CVM);
+//! destroy, with the emulator checked after each step.
 
 mod support;
 
@@ -32,11 +33,17 @@ fn provider(emu: &Emulator, c: &Cloud) -> String {
     )
 }
 
-fn main_tf(emu: &Emulator, c: &Cloud, adopted_id: &str, instances: &[String]) -> String {
+fn main_tf(
+    emu: &Emulator,
+    c: &Cloud,
+    adopted_id: &str,
+    instances: &[String],
+    team: &str,
+) -> String {
     let tags = if c.name() == "ens" {
-        ""
+        String::new()
     } else {
-        "  tags       = { team = \"smoke\" }\n"
+        format!("  tags       = {{ team = \"{team}\" }}\n")
     };
     format!(
         r#"{provider}
@@ -58,6 +65,11 @@ resource "sshkey_key_pair" "adopted" {{
   name = "smk_out"
 }}
 
+resource "sshkey_key_pair" "pre" {{
+  name_prefix = "smk_pre_"
+  public_key  = "{PUBLIC_KEY}"
+}}
+
 resource "sshkey_key_pair_attachment" "a" {{
   {key_ref}
   instance_ids = {instances}
@@ -69,8 +81,8 @@ data "sshkey_key_pairs" "mine" {{
 }}
 
 output "keys" {{
-  value = {{ for k, v in {{ gen = sshkey_key_pair.gen, imp = sshkey_key_pair.imp, adopted = sshkey_key_pair.adopted }} :
-    k => [v.name, v.key_id, v.fingerprint, v.created_at, v.public_key, v.detach_on_destroy, v.tags, v.resource_group_id, v.project_id] }}
+  value = {{ for k, v in {{ gen = sshkey_key_pair.gen, imp = sshkey_key_pair.imp, adopted = sshkey_key_pair.adopted, pre = sshkey_key_pair.pre }} :
+    k => [v.name, v.key_id, v.fingerprint, v.created_at, v.public_key, v.detach_on_destroy, v.force_stop, v.tags, v.tags_all, v.resource_group_id, v.project_id] }}
 }}
 
 output "private_key" {{
@@ -131,18 +143,25 @@ fn smoke(tf: Tf, c: &Cloud) {
     let adopted_id = out.stdout.trim().to_string();
     assert!(!adopted_id.is_empty(), "{}: {out}", c.name());
 
-    let ws = Workspace::with_main(tf, &main_tf(&emu, c, &adopted_id, &ids[..2]));
+    let ws = Workspace::with_main(tf, &main_tf(&emu, c, &adopted_id, &ids[..2], "smoke"));
     let applied = ws.apply(&[]);
     applied.assert_success();
     assert!(
-        applied.combined().contains("1 imported, 3 added"),
+        applied.combined().contains("1 imported, 4 added"),
         "{}: {applied}",
         c.name()
     );
+    let names = key_names_in_cloud(&emu, c);
+    assert_eq!(names.len(), 4, "{}: {names:?}", c.name());
     assert_eq!(
-        key_names_in_cloud(&emu, c),
+        names[..3],
         ["smk_gen", "smk_imp", "smk_out"],
         "{}",
+        c.name()
+    );
+    assert!(
+        names[3].starts_with("smk_pre_") && names[3].len() == 16,
+        "{}: a generated name: {names:?}",
         c.name()
     );
     assert_eq!(emu.bound_instances(c), ids[..2].to_vec(), "{}", c.name());
@@ -159,7 +178,7 @@ fn smoke(tf: Tf, c: &Cloud) {
 
     // An in-place attachment update: one more instance, nothing detached.
     emu.reset_calls_keeping_store();
-    ws.write("main.tf", &main_tf(&emu, c, &adopted_id, &ids));
+    ws.write("main.tf", &main_tf(&emu, c, &adopted_id, &ids, "smoke"));
     let updated = ws.apply(&[]);
     updated.assert_success();
     assert!(
@@ -172,6 +191,36 @@ fn smoke(tf: Tf, c: &Cloud) {
     assert!(emu.calls_of(c.detach).is_empty(), "{}", c.name());
     assert_eq!(emu.bound_instances(c), ids, "{}", c.name());
     assert_plan_empty(&ws, &format!("{} after the attachment update", c.name()));
+
+    // Tags edited in place: the key pair stays, the cloud holds the new tags.
+    if c.name() != "ens" {
+        emu.reset_calls_keeping_store();
+        ws.write("main.tf", &main_tf(&emu, c, &adopted_id, &ids, "retagged"));
+        let retagged = ws.apply(&[]);
+        retagged.assert_success();
+        assert!(
+            retagged
+                .combined()
+                .contains("0 added, 1 changed, 0 destroyed"),
+            "{}: {retagged}",
+            c.name()
+        );
+        for action in ["ImportKeyPair", "CreateKeyPair", "DeleteKeyPairs"] {
+            assert!(emu.calls_of(action).is_empty(), "{}: {action}", c.name());
+        }
+        let snapshot = emu.snapshot();
+        let tags = snapshot["keys"]
+            .as_array()
+            .and_then(|keys| keys.iter().find(|k| k["name"] == "smk_imp"))
+            .map(|k| k["tags"].clone())
+            .unwrap_or(Value::Null);
+        assert!(
+            tags.to_string().contains("retagged"),
+            "{}: {tags}",
+            c.name()
+        );
+        assert_plan_empty(&ws, &format!("{} after the tag edit", c.name()));
+    }
 
     ws.destroy(&[]).assert_success();
     assert_eq!(
