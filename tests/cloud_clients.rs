@@ -4,14 +4,10 @@
 mod support;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde_json::{json, Value};
 use sshkey::batch::{BatchSettings, DeleteCoalescer, DeleteError, DetachCoalescer};
-use sshkey::cloud::{
-    new_client, BindOptions, ClientConfig, CloudKind, Credentials, InstanceQuery, KeyPairApi,
-    KeyQuery, KeySpec,
-};
+use sshkey::cloud::{BindOptions, CloudKind, InstanceQuery, KeyPairApi, KeyQuery, KeySpec};
 use sshkey::emulator::{self, BoundDelete, EmulatorConfig, RunningEmulator};
 use support::clouds;
 
@@ -29,21 +25,7 @@ async fn start(bound: BoundDelete) -> RunningEmulator {
 }
 
 fn client(emu: &RunningEmulator, kind: CloudKind) -> Arc<dyn KeyPairApi> {
-    new_client(ClientConfig {
-        kind,
-        region: clouds::of(kind).region.into(),
-        credentials: Credentials::long_term(
-            emulator::DEFAULT_ACCESS_KEY_ID,
-            emulator::DEFAULT_ACCESS_KEY_SECRET,
-        ),
-        endpoint: Some(emu.endpoint().parse().unwrap()),
-        request_timeout: Duration::from_secs(5),
-        max_retries: 6,
-        retry_deadline: Duration::from_secs(30),
-        assume_role: None,
-        sts_endpoint: None,
-    })
-    .unwrap()
+    support::api::provider_client(emu, kind)
 }
 
 async fn admin(emu: &RunningEmulator, method: &str, path: &str, body: Value) -> Value {

@@ -10,10 +10,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use sshkey::cloud::{new_client, ClientConfig, CloudKind, Credentials, KeyPairApi, KeySpec};
-use sshkey::emulator::{self, RunningEmulator};
+use sshkey::cloud::{CloudKind, KeyPairApi, KeySpec};
+use sshkey::emulator::RunningEmulator;
 use support::api::*;
-use support::clouds::{self, CVM, ECS};
+use support::clouds::{CVM, ECS};
 
 const ECS_R: &str = ECS.region;
 const CVM_R: &str = CVM.region;
@@ -232,21 +232,7 @@ async fn tencent_tag_api_tags_cvm_key_pairs() {
 }
 
 fn client(emu: &RunningEmulator, kind: CloudKind) -> Arc<dyn KeyPairApi> {
-    new_client(ClientConfig {
-        kind,
-        region: clouds::of(kind).region.into(),
-        credentials: Credentials::long_term(
-            emulator::DEFAULT_ACCESS_KEY_ID,
-            emulator::DEFAULT_ACCESS_KEY_SECRET,
-        ),
-        endpoint: Some(emu.endpoint().parse().unwrap()),
-        request_timeout: Duration::from_secs(5),
-        max_retries: 6,
-        retry_deadline: Duration::from_secs(30),
-        assume_role: None,
-        sts_endpoint: None,
-    })
-    .unwrap()
+    support::api::provider_client(emu, kind)
 }
 
 fn many_tags(n: usize) -> BTreeMap<String, String> {

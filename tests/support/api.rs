@@ -12,6 +12,34 @@ use sshkey::emulator::{self, EmulatorConfig, RunningEmulator};
 
 use super::{ACCESS_KEY, SECRET_KEY};
 
+/// A provider-side client of cloud `kind` talking to the emulator, with the emulator's default
+/// credentials and a few quick retries.
+pub fn provider_client(
+    emu: &impl Target,
+    kind: sshkey::cloud::CloudKind,
+) -> std::sync::Arc<dyn sshkey::cloud::KeyPairApi> {
+    use sshkey::cloud::{new_client, ClientConfig, Credentials as Keys};
+    let endpoint = emu
+        .endpoint()
+        .parse()
+        .expect("the emulator's endpoint is a URL");
+    new_client(ClientConfig {
+        kind,
+        region: super::clouds::of(kind).region.into(),
+        credentials: Keys::long_term(
+            emulator::DEFAULT_ACCESS_KEY_ID,
+            emulator::DEFAULT_ACCESS_KEY_SECRET,
+        ),
+        endpoint: Some(endpoint),
+        request_timeout: Duration::from_secs(5),
+        max_retries: 6,
+        retry_deadline: Duration::from_secs(30),
+        assume_role: None,
+        sts_endpoint: None,
+    })
+    .expect("a client for the emulator")
+}
+
 /// An emulator the helpers below can call: in-process ([`start`]) or the binary
 /// ([`super::Emulator`]).
 pub trait Target {
